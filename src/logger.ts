@@ -1,0 +1,60 @@
+// pino, with every field that could hold a secret redacted wherever it appears, JSON on a
+// pipe and pretty-printed on a TTY. Nothing in the bridge logs a password or a hash on
+// purpose; redaction is the second line of defence.
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+const SECRET_KEYS = [
+  'password',
+  'new_password',
+  'hash',
+  'password_hash',
+  'passwordHash',
+  'stored',
+  'salt',
+  'secret',
+  'client_secret',
+  'clientSecret',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'code',
+  'cookie',
+  'authorization',
+  'set-cookie',
+  'private_key',
+  'privateKey',
+  'payload.password',
+];
+
+export const REDACT_PATHS = [
+  ...SECRET_KEYS,
+  ...SECRET_KEYS.map((k) => `*.${k}`),
+  ...SECRET_KEYS.map((k) => `*.*.${k}`),
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'res.headers["set-cookie"]',
+];
+
+export interface LoggerOptions {
+  level?: string;
+  /** Where JSON lines go; default stdout. Tests pass a stream to capture every line. */
+  destination?: NodeJS.WritableStream;
+  pretty?: boolean;
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const level = opts.level ?? process.env.LOG_LEVEL ?? 'info';
+  const base = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { name: 'oidc-bridge' } };
+  if (opts.destination) return pino(base, opts.destination as pino.DestinationStream);
+  const pretty = opts.pretty ?? (process.stdout.isTTY === true && process.env.CI !== 'true');
+  if (pretty) {
+    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, destination: 1 } } });
+  }
+  return pino(base, pino.destination({ dest: 1, sync: false }));
+}
+
+/** A logger that discards everything, for CLI commands that print their own output. */
+export const silentLogger: Logger = pino({ level: 'silent' });
