@@ -1,0 +1,29 @@
+// The ordered list of store migrations. A static list (rather than a directory scan) so the
+// same migrations load under tsx, vitest and compiled dist/ alike.
+import type { Knex } from 'knex';
+import * as oidcPayloads from './20261122000100_oidc-payloads.ts';
+import * as clientsAndKeys from './20261122000200_clients-and-keys.ts';
+import * as accounts from './20261122000300_accounts.ts';
+import * as outbox from './20261122000400_outbox.ts';
+import * as auditEvents from './20261122000500_audit-events.ts';
+
+interface Migration {
+  up(db: Knex): Promise<void>;
+  down(db: Knex): Promise<void>;
+}
+
+const migrations: Array<[string, Migration]> = [
+  ['20261122000100_oidc-payloads', oidcPayloads],
+  ['20261122000200_clients-and-keys', clientsAndKeys],
+  ['20261122000300_accounts', accounts],
+  ['20261122000400_outbox', outbox],
+  ['20261122000500_audit-events', auditEvents],
+];
+
+export const migrationNames = migrations.map(([name]) => name);
+
+export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
+  getMigrations: async () => migrations,
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, m]) => m,
+};

@@ -1,0 +1,247 @@
+// Assembles one bridge: store, keys, clients, accounts, legacy source, login library,
+// oidc-provider and the koa app around it (health, readiness, metrics, interaction routes,
+// one error mapper). `start()` listens; `stop()` drains requests in flight and closes pools.
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import Koa, { type Context } from 'koa';
+import type { Knex } from 'knex';
+import type Provider from 'oidc-provider';
+import type { Config } from './config/schema.ts';
+import { isBridgeError } from './errors.ts';
+import { createInteractionRouter } from './interactions/routes.ts';
+import { createLegacySource, type LegacySource } from './legacy/source.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { createAccounts } from './migration/accounts.ts';
+import { createLogin, type LoginGuard } from './migration/login.ts';
+import { sweepExpired } from './oidc/adapter.ts';
+import { createClientStore } from './oidc/clients.ts';
+import { createKeyStore, type ProviderKeys } from './oidc/keys.ts';
+import { createProvider, maxSignedTokenLifetime } from './oidc/provider.ts';
+import { createAudit } from './security/audit.ts';
+import { createSecretBox } from './security/secret-box.ts';
+import { createStore, type Store } from './store/db.ts';
+import { createRenderer, securityHeaders } from './ui/render.ts';
+
+export interface BridgeOptions {
+  logger?: Logger;
+  /** Use an existing store (tests, the demo). */
+  store?: Store;
+  /** An existing knex instance for the legacy database (the demo's embedded one). */
+  legacyDb?: Knex;
+  /** How often replicas look for rotated keys. Milliseconds. */
+  keyRefreshMs?: number;
+  guard?: LoginGuard;
+  metrics?: Metrics;
+}
+
+export interface Bridge {
+  config: Config;
+  app: Koa;
+  store: Store;
+  logger: Logger;
+  metrics: Metrics;
+  legacy: LegacySource | undefined;
+  provider(): Provider;
+  /** Re-reads keys from the store and rebuilds the provider when they changed. */
+  refreshKeys(): Promise<boolean>;
+  listen(port?: number, host?: string): Promise<{ url: string; server: Server }>;
+  stop(): Promise<void>;
+  onStop(fn: () => Promise<void> | void): void;
+}
+
+export async function createBridge(config: Config, opts: BridgeOptions = {}): Promise<Bridge> {
+  const logger = opts.logger ?? createLogger({ level: config.log_level });
+  const store = opts.store ?? createStore({ database: config.database, data_dir: config.data_dir });
+  const ownsStore = !opts.store;
+  await store.migrate();
+  const db = store.db;
+  const box = createSecretBox(config.key_encryption_key);
+  if (!box.enabled) {
+    logger.warn(
+      'no key_encryption_key is set: private signing keys are stored unencrypted. Set OIDC_BRIDGE_KEY (openssl rand -base64 32) to encrypt them.',
+    );
+  }
+  const keyStore = createKeyStore(db, box);
+  if (await keyStore.ensure()) logger.info('generated signing keys (RS256, ES256) and a cookie key');
+  let keys: ProviderKeys = await keyStore.load();
+
+  const metrics = opts.metrics ?? createMetrics();
+  const clients = createClientStore(db, box);
+  const accounts = createAccounts(db);
+  const audit = createAudit(db, logger);
+  const legacy = config.legacy ? createLegacySource(config.legacy, { logger, knex: opts.legacyDb }) : undefined;
+  const login = createLogin({ config, db, accounts, legacy, audit, metrics, logger, guard: opts.guard });
+  const renderer = createRenderer(config);
+
+  const build = (k: ProviderKeys) =>
+    createProvider({ config, db, keys: k, clients, accounts, renderer, logger });
+  let provider = build(keys);
+  let providerHandler = provider.callback();
+
+  async function refreshKeys(): Promise<boolean> {
+    await keyStore.prune();
+    const next = await keyStore.load();
+    if (next.fingerprint === keys.fingerprint) return false;
+    keys = next;
+    provider = build(keys);
+    providerHandler = provider.callback();
+    logger.info({ keys: next.jwks.keys.map((k) => k.kid) }, 'keys changed in the store; provider reloaded');
+    return true;
+  }
+
+  const app = new Koa();
+  app.proxy = config.security.trust_proxy;
+  const https = config.issuer.startsWith('https:');
+
+  // The one place errors become responses: bad input gets its message, anything else a
+  // plain page, and nothing ever shows a stack trace.
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const status = isBridgeError(err) ? err.status : ((err as { status?: number }).status ?? 500);
+      const expose = status < 500;
+      if (!expose) logger.error({ err }, 'request failed');
+      ctx.status = status;
+      const message = expose ? (err as Error).message : 'The request could not be completed.';
+      const code = isBridgeError(err) ? err.code : status === 413 ? 'request_too_large' : expose ? 'bad_request' : 'server_error';
+      if (ctx.accepts('html', 'json') === 'json') {
+        ctx.body = { error: code, error_description: message };
+      } else {
+        const t = renderer.t(renderer.locale(ctx));
+        await renderer.render(ctx, 'error', { heading: t('error_title'), message, code });
+      }
+    }
+  });
+
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/healthz') {
+      ctx.body = { status: 'ok' };
+      return;
+    }
+    if (ctx.path === '/readyz') {
+      const checks: Record<string, string> = {};
+      let ready = true;
+      try {
+        await store.ping();
+        checks.store = 'ok';
+      } catch {
+        checks.store = 'unreachable';
+        ready = false;
+      }
+      if (legacy) {
+        try {
+          await legacy.ping();
+          checks.legacy = 'ok';
+        } catch {
+          checks.legacy = 'unreachable';
+          ready = false;
+        }
+      }
+      checks.target = config.target.type === 'none' ? 'none' : 'not checked';
+      ctx.status = ready ? 200 : 503;
+      ctx.body = { status: ready ? 'ready' : 'not ready', checks };
+      return;
+    }
+    if (ctx.path === '/metrics') {
+      ctx.type = metrics.registry.contentType;
+      ctx.body = await metrics.registry.metrics();
+      return;
+    }
+    await next();
+  });
+
+  const interactions = createInteractionRouter({
+    config,
+    provider: () => provider,
+    cookieKeys: () => keys.cookieKeys,
+    login,
+    renderer,
+    logger,
+  });
+  app.use(interactions.routes());
+  app.use(interactions.allowedMethods());
+
+  // Everything else is oidc-provider's, run as its own koa app (its own cookie keys).
+  app.use(async (ctx: Context) => {
+    if (ctx.path === '/' && ctx.method === 'GET') {
+      ctx.redirect('/.well-known/openid-configuration');
+      return;
+    }
+    ctx.respond = false;
+    if (!ctx.path.startsWith('/interaction')) securityHeadersForProvider(ctx, https);
+    await providerHandler(ctx.req, ctx.res);
+  });
+
+  const stopHooks: Array<() => Promise<void> | void> = [];
+  let server: Server | undefined;
+  const sockets = new Set<Socket>();
+  const timers: NodeJS.Timeout[] = [];
+
+  timers.push(
+    setInterval(() => {
+      sweepExpired(db).catch((err) => logger.warn({ err: { message: err.message } }, 'sweep of expired rows failed'));
+    }, 60_000).unref(),
+    setInterval(() => {
+      refreshKeys().catch((err) => logger.warn({ err: { message: err.message } }, 'key refresh failed'));
+    }, opts.keyRefreshMs ?? 30_000).unref(),
+  );
+
+  return {
+    config,
+    app,
+    store,
+    logger,
+    metrics,
+    legacy,
+    provider: () => provider,
+    refreshKeys,
+    onStop(fn) {
+      stopHooks.push(fn);
+    },
+    async listen(port = config.port, host = config.host) {
+      server = createServer(app.callback());
+      server.on('connection', (s) => {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+      });
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, host, () => resolve());
+      });
+      const address = server.address();
+      const actualPort = typeof address === 'object' && address ? address.port : port;
+      return { url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}`, server };
+    },
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      if (server) {
+        const s = server;
+        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeIdleConnections();
+        const deadline = setTimeout(() => {
+          logger.warn({ open: sockets.size }, 'shutdown timeout: closing remaining connections');
+          for (const sock of sockets) sock.destroy();
+        }, config.shutdown_timeout_ms);
+        deadline.unref();
+        await closed;
+        clearTimeout(deadline);
+      }
+      for (const fn of stopHooks) await fn();
+      await legacy?.close();
+      if (ownsStore) await store.close();
+    },
+  };
+}
+
+function securityHeadersForProvider(ctx: Context, https: boolean): void {
+  // oidc-provider renders no inline script or style of its own except on pages we
+  // replaced; these headers protect its JSON and redirect responses as well.
+  ctx.res.setHeader('X-Content-Type-Options', 'nosniff');
+  ctx.res.setHeader('X-Frame-Options', 'DENY');
+  ctx.res.setHeader('Referrer-Policy', 'no-referrer');
+  if (https) ctx.res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+}
+
+export { maxSignedTokenLifetime, securityHeaders };

@@ -1,0 +1,47 @@
+// start: serve the provider (and, unless --no-worker, the delivery worker) until SIGTERM or
+// SIGINT, then stop accepting connections, finish the requests in flight and close pools.
+import { createBridge } from '../../app.ts';
+import { createLogger } from '../../logger.ts';
+import { type Command, positiveInt } from '../framework.ts';
+import { configFrom } from '../context.ts';
+
+const usage = `Usage: oidc-bridge start [--config FILE] [--port N] [--no-worker]
+
+  --port N       listen on this port instead of the configured one
+  --no-worker    do not run the delivery worker in this process`;
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'serve the provider (and the delivery worker)',
+  usage,
+  options: { port: { type: 'string' }, 'no-worker': { type: 'boolean' } },
+  async run({ values }, io) {
+    const config = configFrom(values, io);
+    const port = values.port === undefined ? config.port : positiveInt(values, 'port', usage, config.port);
+    const logger = createLogger({ level: config.log_level });
+    const bridge = await createBridge({ ...config, port }, { logger });
+    const { url } = await bridge.listen(port, config.host);
+    logger.info({ url, issuer: config.issuer, store: bridge.store.kind, legacy: config.legacy ? 'configured' : 'none' }, 'oidc-bridge listening');
+    const worker = values['no-worker'] ? undefined : await startWorkerIfAvailable(bridge);
+    await waitForSignal();
+    logger.info('shutting down');
+    await worker?.stop();
+    await bridge.stop();
+    logger.info('stopped');
+    logger.flush?.();
+    return 0;
+  },
+};
+
+async function startWorkerIfAvailable(bridge: Awaited<ReturnType<typeof createBridge>>) {
+  const { startDeliveryWorker } = await import('../../migration/worker.ts').catch(() => ({ startDeliveryWorker: undefined }));
+  return startDeliveryWorker ? startDeliveryWorker(bridge) : undefined;
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const done = (sig: string) => () => resolve(sig);
+    process.once('SIGTERM', done('SIGTERM'));
+    process.once('SIGINT', done('SIGINT'));
+  });
+}

@@ -1,0 +1,244 @@
+// The interaction routes oidc-provider sends a browser to: the login form, consent and
+// abort. Routes validate their input with zod, call the login library and render a page;
+// every failure is a page with a clear message and the right status, never a 500.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { errors as oidcErrors } from 'oidc-provider';
+import { z } from 'zod';
+import type { Config } from '../config/schema.ts';
+import { LegacyUnavailableError, ThrottledError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Login } from '../migration/login.ts';
+import type { MessageKey } from '../ui/i18n.ts';
+import type { Renderer } from '../ui/render.ts';
+
+export interface InteractionDeps {
+  config: Config;
+  provider: () => Provider;
+  cookieKeys: () => string[];
+  login: Login;
+  renderer: Renderer;
+  logger: Logger;
+}
+
+const MAX_IDENTIFIER = 320;
+
+export function csrfToken(key: string, uid: string): string {
+  return createHmac('sha256', key).update(`csrf:${uid}`).digest('base64url');
+}
+
+function csrfValid(keys: string[], uid: string, token: unknown): boolean {
+  if (typeof token !== 'string' || token.length > 100) return false;
+  const given = Buffer.from(token);
+  return keys.some((k) => {
+    const expected = Buffer.from(csrfToken(k, uid));
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  });
+}
+
+const hasNul = (s: string) => s.includes('\0');
+
+export function createInteractionRouter(deps: InteractionDeps): Router {
+  const { config, renderer, login, logger } = deps;
+  const maxPassword = config.security.max_password_bytes;
+  const router = new Router();
+  // The form limit sits well above the password maximum so that an over-long password
+  // gets the page that says so rather than a bare 413.
+  const parseForm = bodyParser({ enableTypes: ['form'], formLimit: `${Math.max(256, maxPassword * 4) / 1}kb`, encoding: 'utf-8' });
+
+  const loginForm = z.object({
+    identifier: z.string().optional(),
+    password: z.string().optional(),
+    csrf: z.string().optional(),
+  });
+
+  async function details(ctx: Context) {
+    try {
+      return await deps.provider().interactionDetails(ctx.req, ctx.res);
+    } catch (err) {
+      if (err instanceof oidcErrors.SessionNotFound || (err as { name?: string }).name === 'SessionNotFound') {
+        await pageError(ctx, 400, 'session_expired_title', 'session_expired', 'interaction_expired');
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  async function pageError(ctx: Context, status: number, heading: MessageKey, message: MessageKey, code: string) {
+    const t = renderer.t(renderer.locale(ctx));
+    ctx.status = status;
+    await renderer.render(ctx, 'error', { heading: t(heading), message: t(message), code });
+  }
+
+  async function clientName(clientId: string | undefined): Promise<string | undefined> {
+    if (!clientId) return undefined;
+    const client = await deps.provider().Client.find(clientId);
+    return (client?.clientName as string | undefined) ?? clientId;
+  }
+
+  async function renderLogin(
+    ctx: Context,
+    interaction: Awaited<ReturnType<Provider['interactionDetails']>>,
+    extra: { status?: number; error?: string; identifier?: string; fieldErrors?: Record<string, string> } = {},
+  ) {
+    ctx.status = extra.status ?? 200;
+    await renderer.render(
+      ctx,
+      'login',
+      {
+        uid: interaction.uid,
+        csrf: csrfToken(deps.cookieKeys()[0]!, interaction.uid),
+        clientName: await clientName(interaction.params.client_id as string | undefined),
+        identifier: extra.identifier,
+        error: extra.error,
+        fieldErrors: extra.fieldErrors,
+      },
+      { uiLocales: interaction.params.ui_locales as string | undefined },
+    );
+  }
+
+  function clientIp(ctx: Context): string {
+    return config.security.trust_proxy ? ctx.ip : (ctx.req.socket.remoteAddress ?? ctx.ip);
+  }
+
+  router.get('/interaction/:uid', async (ctx) => {
+    const interaction = await details(ctx);
+    if (!interaction) return;
+    if (interaction.uid !== ctx.params.uid) return pageError(ctx, 400, 'session_expired_title', 'session_expired', 'interaction_mismatch');
+    if (interaction.prompt.name === 'login') return renderLogin(ctx, interaction);
+    if (interaction.prompt.name === 'consent') {
+      const t = renderer.t(renderer.locale(ctx, interaction.params.ui_locales as string | undefined));
+      const scopes = String(interaction.params.scope ?? 'openid')
+        .split(' ')
+        .filter(Boolean)
+        .map((s) => ({ name: s, label: (['openid', 'email', 'profile', 'offline_access'].includes(s) ? t(`scope_${s}` as MessageKey) : s) }));
+      return renderer.render(
+        ctx,
+        'consent',
+        {
+          uid: interaction.uid,
+          csrf: csrfToken(deps.cookieKeys()[0]!, interaction.uid),
+          clientName: await clientName(interaction.params.client_id as string | undefined),
+          scopes,
+        },
+        { uiLocales: interaction.params.ui_locales as string | undefined },
+      );
+    }
+    return pageError(ctx, 400, 'error_title', 'error_generic', 'unsupported_prompt');
+  });
+
+  router.post('/interaction/:uid/login', parseForm, async (ctx) => {
+    const interaction = await details(ctx);
+    if (!interaction) return;
+    if (interaction.uid !== ctx.params.uid || interaction.prompt.name !== 'login') {
+      return pageError(ctx, 400, 'session_expired_title', 'session_expired', 'interaction_mismatch');
+    }
+    const t = renderer.t(renderer.locale(ctx, interaction.params.ui_locales as string | undefined));
+    const parsed = loginForm.safeParse(ctx.request.body ?? {});
+    if (!parsed.success) return renderLogin(ctx, interaction, { status: 400, error: t('invalid_credentials') });
+    const { identifier = '', password = '', csrf } = parsed.data;
+    if (!csrfValid(deps.cookieKeys(), interaction.uid, csrf)) {
+      return renderLogin(ctx, interaction, { status: 403, error: t('csrf') });
+    }
+    const shownIdentifier = identifier.length <= MAX_IDENTIFIER && !hasNul(identifier) ? identifier : '';
+    const fieldErrors: Record<string, string> = {};
+    if (!identifier.trim()) fieldErrors.identifier = t('missing_identifier');
+    else if (identifier.length > MAX_IDENTIFIER) fieldErrors.identifier = t('identifier_too_long', { max: MAX_IDENTIFIER });
+    if (!password) fieldErrors.password = t('missing_password');
+    else if (Buffer.byteLength(password, 'utf8') > maxPassword) fieldErrors.password = t('password_too_long', { max: maxPassword });
+    if (Object.keys(fieldErrors).length) {
+      return renderLogin(ctx, interaction, { status: 400, identifier: shownIdentifier, fieldErrors });
+    }
+    if (hasNul(identifier) || hasNul(password)) {
+      return renderLogin(ctx, interaction, { status: 401, identifier: shownIdentifier, error: t('invalid_credentials') });
+    }
+    let outcome: Awaited<ReturnType<Login['authenticate']>>;
+    try {
+      outcome = await login.authenticate({
+        identifier: identifier.trim(),
+        password,
+        ip: clientIp(ctx),
+        clientId: interaction.params.client_id as string | undefined,
+      });
+    } catch (err) {
+      if (err instanceof ThrottledError) {
+        ctx.set('Retry-After', String(err.retryAfter));
+        const at = new Date(Date.now() + err.retryAfter * 1000).toISOString().slice(11, 16);
+        return renderLogin(ctx, interaction, {
+          status: 429,
+          identifier: shownIdentifier,
+          error: t('throttled', { minutes: Math.max(1, Math.ceil(err.retryAfter / 60)), time: at }),
+        });
+      }
+      if (err instanceof LegacyUnavailableError) {
+        logger.warn({ code: err.code }, 'login unavailable: legacy database');
+        ctx.set('Retry-After', '60');
+        return renderLogin(ctx, interaction, { status: 503, identifier: shownIdentifier, error: t('legacy_unavailable') });
+      }
+      throw err;
+    }
+    if (!outcome.ok) {
+      return renderLogin(ctx, interaction, { status: 401, identifier: shownIdentifier, error: t('invalid_credentials') });
+    }
+    const redirectTo = await deps.provider().interactionResult(
+      ctx.req,
+      ctx.res,
+      { login: { accountId: outcome.sub } },
+      { mergeWithLastSubmission: false },
+    );
+    ctx.status = 303;
+    ctx.redirect(redirectTo);
+  });
+
+  router.post('/interaction/:uid/confirm', parseForm, async (ctx) => {
+    const interaction = await details(ctx);
+    if (!interaction) return;
+    if (interaction.uid !== ctx.params.uid || interaction.prompt.name !== 'consent') {
+      return pageError(ctx, 400, 'session_expired_title', 'session_expired', 'interaction_mismatch');
+    }
+    if (!csrfValid(deps.cookieKeys(), interaction.uid, (ctx.request.body as Record<string, unknown> | undefined)?.csrf)) {
+      return pageError(ctx, 403, 'error_title', 'csrf', 'csrf');
+    }
+    const provider = deps.provider();
+    const { prompt, params, session } = interaction;
+    const grant = interaction.grantId
+      ? ((await provider.Grant.find(interaction.grantId)) ?? new provider.Grant({ accountId: session!.accountId, clientId: params.client_id as string }))
+      : new provider.Grant({ accountId: session!.accountId, clientId: params.client_id as string });
+    const d = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+    if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+    if (d.missingResourceScopes) {
+      for (const [indicator, scopes] of Object.entries(d.missingResourceScopes)) grant.addResourceScope(indicator, scopes.join(' '));
+    }
+    const grantId = await grant.save();
+    const redirectTo = await provider.interactionResult(
+      ctx.req,
+      ctx.res,
+      { consent: interaction.grantId ? {} : { grantId } },
+      { mergeWithLastSubmission: true },
+    );
+    ctx.status = 303;
+    ctx.redirect(redirectTo);
+  });
+
+  router.post('/interaction/:uid/abort', parseForm, async (ctx) => {
+    const interaction = await details(ctx);
+    if (!interaction) return;
+    if (!csrfValid(deps.cookieKeys(), interaction.uid, (ctx.request.body as Record<string, unknown> | undefined)?.csrf)) {
+      return pageError(ctx, 403, 'error_title', 'csrf', 'csrf');
+    }
+    const redirectTo = await deps.provider().interactionResult(
+      ctx.req,
+      ctx.res,
+      { error: 'access_denied', error_description: 'The user cancelled the sign-in.' },
+      { mergeWithLastSubmission: false },
+    );
+    ctx.status = 303;
+    ctx.redirect(redirectTo);
+  });
+
+  return router;
+}

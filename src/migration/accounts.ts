@@ -1,0 +1,107 @@
+// The bridge's own accounts: queries only. An account has a stable sub, the identifiers a
+// user logs in with (stored lower-cased), an argon2id hash and the mapped claims. A
+// migrated account and its delivery job are written in one transaction (see outbox.ts).
+import type { Knex } from 'knex';
+
+export interface AccountRow {
+  sub: string;
+  legacy_id: string | null;
+  password_hash: string | null;
+  claims: Record<string, unknown>;
+  source: 'legacy' | 'import' | 'local';
+  legacy_scheme: string | null;
+  legacy_fingerprint: string | null;
+  migrated_at: Date | null;
+  imported_at: Date | null;
+  last_login_at: Date | null;
+  created_at: Date;
+}
+
+export interface NewAccount {
+  sub: string;
+  legacyId?: string | null;
+  passwordHash: string | null;
+  claims: Record<string, unknown>;
+  source: AccountRow['source'];
+  legacyScheme?: string | null;
+  legacyFingerprint?: string | null;
+  identifiers: string[];
+}
+
+export function normalizeIdentifier(identifier: string): string {
+  return identifier.normalize('NFC').trim().toLowerCase();
+}
+
+export function createAccounts(db: Knex) {
+  return {
+    async findByIdentifier(identifier: string): Promise<AccountRow | undefined> {
+      return db('account_identifiers as i')
+        .join('accounts as a', 'a.sub', 'i.sub')
+        .where('i.identifier', normalizeIdentifier(identifier))
+        .first('a.*');
+    },
+
+    async findBySub(sub: string): Promise<AccountRow | undefined> {
+      return db('accounts').where({ sub }).first();
+    },
+
+    async findByLegacyId(legacyId: string, trx: Knex = db): Promise<AccountRow | undefined> {
+      return trx('accounts').where({ legacy_id: legacyId }).first();
+    },
+
+    /**
+     * Inserts an account and its identifiers in `trx`. Returns false when an account with
+     * the same sub or legacy id already exists (a concurrent first login won the race).
+     */
+    async insert(trx: Knex, a: NewAccount): Promise<boolean> {
+      const now = new Date();
+      const inserted = await trx('accounts')
+        .insert({
+          sub: a.sub,
+          legacy_id: a.legacyId ?? null,
+          password_hash: a.passwordHash,
+          claims: JSON.stringify(a.claims),
+          source: a.source,
+          legacy_scheme: a.legacyScheme ?? null,
+          legacy_fingerprint: a.legacyFingerprint ?? null,
+          migrated_at: a.source === 'legacy' ? now : null,
+          imported_at: a.source === 'import' ? now : null,
+          last_login_at: a.source === 'import' ? null : now,
+        })
+        .onConflict()
+        .ignore()
+        .returning('sub');
+      if (inserted.length === 0) return false;
+      const identifiers = [...new Set(a.identifiers.filter(Boolean).map(normalizeIdentifier))];
+      if (identifiers.length) {
+        await trx('account_identifiers')
+          .insert(identifiers.map((identifier) => ({ identifier, sub: a.sub })))
+          .onConflict('identifier')
+          .ignore();
+      }
+      return true;
+    },
+
+    async recordLogin(sub: string): Promise<void> {
+      await db('accounts').where({ sub }).update({ last_login_at: db.fn.now() });
+    },
+
+    async updatePassword(
+      sub: string,
+      passwordHash: string,
+      fields: { legacyFingerprint?: string | null; legacyScheme?: string | null; migrated?: boolean } = {},
+    ): Promise<void> {
+      await db('accounts')
+        .where({ sub })
+        .update({
+          password_hash: passwordHash,
+          ...(fields.legacyFingerprint !== undefined ? { legacy_fingerprint: fields.legacyFingerprint } : {}),
+          ...(fields.legacyScheme !== undefined ? { legacy_scheme: fields.legacyScheme } : {}),
+          ...(fields.migrated ? { migrated_at: db.fn.now() } : {}),
+          updated_at: db.fn.now(),
+        });
+    },
+  };
+}
+
+export type Accounts = ReturnType<typeof createAccounts>;

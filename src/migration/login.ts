@@ -1,0 +1,287 @@
+// authenticate(identifier, password): the login library. A migrated user is checked against
+// the bridge's own argon2id hash; anyone else against the legacy table, whatever its hash.
+// The first legacy success creates the account and its delivery job in one transaction.
+// Unknown users cost a decoy verification, so failures look and time alike.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Config } from '../config/schema.ts';
+import { BridgeError, LegacyUnavailableError, UnusableHashError } from '../errors.ts';
+import { hashBridgePassword, verifyBridgePassword } from '../hashing/bridge-hash.ts';
+import { decoyHash, detectScheme, verifyPassword } from '../hashing/registry.ts';
+import type { LegacyRow, LegacySource } from '../legacy/source.ts';
+import { mapClaims } from '../legacy/source.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Audit } from '../security/audit.ts';
+import type { Accounts, AccountRow } from './accounts.ts';
+import { enqueueDelivery, snapshotRow } from './outbox.ts';
+import { targetPasswordFromPlain } from './payload.ts';
+
+export interface LoginAttempt {
+  identifier: string;
+  password: string;
+  ip?: string | undefined;
+  clientId?: string | undefined;
+}
+
+export type LoginOutcome =
+  | { ok: true; sub: string; source: 'bridge' | 'legacy'; migrated: boolean }
+  | { ok: false; reason: FailureReason };
+
+/** Reason codes for audit rows and metrics. The user sees one message for all of them. */
+export type FailureReason = 'unknown_user' | 'wrong_password' | 'hash_unusable' | 'no_password' | 'throttled';
+
+/** Login-path protection (rate limits, lockouts, the legacy concurrency cap). */
+export interface LoginGuard {
+  /** Throws ThrottledError before any lookup when the attempt is refused. */
+  check(identifier: string, ip: string | undefined): Promise<void>;
+  failed(identifier: string, ip: string | undefined): Promise<void>;
+  succeeded(identifier: string, ip: string | undefined): Promise<void>;
+  /** Runs a legacy lookup within the global concurrency cap. */
+  legacySlot<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export const openGuard: LoginGuard = {
+  check: async () => {},
+  failed: async () => {},
+  succeeded: async () => {},
+  legacySlot: (fn) => fn(),
+};
+
+export interface LoginDeps {
+  config: Config;
+  db: Knex;
+  accounts: Accounts;
+  legacy?: LegacySource | undefined;
+  audit: Audit;
+  metrics: Metrics;
+  logger: Logger;
+  guard?: LoginGuard;
+}
+
+/** A fingerprint of the legacy hash an account migrated from, to notice a later change. */
+export function legacyFingerprint(stored: string | null, salt: string | undefined): string | null {
+  if (stored === null) return null;
+  return createHash('sha256')
+    .update(`oidc-bridge:legacy-fingerprint:${stored}\0${salt ?? ''}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+export function createLogin(deps: LoginDeps) {
+  const { config, db, accounts, legacy, audit, metrics, logger } = deps;
+  const guard = deps.guard ?? openGuard;
+  const legacyCfg = config.legacy;
+  const scheme = legacyCfg?.password.scheme ?? 'auto';
+  let decoyScheme: string | undefined;
+
+  /** The decoy costs what the legacy table's own scheme costs; sampled from one row once. */
+  async function decoy(password: string): Promise<void> {
+    if (decoyScheme === undefined) {
+      decoyScheme = 'bcrypt';
+      if (scheme !== 'auto') decoyScheme = 'expression';
+      else if (legacy) {
+        try {
+          const [sample] = await legacy.page(undefined, 1);
+          const v = sample?.password ? detectScheme(sample.password, sample.salt) : undefined;
+          if (v) decoyScheme = v.id;
+        } catch {
+          decoyScheme = undefined; // try again next time
+        }
+      }
+    }
+    try {
+      if (decoyScheme === 'expression') await verifyPassword({ password, stored: decoyHash('sha256'), scheme });
+      else await verifyPassword({ password, stored: decoyHash(decoyScheme ?? 'bcrypt') });
+    } catch {
+      // a decoy never matters
+    }
+  }
+
+  async function timedVerify(password: string, row: LegacyRow): Promise<{ match: boolean; scheme: string }> {
+    const started = process.hrtime.bigint();
+    const result = await verifyPassword({ password, stored: row.password ?? '', salt: row.salt, scheme });
+    metrics.hashVerifySeconds.observe({ scheme: result.scheme }, Number(process.hrtime.bigint() - started) / 1e9);
+    return result;
+  }
+
+  async function fail(attempt: LoginAttempt, reason: FailureReason, extra: Record<string, unknown> = {}) {
+    await guard.failed(attempt.identifier, attempt.ip);
+    metrics.logins.inc({ outcome: 'failure', source: String(extra.source ?? 'none'), scheme: String(extra.scheme ?? '') });
+    await audit.record({
+      type: 'login',
+      outcome: 'failure',
+      reason,
+      identifier: attempt.identifier,
+      ip: attempt.ip,
+      clientId: attempt.clientId,
+      sub: typeof extra.sub === 'string' ? extra.sub : undefined,
+      details: extra.scheme ? { scheme: extra.scheme } : {},
+    });
+    return { ok: false as const, reason };
+  }
+
+  async function succeed(
+    attempt: LoginAttempt,
+    sub: string,
+    source: 'bridge' | 'legacy',
+    migrated: boolean,
+    scheme?: string,
+  ) {
+    await guard.succeeded(attempt.identifier, attempt.ip);
+    metrics.logins.inc({ outcome: 'success', source, scheme: scheme ?? (source === 'bridge' ? 'argon2id' : '') });
+    await audit.record({
+      type: 'login',
+      outcome: 'success',
+      reason: migrated ? 'migrated' : source,
+      sub,
+      identifier: attempt.identifier,
+      ip: attempt.ip,
+      clientId: attempt.clientId,
+    });
+    return { ok: true as const, sub, source, migrated };
+  }
+
+  async function lookupLegacy<T>(fn: (l: LegacySource) => Promise<T>): Promise<T> {
+    if (!legacy) throw new LegacyUnavailableError('No legacy database is configured.');
+    try {
+      return await guard.legacySlot(() => fn(legacy));
+    } catch (err) {
+      if (err instanceof LegacyUnavailableError) metrics.legacyErrors.inc({ code: err.code });
+      throw err;
+    }
+  }
+
+  /** Creates (or completes) the bridge account from a verified legacy row. */
+  async function migrate(
+    password: string,
+    row: LegacyRow,
+    matchedScheme: string,
+    existing: AccountRow | undefined,
+  ): Promise<{ sub: string; created: boolean }> {
+    let passwordHash: string | null = null;
+    try {
+      passwordHash = await hashBridgePassword(password);
+    } catch (err) {
+      // A failed re-hash never fails the login: the next login tries again.
+      logger.error({ err: { message: (err as Error).message } }, 're-hash failed');
+    }
+    const fingerprint = legacyFingerprint(row.password, row.salt);
+    if (existing) {
+      if (passwordHash) {
+        await accounts.updatePassword(existing.sub, passwordHash, {
+          legacyFingerprint: fingerprint,
+          legacyScheme: matchedScheme,
+          migrated: existing.migrated_at === null,
+        });
+      }
+      return { sub: existing.sub, created: false };
+    }
+    const claims = mapClaims(row.row, legacyCfg?.claims ?? {});
+    const sub = legacyCfg?.sub === 'uuid' ? randomUUID() : row.id;
+    const identifiers = (legacyCfg?.identifiers ?? [])
+      .map((col) => row.row[col])
+      .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
+      .map(String);
+    const target = config.target;
+    const secret = target.type === 'http' ? targetPasswordFromPlain(password, target.password_algorithm) : null;
+    const omit = [legacyCfg?.columns.password ?? 'password', ...(legacyCfg?.columns.salt ? [legacyCfg.columns.salt] : [])];
+    const created = await db.transaction(async (trx) => {
+      const inserted = await accounts.insert(trx, {
+        sub,
+        legacyId: row.id,
+        passwordHash,
+        claims,
+        source: 'legacy',
+        legacyScheme: matchedScheme,
+        legacyFingerprint: fingerprint,
+        identifiers,
+      });
+      if (!inserted) return false;
+      await enqueueDelivery(trx, {
+        sub,
+        payload: { legacy_id: row.id, row: snapshotRow(row.row, omit), claims },
+        secret,
+        status: target.type === 'http' ? 'pending' : 'skipped',
+      });
+      await audit.record(
+        { type: 'migration', outcome: 'success', sub, details: { scheme: matchedScheme, legacy_id: row.id } },
+        trx,
+      );
+      return true;
+    });
+    if (!created) {
+      // A concurrent first login of the same user created it first.
+      const winner = await accounts.findByLegacyId(row.id);
+      return { sub: winner?.sub ?? sub, created: false };
+    }
+    metrics.migrations.inc();
+    return { sub, created: true };
+  }
+
+  async function viaLegacy(attempt: LoginAttempt, existing: AccountRow | undefined): Promise<LoginOutcome> {
+    const row = await lookupLegacy((l) =>
+      existing?.legacy_id ? l.findById(existing.legacy_id) : l.findByIdentifier(attempt.identifier),
+    );
+    if (!row) {
+      await decoy(attempt.password);
+      return fail(attempt, existing ? 'wrong_password' : 'unknown_user', { source: 'legacy' });
+    }
+    if (!row.password) {
+      await decoy(attempt.password);
+      return fail(attempt, 'no_password', { source: 'legacy' });
+    }
+    let result: { match: boolean; scheme: string };
+    try {
+      result = await timedVerify(attempt.password, row);
+    } catch (err) {
+      if (err instanceof UnusableHashError) {
+        metrics.unusableHashes.inc({ reason: err.reason, scheme: err.scheme ?? 'unknown' });
+        logger.warn({ legacy_id: row.id, reason: err.reason, scheme: err.scheme }, 'legacy hash cannot be used');
+        return fail(attempt, 'hash_unusable', { source: 'legacy', scheme: err.scheme });
+      }
+      throw err;
+    }
+    if (!result.match) return fail(attempt, 'wrong_password', { source: 'legacy', scheme: result.scheme });
+    const { sub, created } = await migrate(attempt.password, row, result.scheme, existing);
+    return succeed(attempt, sub, 'legacy', created, result.scheme);
+  }
+
+  return {
+    async authenticate(attempt: LoginAttempt): Promise<LoginOutcome> {
+      await guard.check(attempt.identifier, attempt.ip);
+      const account = await accounts.findByIdentifier(attempt.identifier);
+      if (account?.password_hash) {
+        if (await verifyBridgePassword(attempt.password, account.password_hash)) {
+          await accounts.recordLogin(account.sub);
+          return succeed(attempt, account.sub, 'bridge', false);
+        }
+        // The password may have been changed in the legacy application since migration.
+        if (legacy && account.legacy_id) {
+          try {
+            const row = await lookupLegacy((l) => l.findById(account.legacy_id!));
+            if (row?.password && legacyFingerprint(row.password, row.salt) !== account.legacy_fingerprint) {
+              const result = await timedVerify(attempt.password, row);
+              if (result.match) {
+                await migrate(attempt.password, row, result.scheme, account);
+                await audit.record({ type: 'password_resynced', outcome: 'info', sub: account.sub });
+                return succeed(attempt, account.sub, 'legacy', false, result.scheme);
+              }
+            }
+          } catch (err) {
+            // A migrated user never depends on the legacy database being up.
+            if (!(err instanceof BridgeError)) throw err;
+          }
+        }
+        return fail(attempt, 'wrong_password', { source: 'bridge', sub: account.sub });
+      }
+      if (!legacy) {
+        await decoy(attempt.password);
+        return fail(attempt, 'unknown_user');
+      }
+      return viaLegacy(attempt, account);
+    },
+  };
+}
+
+export type Login = ReturnType<typeof createLogin>;

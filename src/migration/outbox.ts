@@ -1,0 +1,46 @@
+// The transactional outbox: a delivery job is written in the same transaction as the
+// account it delivers, so one never exists without the other. The job holds a snapshot of
+// the legacy row (password columns removed) and, apart, the target password form, which is
+// erased once the job is delivered or dead.
+import type { Knex } from 'knex';
+
+export interface DeliveryPayload {
+  legacy_id: string | null;
+  /** The legacy row at migration time, without the password and salt columns. */
+  row: Record<string, unknown>;
+  claims: Record<string, unknown>;
+  /** Set by the bulk import: the target form was passed through, no re-hash. */
+  imported?: boolean;
+}
+
+export const OUTBOX_CHANNEL = 'oidc_bridge_outbox';
+
+/** JSON-safe copy of a legacy row: Dates to ISO strings, Buffers to hex, bigints to strings. */
+export function snapshotRow(row: Record<string, unknown>, omit: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (omit.includes(k)) continue;
+    if (v instanceof Date) out[k] = Number.isNaN(v.getTime()) ? null : v.toISOString();
+    else if (Buffer.isBuffer(v)) out[k] = v.toString('hex');
+    else if (typeof v === 'bigint') out[k] = v.toString();
+    else out[k] = v;
+  }
+  return out;
+}
+
+export async function enqueueDelivery(
+  trx: Knex,
+  job: { sub: string; payload: DeliveryPayload; secret: string | null; status?: string },
+): Promise<void> {
+  await trx('outbox')
+    .insert({
+      sub: job.sub,
+      kind: 'deliver',
+      payload: JSON.stringify(job.payload),
+      secret: job.secret,
+      status: job.status ?? 'pending',
+    })
+    .onConflict(['sub', 'kind'])
+    .ignore();
+  if (trx.client.config.client === 'pg') await trx.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, job.sub]);
+}

@@ -1,0 +1,106 @@
+// oidc-provider's storage adapter on knex (PostgreSQL or the embedded PGlite). One table
+// for every model, keyed by type and id. `consume` is a single conditional UPDATE, so of
+// many concurrent redemptions of one code exactly one wins; expired rows are never
+// returned and are swept in the background. Clients come from the clients table.
+import type { Knex } from 'knex';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'ClientCredentials',
+  'BackchannelAuthenticationRequest',
+  'Grant',
+]);
+
+export function createAdapterClass(
+  db: Knex,
+  findClient: (id: string) => Promise<Record<string, unknown> | undefined>,
+): new (name: string) => Adapter {
+  return class KnexAdapter implements Adapter {
+    readonly name: string;
+
+    constructor(name: string) {
+      this.name = name;
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      if (this.name === 'Client') {
+        await db('clients')
+          .insert({ client_id: id, metadata: JSON.stringify(payload), updated_at: db.fn.now() })
+          .onConflict('client_id')
+          .merge(['metadata', 'updated_at']);
+        return;
+      }
+      const row = {
+        type: this.name,
+        id,
+        payload: JSON.stringify(payload),
+        grant_id: GRANTABLE.has(this.name) ? (payload.grantId ?? null) : null,
+        uid: payload.uid ?? null,
+        user_code: payload.userCode ?? null,
+        expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+      };
+      await db('oidc_payloads')
+        .insert(row)
+        .onConflict(['type', 'id'])
+        .merge(['payload', 'grant_id', 'uid', 'user_code', 'expires_at']);
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      if (this.name === 'Client') {
+        return (await findClient(id)) as AdapterPayload | undefined;
+      }
+      return this.#findBy({ id });
+    }
+
+    findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return this.#findBy({ uid });
+    }
+
+    findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return this.#findBy({ user_code: userCode });
+    }
+
+    async #findBy(where: Record<string, string>): Promise<AdapterPayload | undefined> {
+      const row = await db('oidc_payloads')
+        .where({ type: this.name, ...where })
+        .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
+        .first('payload', 'consumed_at');
+      if (!row) return undefined;
+      const payload = row.payload as AdapterPayload;
+      if (row.consumed_at) payload.consumed = Math.floor(new Date(row.consumed_at).getTime() / 1000);
+      return payload;
+    }
+
+    async consume(id: string): Promise<void> {
+      const updated = await db('oidc_payloads')
+        .where({ type: this.name, id })
+        .whereNull('consumed_at')
+        .update({ consumed_at: db.fn.now() });
+      if (updated === 0) {
+        throw new errors.InvalidGrant(`${this.name === 'AuthorizationCode' ? 'authorization code' : 'grant'} already consumed`);
+      }
+    }
+
+    async destroy(id: string): Promise<void> {
+      if (this.name === 'Client') {
+        await db('clients').where({ client_id: id }).delete();
+        return;
+      }
+      await db('oidc_payloads').where({ type: this.name, id }).delete();
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await db('oidc_payloads').where({ grant_id: grantId }).delete();
+    }
+  };
+}
+
+/** Deletes expired rows; returns how many. Runs on a timer in `start`. */
+export async function sweepExpired(db: Knex): Promise<number> {
+  return db('oidc_payloads').where('expires_at', '<', db.fn.now()).delete();
+}

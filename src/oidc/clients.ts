@@ -1,0 +1,132 @@
+// Relying parties, kept in the store and managed by the admin CLI. Every client uses the
+// code flow with PKCE; confidential clients also get client credentials. A client secret is
+// shown once, when it is created or rotated, and is sealed at rest like the keys.
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { BridgeError, NotFoundError } from '../errors.ts';
+import type { SecretBox } from '../security/secret-box.ts';
+
+export interface NewClient {
+  id: string;
+  redirectUris: string[];
+  secret?: string | undefined;
+  public?: boolean;
+  postLogoutRedirectUris?: string[];
+  firstParty?: boolean;
+  name?: string | undefined;
+}
+
+export interface ClientSummary {
+  client_id: string;
+  client_name?: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  token_endpoint_auth_method: string;
+  first_party: boolean;
+  created_at: Date;
+}
+
+function checkUris(uris: string[], flag: string): void {
+  for (const u of uris) {
+    let parsed: URL;
+    try {
+      parsed = new URL(u);
+    } catch {
+      throw new BridgeError('client_invalid', `${flag} ${JSON.stringify(u)} is not an absolute URL. Fix: give a full URL such as https://app.example/callback.`);
+    }
+    if (parsed.hash) {
+      throw new BridgeError('client_invalid', `${flag} ${JSON.stringify(u)} has a #fragment, which OAuth forbids. Fix: remove the fragment.`);
+    }
+    if (!['http:', 'https:'].includes(parsed.protocol) && !/^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(parsed.protocol)) {
+      throw new BridgeError('client_invalid', `${flag} ${JSON.stringify(u)} must use https (or http for local development, or a reverse-domain scheme for native apps).`);
+    }
+  }
+}
+
+export function generateSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function createClientStore(db: Knex, box: SecretBox) {
+  function metadataOf(c: NewClient, secret: string | undefined): Record<string, unknown> {
+    return {
+      client_id: c.id,
+      ...(c.name ? { client_name: c.name } : {}),
+      redirect_uris: c.redirectUris,
+      post_logout_redirect_uris: c.postLogoutRedirectUris ?? [],
+      response_types: ['code'],
+      grant_types: c.public ? ['authorization_code', 'refresh_token'] : ['authorization_code', 'refresh_token', 'client_credentials'],
+      token_endpoint_auth_method: c.public ? 'none' : 'client_secret_basic',
+      ...(secret ? { client_secret: box.seal(secret) } : {}),
+      first_party: c.firstParty === true,
+    };
+  }
+
+  return {
+    async add(c: NewClient): Promise<{ client_id: string; client_secret?: string }> {
+      if (!/^[A-Za-z0-9._~-]{1,128}$/.test(c.id)) {
+        throw new BridgeError('client_invalid', `--id ${JSON.stringify(c.id)} is not allowed. Fix: use 1-128 letters, digits and . _ ~ -.`);
+      }
+      if (c.redirectUris.length === 0) {
+        throw new BridgeError('client_invalid', 'A client needs at least one --redirect-uri.');
+      }
+      checkUris(c.redirectUris, '--redirect-uri');
+      checkUris(c.postLogoutRedirectUris ?? [], '--post-logout-redirect-uri');
+      if (c.public && c.secret) {
+        throw new BridgeError('client_invalid', '--public and --secret exclude each other. Fix: give one of them.');
+      }
+      const secret = c.public ? undefined : (c.secret ?? generateSecret());
+      const inserted = await db('clients')
+        .insert({ client_id: c.id, metadata: JSON.stringify(metadataOf(c, secret)), first_party: c.firstParty === true })
+        .onConflict('client_id')
+        .ignore()
+        .returning('client_id');
+      if (inserted.length === 0) {
+        throw new BridgeError('client_exists', `A client with id ${JSON.stringify(c.id)} already exists. Fix: choose another --id, or "clients remove ${c.id}" first.`, 409);
+      }
+      return { client_id: c.id, ...(secret ? { client_secret: secret } : {}) };
+    },
+
+    async list(): Promise<ClientSummary[]> {
+      const rows = await db('clients').select('metadata', 'first_party', 'created_at').orderBy('client_id');
+      return rows.map((r) => ({
+        client_id: r.metadata.client_id,
+        ...(r.metadata.client_name ? { client_name: r.metadata.client_name } : {}),
+        redirect_uris: r.metadata.redirect_uris,
+        post_logout_redirect_uris: r.metadata.post_logout_redirect_uris ?? [],
+        token_endpoint_auth_method: r.metadata.token_endpoint_auth_method,
+        first_party: r.first_party,
+        created_at: r.created_at,
+      }));
+    },
+
+    async remove(id: string): Promise<void> {
+      const n = await db('clients').where({ client_id: id }).delete();
+      if (n === 0) throw new NotFoundError(`No client with id ${JSON.stringify(id)}. Fix: see "clients list".`);
+    },
+
+    async rotateSecret(id: string): Promise<{ client_id: string; client_secret: string }> {
+      const row = await db('clients').where({ client_id: id }).first('metadata');
+      if (!row) throw new NotFoundError(`No client with id ${JSON.stringify(id)}. Fix: see "clients list".`);
+      if (row.metadata.token_endpoint_auth_method === 'none') {
+        throw new BridgeError('client_public', `Client ${JSON.stringify(id)} is public and has no secret to rotate.`);
+      }
+      const secret = generateSecret();
+      await db('clients')
+        .where({ client_id: id })
+        .update({ metadata: JSON.stringify({ ...row.metadata, client_secret: box.seal(secret) }), updated_at: db.fn.now() });
+      return { client_id: id, client_secret: secret };
+    },
+
+    /** The metadata oidc-provider sees: the secret opened. */
+    async find(id: string): Promise<Record<string, unknown> | undefined> {
+      const row = await db('clients').where({ client_id: id }).first('metadata');
+      if (!row) return undefined;
+      const m = { ...row.metadata };
+      if (typeof m.client_secret === 'string') m.client_secret = box.open(m.client_secret);
+      return m;
+    },
+  };
+}
+
+export type ClientStore = ReturnType<typeof createClientStore>;

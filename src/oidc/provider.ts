@@ -1,0 +1,133 @@
+// Builds the oidc-provider instance: the code flow with PKCE (S256) for every client,
+// refresh tokens, userinfo, revocation, introspection, RP-initiated logout and client
+// credentials; the knex adapter; keys from the store; pages from views/. Consent is
+// skipped for first-party clients. Claims come from the bridge's own accounts only.
+import type { Context } from 'koa';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../logger.ts';
+import type { Accounts } from '../migration/accounts.ts';
+import type { Renderer } from '../ui/render.ts';
+import { createAdapterClass } from './adapter.ts';
+import type { ClientStore } from './clients.ts';
+import type { ProviderKeys } from './keys.ts';
+import type { Knex } from 'knex';
+
+export interface ProviderDeps {
+  config: Config;
+  db: Knex;
+  keys: ProviderKeys;
+  clients: ClientStore;
+  accounts: Accounts;
+  renderer: Renderer;
+  logger: Logger;
+}
+
+/** The longest a token signed by a key can live: how long a retired key stays published. */
+export function maxSignedTokenLifetime(config: Config): number {
+  return Math.max(config.oidc.ttl.id_token, config.oidc.ttl.access_token);
+}
+
+const ERROR_HEADINGS: Record<string, 'session_expired_title' | 'error_title'> = {
+  invalid_request: 'error_title',
+  session_not_found: 'session_expired_title',
+};
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, renderer, accounts, logger } = deps;
+  const ttl = config.oidc.ttl;
+
+  const configuration: Configuration = {
+    adapter: createAdapterClass(deps.db, deps.clients.find) as unknown as Configuration['adapter'],
+    jwks: deps.keys.jwks as Configuration['jwks'],
+    cookies: {
+      keys: deps.keys.cookieKeys,
+      long: { signed: true, sameSite: 'lax' },
+      short: { signed: true, sameSite: 'lax' },
+    },
+    claims: config.oidc.claims,
+    scopes: ['openid', 'offline_access', ...Object.keys(config.oidc.claims).filter((s) => s !== 'openid')],
+    conformIdTokenClaims: false,
+    extraClientMetadata: { properties: ['first_party'] },
+    pkce: { required: () => true },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      clientCredentials: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          await renderer.render(ctx as unknown as Context, 'logout', { form });
+        },
+        async postLogoutSuccessSource(ctx) {
+          await renderer.render(ctx as unknown as Context, 'logged-out', {});
+        },
+      },
+    },
+    ttl: {
+      AccessToken: ttl.access_token,
+      AuthorizationCode: ttl.authorization_code,
+      IdToken: ttl.id_token,
+      RefreshToken: ttl.refresh_token,
+      Interaction: ttl.interaction,
+      Session: ttl.session,
+      Grant: ttl.grant,
+      ClientCredentials: ttl.access_token,
+    },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    // Refresh tokens for every client allowed the grant, not only with offline_access:
+    // the relying parties of a migration expect to stay signed in.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    async loadExistingGrant(ctx: KoaContextWithOIDC) {
+      const oidc = ctx.oidc;
+      const client = oidc.client!;
+      const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(client.clientId);
+      if (grantId) {
+        const grant = await oidc.provider.Grant.find(grantId);
+        if (grant) return grant;
+      }
+      if ((client as unknown as { first_party?: boolean }).first_party === true) {
+        const grant = new oidc.provider.Grant({ clientId: client.clientId, accountId: oidc.session!.accountId! });
+        grant.addOIDCScope(String(oidc.params!.scope ?? 'openid'));
+        await grant.save();
+        return grant;
+      }
+      return undefined;
+    },
+    async findAccount(_ctx, sub) {
+      const account = await accounts.findBySub(sub);
+      if (!account) return undefined;
+      return {
+        accountId: sub,
+        async claims() {
+          return { ...account.claims, sub };
+        },
+      };
+    },
+    async renderError(ctx, out, error) {
+      const koaCtx = ctx as unknown as Context;
+      const locale = renderer.locale(koaCtx);
+      const t = renderer.t(locale);
+      const code = String(out.error ?? 'server_error');
+      if ((error as { status?: number }).status === undefined || ((error as { status?: number }).status ?? 500) >= 500) {
+        logger.error({ err: error }, 'provider error');
+      }
+      const description = typeof out.error_description === 'string' ? out.error_description : t('error_generic');
+      const expired = /interaction session|session not found|interaction expired/i.test(description);
+      await renderer.render(koaCtx, 'error', {
+        heading: t(expired ? 'session_expired_title' : (ERROR_HEADINGS[code] ?? 'error_title')),
+        message: expired ? t('session_expired') : description,
+        code,
+      });
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.security.trust_proxy;
+  provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc server error'));
+  return provider;
+}

@@ -1,0 +1,61 @@
+// The audit trail: one row per security-relevant event (login success or failure with a
+// reason code, lockout, migration, delivery, admin action). Never a password or a hash;
+// a failure to write an audit row is logged and never fails the action it describes.
+import type { Knex } from 'knex';
+import type { Logger } from '../logger.ts';
+
+export interface AuditEvent {
+  type: string;
+  outcome: 'success' | 'failure' | 'info';
+  reason?: string | undefined;
+  sub?: string | undefined;
+  identifier?: string | undefined;
+  ip?: string | undefined;
+  clientId?: string | undefined;
+  actor?: string | undefined;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  type?: string | undefined;
+  outcome?: string | undefined;
+  sub?: string | undefined;
+  identifier?: string | undefined;
+  since?: Date | undefined;
+  limit?: number | undefined;
+}
+
+export function createAudit(db: Knex, logger: Logger) {
+  return {
+    async record(e: AuditEvent, trx: Knex = db): Promise<void> {
+      try {
+        await trx('audit_events').insert({
+          type: e.type,
+          outcome: e.outcome,
+          reason: e.reason ?? null,
+          sub: e.sub ?? null,
+          identifier: e.identifier ? e.identifier.slice(0, 320) : null,
+          ip: e.ip ?? null,
+          client_id: e.clientId ?? null,
+          actor: e.actor ?? null,
+          details: JSON.stringify(e.details ?? {}),
+        });
+      } catch (err) {
+        logger.error({ err: { code: (err as { code?: string }).code }, event: e.type }, 'audit write failed');
+        if (trx !== db) throw err;
+      }
+    },
+
+    async list(q: AuditQuery = {}) {
+      const query = db('audit_events').orderBy('id', 'desc').limit(Math.min(q.limit ?? 100, 10_000));
+      if (q.type) query.where('type', q.type);
+      if (q.outcome) query.where('outcome', q.outcome);
+      if (q.sub) query.where('sub', q.sub);
+      if (q.identifier) query.where('identifier', q.identifier);
+      if (q.since) query.where('at', '>=', q.since);
+      return query.select('id', 'at', 'type', 'outcome', 'reason', 'sub', 'identifier', 'ip', 'client_id', 'actor', 'details');
+    },
+  };
+}
+
+export type Audit = ReturnType<typeof createAudit>;

@@ -1,0 +1,108 @@
+// The bridge store: PostgreSQL when `database` is set, otherwise an embedded PGlite in
+// data_dir. Both run the same knex migrations from migrations/, and on PostgreSQL the
+// migrator holds an advisory lock so that replicas starting together migrate once.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import knexPkg, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import pg from 'pg';
+import { BridgeError } from '../errors.ts';
+import { migrationSource } from '../../migrations/index.ts';
+
+const { knex } = knexPkg;
+
+// Both drivers return bigint counts as strings; the bridge wants numbers.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+
+export interface Store {
+  db: Knex;
+  kind: 'postgres' | 'pglite';
+  /** The connection URL (postgres only), for LISTEN connections and rate limiting. */
+  url: string | undefined;
+  migrate(): Promise<void>;
+  rollbackAll(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  database?: string | undefined;
+  data_dir?: string;
+  /** Embedded store in memory only (tests, demo with --memory). */
+  memory?: boolean;
+  pool?: { min?: number; max?: number };
+}
+
+const MIGRATION_LOCK = 7_147_001;
+
+export function createStore(opts: StoreOptions): Store {
+  if (opts.database) {
+    const url = opts.database;
+    const db = knex({
+      client: 'pg',
+      connection: url,
+      pool: { min: opts.pool?.min ?? 0, max: opts.pool?.max ?? 10 },
+      acquireConnectionTimeout: 10_000,
+    });
+    return {
+      db,
+      kind: 'postgres',
+      url,
+      async migrate() {
+        // The lock is held on a connection of its own while knex migrates with the pool.
+        const lock = new pg.Client({ connectionString: url });
+        await connectOrExplain(lock, url);
+        try {
+          await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+          await db.migrate.latest({ migrationSource });
+        } finally {
+          await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+          await lock.end();
+        }
+      },
+      async rollbackAll() {
+        await db.migrate.rollback({ migrationSource }, true);
+      },
+      async ping() {
+        await db.raw('select 1');
+      },
+      close: () => db.destroy(),
+    };
+  }
+  let connection: Record<string, unknown> = {};
+  if (!opts.memory) {
+    const dir = resolve(opts.data_dir ?? './data', 'store');
+    mkdirSync(dir, { recursive: true });
+    connection = { filename: dir };
+  }
+  const db = knex({ client: ClientPgLite as unknown as typeof knexPkg.Client, dialect: 'postgres', connection });
+  return {
+    db,
+    kind: 'pglite',
+    url: undefined,
+    async migrate() {
+      await db.migrate.latest({ migrationSource });
+    },
+    async rollbackAll() {
+      await db.migrate.rollback({ migrationSource }, true);
+    },
+    async ping() {
+      await db.raw('select 1');
+    },
+    close: () => db.destroy(),
+  };
+}
+
+async function connectOrExplain(client: pg.Client, url: string): Promise<void> {
+  try {
+    await client.connect();
+  } catch (err) {
+    const safe = new URL(url);
+    safe.password = safe.password ? '***' : '';
+    throw new BridgeError(
+      'store_unavailable',
+      `Cannot connect to the bridge store at ${safe.toString()} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Fix: check that PostgreSQL runs there and that the database exists, or omit "database" to use the embedded store.`,
+      503,
+    );
+  }
+}

@@ -1,0 +1,117 @@
+// The texts of the pages, in English and Turkish. The locale comes from the authorization
+// request's ui_locales, then Accept-Language, then the configured default.
+export const LOCALES = ['en', 'tr'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+const en = {
+  sign_in: 'Sign in',
+  sign_in_to: 'Sign in to continue to {client}',
+  identifier: 'Username or email',
+  password: 'Password',
+  submit: 'Sign in',
+  forgot_password: 'Forgot password?',
+  cancel: 'Cancel',
+  invalid_credentials: 'Wrong username or password.',
+  missing_identifier: 'Enter your username or email.',
+  missing_password: 'Enter your password.',
+  password_too_long: 'This password is longer than the {max} characters allowed.',
+  identifier_too_long: 'This username is longer than the {max} characters allowed.',
+  throttled: 'Too many failed attempts. Try again in {minutes} minute(s), at {time} UTC.',
+  legacy_unavailable: 'Sign-in is temporarily unavailable. Please try again in a few minutes.',
+  csrf: 'This form has expired. Please sign in again.',
+  consent_title: 'Allow access',
+  consent_intro: '{client} asks for access to:',
+  allow: 'Allow',
+  deny: 'Deny',
+  scope_openid: 'Your identity',
+  scope_email: 'Your email address',
+  scope_profile: 'Your name and username',
+  scope_offline_access: 'Staying signed in while you are away',
+  logout_title: 'Sign out',
+  logout_question: 'Do you want to sign out of {product}?',
+  logout_yes: 'Yes, sign me out',
+  logout_no: 'No, stay signed in',
+  logged_out_title: 'Signed out',
+  logged_out: 'You have been signed out.',
+  error_title: 'Something went wrong',
+  error_generic: 'The request could not be completed.',
+  error_code: 'Error code',
+  error_back: 'Go back to the application and start again.',
+  session_expired_title: 'This sign-in page has expired',
+  session_expired: 'The sign-in took too long or was already completed. Go back to the application and start again.',
+  not_found_title: 'Page not found',
+  language: 'Language',
+};
+
+type Messages = typeof en;
+
+const tr: Messages = {
+  sign_in: 'Giriş yap',
+  sign_in_to: '{client} uygulamasına devam etmek için giriş yapın',
+  identifier: 'Kullanıcı adı veya e-posta',
+  password: 'Parola',
+  submit: 'Giriş yap',
+  forgot_password: 'Parolanızı mı unuttunuz?',
+  cancel: 'Vazgeç',
+  invalid_credentials: 'Kullanıcı adı veya parola hatalı.',
+  missing_identifier: 'Kullanıcı adınızı veya e-postanızı girin.',
+  missing_password: 'Parolanızı girin.',
+  password_too_long: 'Bu parola izin verilen {max} karakterden uzun.',
+  identifier_too_long: 'Bu kullanıcı adı izin verilen {max} karakterden uzun.',
+  throttled: 'Çok fazla başarısız deneme. {minutes} dakika sonra, UTC {time} saatinde tekrar deneyin.',
+  legacy_unavailable: 'Giriş geçici olarak kullanılamıyor. Lütfen birkaç dakika sonra tekrar deneyin.',
+  csrf: 'Bu formun süresi doldu. Lütfen tekrar giriş yapın.',
+  consent_title: 'Erişime izin ver',
+  consent_intro: '{client} şunlara erişim istiyor:',
+  allow: 'İzin ver',
+  deny: 'Reddet',
+  scope_openid: 'Kimliğiniz',
+  scope_email: 'E-posta adresiniz',
+  scope_profile: 'Adınız ve kullanıcı adınız',
+  scope_offline_access: 'Siz yokken oturumunuzun açık kalması',
+  logout_title: 'Çıkış yap',
+  logout_question: '{product} oturumunuzu kapatmak istiyor musunuz?',
+  logout_yes: 'Evet, çıkış yap',
+  logout_no: 'Hayır, oturumum açık kalsın',
+  logged_out_title: 'Çıkış yapıldı',
+  logged_out: 'Oturumunuz kapatıldı.',
+  error_title: 'Bir şeyler ters gitti',
+  error_generic: 'İstek tamamlanamadı.',
+  error_code: 'Hata kodu',
+  error_back: 'Uygulamaya dönün ve yeniden başlayın.',
+  session_expired_title: 'Bu giriş sayfasının süresi doldu',
+  session_expired: 'Giriş çok uzun sürdü veya zaten tamamlandı. Uygulamaya dönün ve yeniden başlayın.',
+  not_found_title: 'Sayfa bulunamadı',
+  language: 'Dil',
+};
+
+const catalogs: Record<Locale, Messages> = { en, tr };
+
+export type MessageKey = keyof Messages;
+export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string;
+
+export function translator(locale: Locale): Translate {
+  const messages = catalogs[locale];
+  return (key, vars) =>
+    messages[key].replace(/\{(\w+)\}/g, (_, name: string) => String(vars?.[name] ?? `{${name}}`));
+}
+
+/** Picks a locale from ui_locales (space-separated), then Accept-Language, then the default. */
+export function pickLocale(uiLocales: string | undefined, acceptLanguage: string | undefined, fallback: Locale): Locale {
+  const candidates = [
+    ...(uiLocales ?? '').split(/\s+/),
+    ...(acceptLanguage ?? '')
+      .split(',')
+      .map((part) => {
+        const [tag, q] = part.trim().split(';q=');
+        return { tag: tag ?? '', q: q === undefined ? 1 : Number(q) };
+      })
+      .sort((a, b) => b.q - a.q)
+      .map((x) => x.tag),
+  ];
+  for (const c of candidates) {
+    const base = c.toLowerCase().split('-')[0];
+    if ((LOCALES as readonly string[]).includes(base ?? '')) return base as Locale;
+  }
+  return fallback;
+}

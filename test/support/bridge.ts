@@ -1,0 +1,73 @@
+// Starts a real bridge for a test: its own PostgreSQL database (or the embedded store), a
+// free port, the issuer at that port, and logs captured in memory so tests can search
+// them for secrets. Returns what a test needs to drive it and tear it down.
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import { type Bridge, createBridge } from '../../src/app.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createClientStore } from '../../src/oidc/clients.ts';
+import { createSecretBox } from '../../src/security/secret-box.ts';
+import { createPgDatabase, type TestDatabase } from './databases.ts';
+
+export const logLines: string[] = [];
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+export interface TestBridge {
+  bridge: Bridge;
+  config: Config;
+  url: string;
+  database: TestDatabase;
+  logs: string[];
+  addClient(c: { id: string; redirectUris: string[]; secret?: string; public?: boolean; firstParty?: boolean; postLogoutRedirectUris?: string[] }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestBridge(raw: Record<string, unknown> = {}, opts: { keyRefreshMs?: number; database?: TestDatabase } = {}): Promise<TestBridge> {
+  const database = opts.database ?? (await createPgDatabase());
+  const port = await freePort();
+  const config = parseConfig({
+    issuer: `http://127.0.0.1:${port}`,
+    port,
+    host: '127.0.0.1',
+    database: database.url,
+    log_level: 'debug',
+    ...raw,
+  });
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      const line = chunk.toString();
+      logs.push(line);
+      logLines.push(line);
+      cb();
+    },
+  });
+  const bridge = await createBridge(config, { logger: createLogger({ level: 'debug', destination }), keyRefreshMs: opts.keyRefreshMs });
+  const { url } = await bridge.listen(port, '127.0.0.1');
+  return {
+    bridge,
+    config,
+    url,
+    database,
+    logs,
+    async addClient(c) {
+      await createClientStore(bridge.store.db, createSecretBox(config.key_encryption_key)).add(c);
+    },
+    async close() {
+      await bridge.stop();
+      if (!opts.database) await database.drop();
+    },
+  };
+}
