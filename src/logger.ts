@@ -20,7 +20,7 @@ const SECRET_KEYS = [
   'access_token',
   'refresh_token',
   'id_token',
-  'code',
+
   'cookie',
   'authorization',
   'set-cookie',

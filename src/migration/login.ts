@@ -9,7 +9,6 @@ import { BridgeError, LegacyUnavailableError, UnusableHashError } from '../error
 import { hashBridgePassword, verifyBridgePassword } from '../hashing/bridge-hash.ts';
 import { decoyHash, detectScheme, verifyPassword } from '../hashing/registry.ts';
 import type { LegacyRow, LegacySource } from '../legacy/source.ts';
-import { mapClaims } from '../legacy/source.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Audit } from '../security/audit.ts';
@@ -177,7 +176,7 @@ export function createLogin(deps: LoginDeps) {
       }
       return { sub: existing.sub, created: false };
     }
-    const claims = mapClaims(row.row, legacyCfg?.claims ?? {});
+    const claims = legacy ? legacy.mapClaims(row) : {};
     const sub = legacyCfg?.sub === 'uuid' ? randomUUID() : row.id;
     const identifiers = (legacyCfg?.identifiers ?? [])
       .map((col) => row.row[col])

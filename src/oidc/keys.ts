@@ -4,7 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Knex } from 'knex';
+import type { Config } from '../config/schema.ts';
 import type { SecretBox } from '../security/secret-box.ts';
+
+/** The longest a token signed by a key can live: how long a retired key stays published. */
+export function maxSignedTokenLifetime(config: Config): number {
+  return Math.max(config.oidc.ttl.id_token, config.oidc.ttl.access_token);
+}
 
 export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
 

@@ -23,10 +23,7 @@ export interface ProviderDeps {
   logger: Logger;
 }
 
-/** The longest a token signed by a key can live: how long a retired key stays published. */
-export function maxSignedTokenLifetime(config: Config): number {
-  return Math.max(config.oidc.ttl.id_token, config.oidc.ttl.access_token);
-}
+export { maxSignedTokenLifetime } from './keys.ts';
 
 const ERROR_HEADINGS: Record<string, 'session_expired_title' | 'error_title'> = {
   invalid_request: 'error_title',

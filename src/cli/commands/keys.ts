@@ -1,8 +1,7 @@
 // keys list | rotate. Rotation makes new keys the signers at once (every replica picks them
 // up within its refresh interval) and keeps the old ones published until every token they
 // signed has expired.
-import { createKeyStore } from '../../oidc/keys.ts';
-import { maxSignedTokenLifetime } from '../../oidc/provider.ts';
+import { createKeyStore, maxSignedTokenLifetime } from '../../oidc/keys.ts';
 import type { Command } from '../framework.ts';
 import { table, withStore } from '../context.ts';
 

@@ -1,6 +1,6 @@
 // start: serve the provider (and, unless --no-worker, the delivery worker) until SIGTERM or
 // SIGINT, then stop accepting connections, finish the requests in flight and close pools.
-import { createBridge } from '../../app.ts';
+import type { Bridge } from '../../app.ts';
 import { createLogger } from '../../logger.ts';
 import { type Command, positiveInt } from '../framework.ts';
 import { configFrom } from '../context.ts';
@@ -19,21 +19,34 @@ export const startCommand: Command = {
     const config = configFrom(values, io);
     const port = values.port === undefined ? config.port : positiveInt(values, 'port', usage, config.port);
     const logger = createLogger({ level: config.log_level });
+    // Listening for the signal before anything starts: a SIGTERM that arrives while the
+    // store migrates or the worker loads must still mean "stop cleanly", not "die".
+    const signal = waitForSignal();
+    // Loaded here, not at the top: the other commands need neither koa nor oidc-provider.
+    const { createBridge } = await import('../../app.ts');
     const bridge = await createBridge({ ...config, port }, { logger });
     const { url } = await bridge.listen(port, config.host);
     logger.info({ url, issuer: config.issuer, store: bridge.store.kind, legacy: config.legacy ? 'configured' : 'none' }, 'oidc-bridge listening');
     const worker = values['no-worker'] ? undefined : await startWorkerIfAvailable(bridge);
-    await waitForSignal();
-    logger.info('shutting down');
-    await worker?.stop();
+    if (worker) bridge.onStop(() => worker.stop());
+    logger.info({ signal: await signal }, 'shutting down');
+    // Everything below is bounded by shutdown_timeout_ms; a stop that still hangs well
+    // past it (a pool that never closes) must not keep a replica half-alive forever.
+    const hang = setTimeout(() => {
+      logger.error({ shutdown_timeout_ms: config.shutdown_timeout_ms }, 'shutdown did not finish in time; exiting');
+      logger.flush?.();
+      process.exit(1);
+    }, config.shutdown_timeout_ms + 5000);
+    hang.unref();
     await bridge.stop();
+    clearTimeout(hang);
     logger.info('stopped');
     logger.flush?.();
     return 0;
   },
 };
 
-async function startWorkerIfAvailable(bridge: Awaited<ReturnType<typeof createBridge>>) {
+async function startWorkerIfAvailable(bridge: Bridge) {
   const { startDeliveryWorker } = await import('../../migration/worker.ts').catch(() => ({ startDeliveryWorker: undefined }));
   return startDeliveryWorker ? startDeliveryWorker(bridge) : undefined;
 }

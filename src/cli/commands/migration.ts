@@ -1,0 +1,172 @@
+// migration status | list | retry: how far the migration has come and what the delivery
+// worker could not do. Reads and re-queues outbox rows; never prints a password form.
+import { UsageError } from '../../errors.ts';
+import { createLegacySource } from '../../legacy/source.ts';
+import { silentLogger } from '../../logger.ts';
+import { createDeliveryQueries } from '../../migration/delivery-queries.ts';
+import { OUTBOX_STATUSES, type OutboxStatus } from '../../migration/outbox.ts';
+import { table, withStore } from '../context.ts';
+import type { Command, Io } from '../framework.ts';
+import { positiveInt } from '../framework.ts';
+
+const statusUsage = `Usage: oidc-bridge migration status [--json]
+
+  Legacy users, migrated accounts, delivery jobs by status and accounts by legacy hash scheme.`;
+
+const listUsage = `Usage: oidc-bridge migration list --status STATUS [--limit N] [--json]
+
+  --status STATUS   one of ${OUTBOX_STATUSES.join(', ')}
+  --limit N         at most N jobs, oldest first (default 50)`;
+
+const retryUsage = `Usage: oidc-bridge migration retry [--dead] [--id N]
+
+  Puts failed delivery jobs back in the queue, due now, with a fresh attempt budget.
+  --dead    dead jobs too (their password form is erased: they fail again, saying so)
+  --id N    only job N`;
+
+function percent(part: number, whole: number): number | null {
+  return whole > 0 ? Math.round((part / whole) * 1000) / 10 : null;
+}
+
+/** The legacy row count, or the reason it could not be read: the status must still print. */
+async function legacyTotal(
+  config: Parameters<typeof createLegacySource>[0] | undefined,
+): Promise<{ total: number | null; error?: string }> {
+  if (!config) return { total: null };
+  let source: ReturnType<typeof createLegacySource> | undefined;
+  try {
+    source = createLegacySource(config, { logger: silentLogger, probeSchema: false });
+    return { total: await source.count() };
+  } catch (err) {
+    return { total: null, error: (err as Error).message };
+  } finally {
+    await source?.close().catch(() => {});
+  }
+}
+
+const statusCommand: Command = {
+  name: 'migration status',
+  summary: 'legacy users, migrated accounts and delivery jobs by status',
+  usage: statusUsage,
+  options: { json: { type: 'boolean' } },
+  async run({ values }, io) {
+    return withStore(values, io, async ({ config, store }) => {
+      const q = createDeliveryQueries(store.db);
+      const [legacy, bySource, withLegacyId, jobs, schemes] = await Promise.all([
+        legacyTotal(config.legacy),
+        q.accountsBySource(),
+        q.accountsWithLegacyId(),
+        q.countByStatus(),
+        q.accountsByScheme(),
+      ]);
+      const report = {
+        legacy_total: legacy.total,
+        ...(legacy.error ? { legacy_error: legacy.error } : {}),
+        migrated: bySource.legacy ?? 0,
+        imported: bySource.import ?? 0,
+        percent_migrated: legacy.total === null ? null : percent(withLegacyId, legacy.total),
+        target: config.target.type,
+        jobs,
+        schemes,
+      };
+      if (values.json) {
+        io.out(JSON.stringify(report));
+        return 0;
+      }
+      const legacyLine =
+        report.legacy_total !== null
+          ? String(report.legacy_total)
+          : legacy.error
+            ? `unavailable (${legacy.error})`
+            : 'not configured';
+      io.out(`legacy users:      ${legacyLine}`);
+      io.out(`migrated at login: ${report.migrated}`);
+      if (report.imported) io.out(`imported:          ${report.imported}`);
+      if (report.percent_migrated !== null) io.out(`migrated:          ${report.percent_migrated}%`);
+      io.out(`\ndelivery (target: ${report.target})`);
+      for (const s of OUTBOX_STATUSES) io.out(`  ${`${s}:`.padEnd(11)}${jobs[s]}`);
+      const schemeEntries = Object.entries(schemes);
+      if (schemeEntries.length) {
+        io.out('\naccounts by legacy hash scheme');
+        for (const [scheme, n] of schemeEntries) io.out(`  ${`${scheme}:`.padEnd(24)}${n}`);
+      }
+      if (jobs.failed || jobs.dead) {
+        io.out('\nSee them with: oidc-bridge migration list --status failed (or dead)');
+      }
+      return 0;
+    });
+  },
+};
+
+function parseStatus(values: Record<string, unknown>): OutboxStatus {
+  const s = values.status;
+  if (typeof s !== 'string' || s === '') throw new UsageError('--status is required.', listUsage);
+  if (!(OUTBOX_STATUSES as readonly string[]).includes(s)) {
+    throw new UsageError(`--status must be one of ${OUTBOX_STATUSES.join(', ')}, got "${s}".`, listUsage);
+  }
+  return s as OutboxStatus;
+}
+
+const listCommand: Command = {
+  name: 'migration list',
+  summary: 'delivery jobs of one status, with attempts and the last error',
+  usage: listUsage,
+  options: { status: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+  async run({ values }, io) {
+    const status = parseStatus(values);
+    const limit = positiveInt(values, 'limit', listUsage, 50);
+    return withStore(values, io, async ({ store }) => {
+      const jobs = await createDeliveryQueries(store.db).list(status, limit);
+      if (values.json) {
+        io.out(JSON.stringify(jobs));
+        return 0;
+      }
+      if (jobs.length === 0) {
+        io.out(`No ${status} jobs.`);
+        return 0;
+      }
+      io.out(
+        table(
+          jobs.map((j) => ({ ...j, next_attempt: status === 'pending' ? j.next_attempt_at : '' })),
+          ['id', 'sub', 'legacy_id', 'attempts', 'next_attempt', 'last_reason', 'last_error'],
+        ),
+      );
+      return 0;
+    });
+  },
+};
+
+const retryCommand: Command = {
+  name: 'migration retry',
+  summary: 're-queue failed delivery jobs (--dead: dead ones too)',
+  usage: retryUsage,
+  options: { dead: { type: 'boolean' }, id: { type: 'string' } },
+  async run({ values }, io: Io) {
+    const id = values.id === undefined ? undefined : positiveInt(values, 'id', retryUsage, 0);
+    const statuses: OutboxStatus[] = values.dead ? ['failed', 'dead'] : ['failed'];
+    return withStore(values, io, async ({ store, audit }) => {
+      const q = createDeliveryQueries(store.db);
+      const ids = await q.requeue(statuses, id);
+      if (ids.length) await q.notify();
+      await audit.record({
+        type: 'admin.delivery_retry',
+        outcome: 'success',
+        actor: 'cli',
+        details: { jobs: ids.length, statuses, ...(id !== undefined ? { id } : {}) },
+      });
+      if (id !== undefined && ids.length === 0) {
+        const current = await q.findStatus(id);
+        io.err(
+          current === undefined
+            ? `No job ${id}.`
+            : `Job ${id} is ${current}; only ${statuses.join(' or ')} jobs are re-queued${values.dead ? '' : ' (add --dead for dead ones)'}.`,
+        );
+        return 1;
+      }
+      io.out(`Re-queued ${ids.length} job${ids.length === 1 ? '' : 's'}.`);
+      return 0;
+    });
+  },
+};
+
+export const migrationCommands: Command[] = [statusCommand, listCommand, retryCommand];

@@ -1,0 +1,58 @@
+// worker: the delivery worker on its own, for deployments that run it apart from the
+// provider (`start --no-worker` elsewhere). Runs until SIGTERM or SIGINT and then drains;
+// --once delivers what is due now and exits, for cron-style runs and checks.
+import { createLogger } from '../../logger.ts';
+import { createMetrics } from '../../metrics.ts';
+import { createDeliveryQueries } from '../../migration/delivery-queries.ts';
+import { startDeliveryWorker } from '../../migration/worker.ts';
+import { createStore } from '../../store/db.ts';
+import { configFrom } from '../context.ts';
+import type { Command } from '../framework.ts';
+
+const usage = `Usage: oidc-bridge worker [--config FILE] [--once]
+
+  Delivers migrated users to the target (the outbox) until SIGTERM.
+  --once    deliver the jobs due now, then exit`;
+
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: 'run the delivery worker alone (until SIGTERM; --once: one pass)',
+  usage,
+  options: { once: { type: 'boolean' } },
+  async run({ values }, io) {
+    const config = configFrom(values, io);
+    const logger = createLogger({ level: config.log_level });
+    const store = createStore({ database: config.database, data_dir: config.data_dir });
+    try {
+      await store.migrate();
+      const metrics = createMetrics();
+      if (values.once) {
+        const worker = startDeliveryWorker({ config, store, logger, metrics, options: { loop: false } });
+        // Jobs due at the start, each once: a job retried during the pass waits for the next run.
+        const due = await createDeliveryQueries(store.db).countDue();
+        let processed = 0;
+        while (processed < due) {
+          const n = await worker.runOnce();
+          if (n === 0) break;
+          processed += n;
+        }
+        await worker.stop();
+        io.out(`Processed ${processed} job${processed === 1 ? '' : 's'}.`);
+        return 0;
+      }
+      const worker = startDeliveryWorker({ config, store, logger, metrics });
+      logger.info({ target: config.target.type, store: store.kind }, 'delivery worker running');
+      const signal = await new Promise<string>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+        process.once('SIGINT', () => resolve('SIGINT'));
+      });
+      logger.info({ signal }, 'delivery worker stopping');
+      await worker.stop();
+      logger.info('delivery worker stopped');
+      logger.flush?.();
+      return 0;
+    } finally {
+      await store.close();
+    }
+  },
+};
