@@ -1,0 +1,135 @@
+// The operator's hash tools and the seed's test-user step, through the real command line:
+// `hash verify` (also --stdin), `hash identify`, and `legacy check` against the seed's
+// be_users on MariaDB. Exit codes 0/1/2; no hash is ever printed by legacy check.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import bcrypt from 'bcrypt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBeUsers, SEED_HASH } from '../legacy/support.ts';
+import { runBin } from '../support/cli.ts';
+import { createMariaDatabase, type TestDatabase } from '../support/databases.ts';
+
+describe('hash verify', () => {
+  it('exits 0 on a match and names the scheme', async () => {
+    const hash = (await bcrypt.hash('pw-verify-1', 4)).replace('$2b$', '$2y$');
+    const r = await runBin(['hash', 'verify', '--password', 'pw-verify-1', '--hash', hash]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('match (bcrypt)');
+  });
+
+  it('exits 1 on no match', async () => {
+    const r = await runBin(['hash', 'verify', '--password', 'wrong', '--hash', '5f4dcc3b5aa765d61d8327deb882cf99']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('no match');
+  });
+
+  it('exits 2 with a clear message on a malformed hash, without echoing it', async () => {
+    const r = await runBin(['hash', 'verify', '--password', 'x', '--hash', SEED_HASH]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('malformed bcrypt hash');
+    expect(r.stderr + r.stdout).not.toContain(SEED_HASH);
+  });
+
+  it('tries both salt positions when a salt is given without a scheme', async () => {
+    const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+    const before = await runBin(['hash', 'verify', '--password', 'password', '--salt', 'abc', '--hash', sha1('abcpassword')]);
+    expect(before.code).toBe(0);
+    expect(before.stdout).toContain('sha1(salt + password)');
+    const after = await runBin(['hash', 'verify', '--password', 'password', '--salt', 'abc', '--hash', sha1('passwordabc')]);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toContain('sha1(password + salt)');
+  });
+
+  it('checks JSON lines from stdin, one answer per line', async () => {
+    const input = [
+      JSON.stringify({ password: 'password', hash: '5f4dcc3b5aa765d61d8327deb882cf99' }),
+      JSON.stringify({ password: 'nope', hash: '5f4dcc3b5aa765d61d8327deb882cf99' }),
+      JSON.stringify({ password: 'x', hash: 'garbage!' }),
+      '{not json',
+      JSON.stringify({ password: 'x', hash: 'abc', scheme: 'sha1(salt +' }),
+    ].join('\n');
+    const r = await runBin(['hash', 'verify', '--stdin'], { input });
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toMatchObject({ match: true });
+    expect(lines[1]).toMatchObject({ match: false });
+    expect(lines[2].error).toContain('line 3');
+    expect(lines[3].error).toContain('not valid JSON');
+    expect(lines[4].error).toContain('line 5');
+    expect(r.code).toBe(2);
+  });
+
+  it('exits 2 with the usage when --hash is missing', async () => {
+    const r = await runBin(['hash', 'verify', '--password', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--hash is required');
+    expect(r.stderr).toContain('Usage: oidc-bridge hash verify');
+  });
+});
+
+describe('hash identify', () => {
+  it('finds a nested md5 with a salt and prints the config lines for it', async () => {
+    const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+    const hash = md5(md5('hunter2') + 'xy');
+    const r = await runBin(['hash', 'identify', '--password', 'hunter2', '--salt', 'xy', '--hash', hash]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('scheme: md5(md5(password) + salt)');
+    expect(r.stdout).toContain("password: { scheme: 'md5(md5(password) + salt)' }");
+    expect(r.stdout).toContain('columns: { salt:');
+  });
+
+  it('exits 1 when no scheme matches', async () => {
+    const r = await runBin(['hash', 'identify', '--password', 'other', '--hash', '5f4dcc3b5aa765d61d8327deb882cf99']);
+    expect(r.code).toBe(1);
+  });
+});
+
+describe('legacy check on the seed be_users table', () => {
+  let db: TestDatabase;
+  let configFile: string;
+  const hash = bcrypt.hashSync('check-pass-1', 4).replace('$2b$', '$2y$');
+
+  beforeAll(async () => {
+    db = await createMariaDatabase();
+    await loadBeUsers(
+      db.url,
+      `INSERT INTO be_users (id, first_name, last_name, username, email, password, gender, is_logged, created_at) VALUES (30001, 'Ayşe', 'Yılmaz', 'ayse', 'ayse@example.com', '${hash}', 'F', 0, '2020-01-02 03:04:05')`,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'obt-check-'));
+    configFile = join(dir, 'oidc-bridge.yaml');
+    writeFileSync(
+      configFile,
+      `legacy:\n  connection: ${db.url}\n  table: be_users\ntarget:\n  type: http\n  url: http://127.0.0.1:9/api/users/import\n  password_algorithm: sha256\n`,
+    );
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('reads the row, shows the mapping, verifies the password and previews the payload, writing nothing', async () => {
+    const r = await runBin(['legacy', 'check', '--config', configFile, '--user', 'ayse', '--password', 'check-pass-1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Legacy row 30001 in be_users');
+    expect(r.stdout).toContain('MATCHES (scheme bcrypt)');
+    expect(r.stdout).toContain('"gender": "female"');
+    expect(r.stdout).toContain('"customer_code": "30001"');
+    expect(r.stdout).toContain('Nothing was written.');
+    expect(r.stdout).not.toContain(hash);
+  });
+
+  it("shows why the seed's own row would be rejected and that its hash is unusable", async () => {
+    const r = await runBin(['legacy', 'check', '--config', configFile, '--user', 'testuser-bal', '--password', 'anything']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('cannot be checked');
+    expect(r.stdout).toContain('first_name');
+    expect(r.stdout).not.toContain(SEED_HASH);
+  });
+
+  it('exits 1 for an unknown user', async () => {
+    const r = await runBin(['legacy', 'check', '--config', configFile, '--user', 'ghost', '--password', 'x']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('No row in be_users matches "ghost"');
+  });
+});
