@@ -72,26 +72,28 @@ export function createLogin(deps: LoginDeps) {
   const guard = deps.guard ?? openGuard;
   const legacyCfg = config.legacy;
   const scheme = legacyCfg?.password.scheme ?? 'auto';
-  let decoyScheme: string | undefined;
+  let decoyStored: string | undefined;
 
-  /** The decoy costs what the legacy table's own scheme costs; sampled from one row once. */
+  /**
+   * The decoy costs what the legacy table's own scheme costs: the configured expression, or
+   * the scheme (and bcrypt cost) of one sampled row, sampled once. bcrypt cost 10 until then.
+   */
   async function decoy(password: string): Promise<void> {
-    if (decoyScheme === undefined) {
-      decoyScheme = 'bcrypt';
-      if (scheme !== 'auto') decoyScheme = 'expression';
-      else if (legacy) {
-        try {
+    if (decoyStored === undefined) {
+      try {
+        if (scheme !== 'auto') decoyStored = decoyHash(scheme);
+        else if (legacy) {
           const [sample] = await legacy.page(undefined, 1);
           const v = sample?.password ? detectScheme(sample.password, sample.salt) : undefined;
-          if (v) decoyScheme = v.id;
-        } catch {
-          decoyScheme = undefined; // try again next time
+          const cost = v?.id === 'bcrypt' ? Number.parseInt(sample!.password!.trim().slice(4, 6), 10) : undefined;
+          decoyStored = v ? decoyHash(v.id, cost ? { bcryptCost: cost } : {}) : decoyHash('bcrypt');
         }
+      } catch {
+        decoyStored = undefined; // sample again next time
       }
     }
     try {
-      if (decoyScheme === 'expression') await verifyPassword({ password, stored: decoyHash('sha256'), scheme });
-      else await verifyPassword({ password, stored: decoyHash(decoyScheme ?? 'bcrypt') });
+      await verifyPassword({ password, stored: decoyStored ?? decoyHash('bcrypt'), scheme: decoyStored ? scheme : 'auto' });
     } catch {
       // a decoy never matters
     }
