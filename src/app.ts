@@ -1,10 +1,10 @@
 // Assembles one bridge: store, keys, clients, accounts, legacy source, login library,
 // oidc-provider and the koa app around it (health, readiness, metrics, interaction routes,
 // one error mapper). `start()` listens; `stop()` drains requests in flight and closes pools.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import Koa, { type Context } from 'koa';
 import type { Knex } from 'knex';
+import Koa, { type Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from './config/schema.ts';
 import { isBridgeError } from './errors.ts';
@@ -19,6 +19,7 @@ import { createClientStore } from './oidc/clients.ts';
 import { createKeyStore, type ProviderKeys } from './oidc/keys.ts';
 import { createProvider, maxSignedTokenLifetime } from './oidc/provider.ts';
 import { createAudit } from './security/audit.ts';
+import { createLoginGuard } from './security/guard.ts';
 import { createSecretBox } from './security/secret-box.ts';
 import { createStore, type Store } from './store/db.ts';
 import { createRenderer, securityHeaders } from './ui/render.ts';
@@ -47,6 +48,7 @@ export interface Bridge {
   refreshKeys(): Promise<boolean>;
   listen(port?: number, host?: string): Promise<{ url: string; server: Server }>;
   stop(): Promise<void>;
+  /** Runs at stop(), alongside the drain of requests in flight and before the store closes. */
   onStop(fn: () => Promise<void> | void): void;
 }
 
@@ -70,8 +72,20 @@ export async function createBridge(config: Config, opts: BridgeOptions = {}): Pr
   const clients = createClientStore(db, box);
   const accounts = createAccounts(db);
   const audit = createAudit(db, logger);
-  const legacy = config.legacy ? createLegacySource(config.legacy, { logger, knex: opts.legacyDb }) : undefined;
-  const login = createLogin({ config, db, accounts, legacy, audit, metrics, logger, guard: opts.guard });
+  const legacy = config.legacy
+    ? createLegacySource(config.legacy, { logger, knex: opts.legacyDb })
+    : undefined;
+  const ownGuard = opts.guard ? undefined : createLoginGuard({ config, store, metrics, audit, logger });
+  const login = createLogin({
+    config,
+    db,
+    accounts,
+    legacy,
+    audit,
+    metrics,
+    logger,
+    guard: opts.guard ?? ownGuard,
+  });
   const renderer = createRenderer(config);
 
   const build = (k: ProviderKeys) =>
@@ -105,7 +119,13 @@ export async function createBridge(config: Config, opts: BridgeOptions = {}): Pr
       if (!expose) logger.error({ err }, 'request failed');
       ctx.status = status;
       const message = expose ? (err as Error).message : 'The request could not be completed.';
-      const code = isBridgeError(err) ? err.code : status === 413 ? 'request_too_large' : expose ? 'bad_request' : 'server_error';
+      const code = isBridgeError(err)
+        ? err.code
+        : status === 413
+          ? 'request_too_large'
+          : expose
+            ? 'bad_request'
+            : 'server_error';
       if (ctx.accepts('html', 'json') === 'json') {
         ctx.body = { error: code, error_description: message };
       } else {
@@ -115,12 +135,22 @@ export async function createBridge(config: Config, opts: BridgeOptions = {}): Pr
     }
   });
 
+  // Set by stop(). A load balancer still holding a keep-alive connection learns from
+  // /readyz that this replica is going away, and every answer closes its connection.
+  let stopping = false;
+
   app.use(async (ctx, next) => {
+    if (stopping) ctx.set('Connection', 'close');
     if (ctx.path === '/healthz') {
       ctx.body = { status: 'ok' };
       return;
     }
     if (ctx.path === '/readyz') {
+      if (stopping) {
+        ctx.status = 503;
+        ctx.body = { status: 'stopping', checks: {} };
+        return;
+      }
       const checks: Record<string, string> = {};
       let ready = true;
       try {
@@ -177,15 +207,21 @@ export async function createBridge(config: Config, opts: BridgeOptions = {}): Pr
   const stopHooks: Array<() => Promise<void> | void> = [];
   let server: Server | undefined;
   const sockets = new Set<Socket>();
+  const responses = new Set<ServerResponse>();
   const timers: NodeJS.Timeout[] = [];
 
   timers.push(
     setInterval(() => {
-      sweepExpired(db).catch((err) => logger.warn({ err: { message: err.message } }, 'sweep of expired rows failed'));
+      sweepExpired(db).catch((err) =>
+        logger.warn({ err: { message: err.message } }, 'sweep of expired rows failed'),
+      );
     }, 60_000).unref(),
-    setInterval(() => {
-      refreshKeys().catch((err) => logger.warn({ err: { message: err.message } }, 'key refresh failed'));
-    }, opts.keyRefreshMs ?? 30_000).unref(),
+    setInterval(
+      () => {
+        refreshKeys().catch((err) => logger.warn({ err: { message: err.message } }, 'key refresh failed'));
+      },
+      opts.keyRefreshMs ?? config.oidc.key_refresh_seconds * 1000,
+    ).unref(),
   );
 
   return {
@@ -206,6 +242,10 @@ export async function createBridge(config: Config, opts: BridgeOptions = {}): Pr
         sockets.add(s);
         s.on('close', () => sockets.delete(s));
       });
+      server.on('request', (_req, res: ServerResponse) => {
+        responses.add(res);
+        res.on('close', () => responses.delete(res));
+      });
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(port, host, () => resolve());
@@ -215,20 +255,31 @@ export async function createBridge(config: Config, opts: BridgeOptions = {}): Pr
       return { url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}`, server };
     },
     async stop() {
+      stopping = true;
       for (const t of timers) clearInterval(t);
-      if (server) {
+      const drain = async () => {
+        if (!server) return;
         const s = server;
         const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+        // Answers still being worked on close their connection when sent, so clients do
+        // not reuse a socket that is about to go; connections that turn idle are closed
+        // as they do, instead of waiting for the client's keep-alive timeout.
+        for (const res of responses) if (!res.headersSent) res.setHeader('Connection', 'close');
         s.closeIdleConnections();
+        const sweep = setInterval(() => s.closeIdleConnections(), 100);
         const deadline = setTimeout(() => {
           logger.warn({ open: sockets.size }, 'shutdown timeout: closing remaining connections');
           for (const sock of sockets) sock.destroy();
         }, config.shutdown_timeout_ms);
         deadline.unref();
         await closed;
+        clearInterval(sweep);
         clearTimeout(deadline);
-      }
-      for (const fn of stopHooks) await fn();
+      };
+      // The hooks (the delivery worker) drain at the same time, so that the whole stop
+      // stays within shutdown_timeout_ms; pools and the store close only after both.
+      await Promise.all([drain(), ...stopHooks.map(async (fn) => fn())]);
+      await ownGuard?.close();
       await legacy?.close();
       if (ownsStore) await store.close();
     },

@@ -1,7 +1,7 @@
 // pino, with every field that could hold a secret redacted wherever it appears, JSON on a
 // pipe and pretty-printed on a TTY. Nothing in the bridge logs a password or a hash on
 // purpose; redaction is the second line of defence.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -47,11 +47,18 @@ export interface LoggerOptions {
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? process.env.LOG_LEVEL ?? 'info';
-  const base = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { name: 'oidc-bridge' } };
+  const base = {
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { name: 'oidc-bridge' },
+  };
   if (opts.destination) return pino(base, opts.destination as pino.DestinationStream);
   const pretty = opts.pretty ?? (process.stdout.isTTY === true && process.env.CI !== 'true');
   if (pretty) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, destination: 1 } } });
+    return pino({
+      ...base,
+      transport: { target: 'pino-pretty', options: { colorize: true, destination: 1 } },
+    });
   }
   return pino(base, pino.destination({ dest: 1, sync: false }));
 }

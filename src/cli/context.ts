@@ -19,20 +19,34 @@ export interface StoreContext {
   audit: ReturnType<typeof createAudit>;
 }
 
-export async function withStore<T>(values: Record<string, unknown>, io: Io, fn: (c: StoreContext) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  values: Record<string, unknown>,
+  io: Io,
+  fn: (c: StoreContext) => Promise<T>,
+): Promise<T> {
   const config = configFrom(values, io);
   const store = createStore({ database: config.database, data_dir: config.data_dir });
   try {
     await store.migrate();
-    return await fn({ config, store, box: createSecretBox(config.key_encryption_key), audit: createAudit(store.db, silentLogger) });
+    return await fn({
+      config,
+      store,
+      box: createSecretBox(config.key_encryption_key),
+      audit: createAudit(store.db, silentLogger),
+    });
   } finally {
     await store.close();
   }
 }
 
 export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
-  const cell = (v: unknown) => (v instanceof Date ? v.toISOString() : Array.isArray(v) ? v.join(' ') : v == null ? '' : String(v));
+  const cell = (v: unknown) =>
+    v instanceof Date ? v.toISOString() : Array.isArray(v) ? v.join(' ') : v == null ? '' : String(v);
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(columns), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n');
 }

@@ -1,7 +1,7 @@
 // The command-line framework: each command declares its usage and options (node's
 // parseArgs, strict), and `runCli` maps every outcome to an exit code in one place:
 // 0 success, 1 a negative answer (no match, failures found), 2 bad input or config.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigError, isBridgeError, UsageError } from '../errors.ts';
 
 export interface Io {
@@ -54,7 +54,10 @@ function parseFor(cmd: Command, argv: string[]) {
       strict: true,
     });
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/, '.'), cmd.usage);
+    throw new UsageError(
+      (err as Error).message.replace(/\. To specify a positional argument.*$/, '.'),
+      cmd.usage,
+    );
   }
 }
 
@@ -89,7 +92,10 @@ export async function runCli(commands: Command[], argv: string[], io: Io): Promi
     if (parsed.positionals.length > maxPositionals) {
       throw new UsageError(`Unexpected argument "${parsed.positionals[maxPositionals]}".`, cmd.usage);
     }
-    return await cmd.run({ values: parsed.values as Record<string, unknown>, positionals: parsed.positionals }, io);
+    return await cmd.run(
+      { values: parsed.values as Record<string, unknown>, positionals: parsed.positionals },
+      io,
+    );
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`Error: ${err.message}`);
@@ -102,7 +108,9 @@ export async function runCli(commands: Command[], argv: string[], io: Io): Promi
     }
     if (isBridgeError(err)) {
       io.err(`Error: ${err.message}`);
-      return err.status >= 500 && err.code !== 'store_unavailable' && err.code !== 'legacy_unavailable' ? 1 : 2;
+      return err.status >= 500 && err.code !== 'store_unavailable' && err.code !== 'legacy_unavailable'
+        ? 1
+        : 2;
     }
     io.err(`Error: ${(err as Error).message ?? String(err)}`);
     return 1;
@@ -115,10 +123,16 @@ export function requireString(values: Record<string, unknown>, name: string, usa
   return v;
 }
 
-export function positiveInt(values: Record<string, unknown>, name: string, usage: string, def: number): number {
+export function positiveInt(
+  values: Record<string, unknown>,
+  name: string,
+  usage: string,
+  def: number,
+): number {
   const v = values[name];
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive whole number, got "${String(v)}".`, usage);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(`--${name} must be a positive whole number, got "${String(v)}".`, usage);
   return n;
 }

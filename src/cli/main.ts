@@ -1,11 +1,15 @@
 // The oidc-bridge command line: the list of commands and the process glue. All parsing,
 // validation and exit codes live in framework.ts; commands live in commands/.
+import { auditCommands } from './commands/audit.ts';
 import { clientCommands } from './commands/clients.ts';
+import { demoCommand } from './commands/demo.ts';
 import { hashCommands } from './commands/hash.ts';
-import { legacyCommands } from './commands/legacy.ts';
-import { referenceTargetCommand } from './commands/reference-target.ts';
 import { keyCommands } from './commands/keys.ts';
+import { legacyCommands } from './commands/legacy.ts';
+import { migrationCommands } from './commands/migration.ts';
+import { referenceTargetCommand } from './commands/reference-target.ts';
 import { startCommand } from './commands/start.ts';
+import { workerCommand } from './commands/worker.ts';
 import { type Command, runCli } from './framework.ts';
 
 export const commands: Command[] = [
@@ -14,7 +18,11 @@ export const commands: Command[] = [
   ...keyCommands,
   ...hashCommands,
   ...legacyCommands,
+  ...migrationCommands,
+  workerCommand,
+  ...auditCommands,
   referenceTargetCommand,
+  demoCommand,
 ];
 
 const code = await runCli(commands, process.argv.slice(2), {

@@ -18,15 +18,18 @@ export function resolveConfigPath(flag: string | undefined, env = process.env): 
 
 function interpolate(value: unknown, path: string[], env: NodeJS.ProcessEnv, issues: string[]): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback?: string) => {
-      const v = env[name];
-      if (v !== undefined) return v;
-      if (fallback !== undefined) return fallback;
-      issues.push(
-        `${path.join('.') || '(root)'}: refers to \${${name}}, which is not set. Fix: export ${name}, or write \${${name}:-default}.`,
-      );
-      return '';
-    });
+    return value.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+      (_, name: string, fallback?: string) => {
+        const v = env[name];
+        if (v !== undefined) return v;
+        if (fallback !== undefined) return fallback;
+        issues.push(
+          `${path.join('.') || '(root)'}: refers to \${${name}}, which is not set. Fix: export ${name}, or write \${${name}:-default}.`,
+        );
+        return '';
+      },
+    );
   }
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, String(i)], env, issues));
   if (value && typeof value === 'object') {
@@ -42,7 +45,11 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   let actual: unknown = input;
   for (const p of issue.path) actual = (actual as Record<PropertyKey, unknown> | undefined)?.[p as string];
   const shown =
-    actual === undefined ? 'missing' : typeof actual === 'string' ? JSON.stringify(actual) : JSON.stringify(actual);
+    actual === undefined
+      ? 'missing'
+      : typeof actual === 'string'
+        ? JSON.stringify(actual)
+        : JSON.stringify(actual);
   switch (issue.code) {
     case 'unrecognized_keys':
       return `${key}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}. Fix: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling against the configuration reference.`;
@@ -92,7 +99,9 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
     throw new ConfigError(
-      doc.errors.map((e) => `${file}: YAML syntax error: ${e.message.split('\n')[0]}. Fix: correct the YAML there.`),
+      doc.errors.map(
+        (e) => `${file}: YAML syntax error: ${e.message.split('\n')[0]}. Fix: correct the YAML there.`,
+      ),
     );
   }
   const raw = doc.toJS();

@@ -75,18 +75,24 @@ export const legacySchema = z
         family_name: 'last_name',
         preferred_username: 'username',
       })
-      .describe('OIDC claim ← legacy column. Default maps email, given_name, family_name, preferred_username.'),
+      .describe(
+        'OIDC claim ← legacy column. Default maps email, given_name, family_name, preferred_username.',
+      ),
     sub: z
       .enum(['legacy_id', 'uuid'])
       .default('legacy_id')
-      .describe('The subject of a migrated user: the legacy id, or a random UUID kept stable. Default legacy_id.'),
+      .describe(
+        'The subject of a migrated user: the legacy id, or a random UUID kept stable. Default legacy_id.',
+      ),
     pool: z
       .object({
         min: z.number().int().min(0).default(0).describe('Default 0.'),
         max: z.number().int().min(1).max(100).default(5).describe('Default 5.'),
       })
       .prefault({})
-      .describe('Connection pool toward the legacy database. Keep it small: the database was never built to face the internet.'),
+      .describe(
+        'Connection pool toward the legacy database. Keep it small: the database was never built to face the internet.',
+      ),
     query_timeout_ms: z
       .number()
       .int()
@@ -109,8 +115,15 @@ export const targetSchema = z
       password_algorithm: z
         .enum(['md5', 'sha1', 'sha256'])
         .default('sha256')
-        .describe('The algorithm of the {algorithm}${salt}${hash} password the target accepts. Default sha256.'),
-      timeout_ms: z.number().int().positive().default(10000).describe('Per request. Milliseconds. Default 10000.'),
+        .describe(
+          'The algorithm of the {algorithm}${salt}${hash} password the target accepts. Default sha256.',
+        ),
+      timeout_ms: z
+        .number()
+        .int()
+        .positive()
+        .default(10000)
+        .describe('Per request. Milliseconds. Default 10000.'),
       mapping: z
         .record(z.string(), z.string())
         .default({})
@@ -128,7 +141,9 @@ export const targetSchema = z
 
 export const configSchema = z
   .object({
-    issuer: url('The issuer identifier, the public base URL of the bridge. Default http://localhost:PORT.').optional(),
+    issuer: url(
+      'The issuer identifier, the public base URL of the bridge. Default http://localhost:PORT.',
+    ).optional(),
     port: z.number().int().min(0).max(65535).default(3000).describe('HTTP port. Default 3000.'),
     host: z.string().default('0.0.0.0').describe('Address to listen on. Default 0.0.0.0.'),
     database: z
@@ -167,6 +182,15 @@ export const configSchema = z
             profile: ['given_name', 'family_name', 'name', 'preferred_username'],
           })
           .describe('Scope → claims it releases. Default openid, email and profile.'),
+        key_refresh_seconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(3600)
+          .default(30)
+          .describe(
+            'How often a replica re-reads signing and cookie keys from the store, so that `keys rotate` run anywhere reaches every replica. Seconds. Default 30.',
+          ),
       })
       .prefault({})
       .describe('Token lifetimes and claims.'),
@@ -187,22 +211,54 @@ export const configSchema = z
               .min(1)
               .default(10)
               .describe('Consecutive failures per identifier and IP before a lockout. Default 10.'),
-            base_seconds: z.number().int().min(1).default(60).describe('First lockout. Doubles each time. Default 60.'),
+            base_seconds: z
+              .number()
+              .int()
+              .min(1)
+              .default(60)
+              .describe('First lockout. Doubles each time. Default 60.'),
             max_seconds: z.number().int().min(1).default(3600).describe('Longest lockout. Default 3600.'),
+            reset_seconds: z
+              .number()
+              .int()
+              .min(60)
+              .default(86400)
+              .describe(
+                'Failures and lockouts of one identifier and IP are forgotten this long after the first of them, or at the next successful login. Until then each lockout doubles the last. Seconds. Default 86400.',
+              ),
           })
-          .prefault({}),
+          .prefault({})
+          .describe(
+            'Lockout of one identifier from one IP after consecutive failures, for base_seconds, doubling at each further lockout up to max_seconds.',
+          ),
         ip_failures_per_hour: z
           .number()
           .int()
           .min(1)
           .default(100)
           .describe('Failed logins one IP may make per hour. Default 100.'),
+        identifier_failures_per_hour: z
+          .number()
+          .int()
+          .min(1)
+          .default(100)
+          .describe(
+            'Failed logins one identifier may receive per hour from all IPs together, against guessing spread over many addresses. Reaching it refuses that identifier everywhere until the hour is over, so keep it well above lockout.free_attempts. Default 100.',
+          ),
         legacy_concurrency: z
           .number()
           .int()
           .min(1)
           .default(8)
           .describe('Legacy lookups in flight at once, per process. Default 8.'),
+        legacy_queue: z
+          .number()
+          .int()
+          .min(0)
+          .default(100)
+          .describe(
+            'Logins that may wait for a legacy lookup slot, per process; beyond it a login is refused with 429 and a short Retry-After rather than piling onto the legacy database. Default 100.',
+          ),
         trust_proxy: z
           .boolean()
           .default(false)
@@ -212,17 +268,40 @@ export const configSchema = z
       .describe('Login-path protection.'),
     worker: z
       .object({
-        max_attempts: z.number().int().min(1).default(10).describe('Attempts before a delivery is dead. Default 10.'),
-        base_delay_ms: z.number().int().min(1).default(1000).describe('First retry delay; doubles with jitter. Default 1000.'),
-        max_delay_ms: z.number().int().min(1).default(15 * 60 * 1000).describe('Longest retry delay. Default 900000.'),
-        poll_interval_ms: z.number().int().min(10).default(1000).describe('Idle polling interval. Default 1000.'),
+        max_attempts: z
+          .number()
+          .int()
+          .min(1)
+          .default(10)
+          .describe('Attempts before a delivery is dead. Default 10.'),
+        base_delay_ms: z
+          .number()
+          .int()
+          .min(1)
+          .default(1000)
+          .describe('First retry delay; doubles with jitter. Default 1000.'),
+        max_delay_ms: z
+          .number()
+          .int()
+          .min(1)
+          .default(15 * 60 * 1000)
+          .describe('Longest retry delay. Default 900000.'),
+        poll_interval_ms: z
+          .number()
+          .int()
+          .min(10)
+          .default(1000)
+          .describe('Idle polling interval. Default 1000.'),
         batch: z.number().int().min(1).max(1000).default(10).describe('Jobs claimed at once. Default 10.'),
       })
       .prefault({})
       .describe('The delivery worker.'),
     ui: z
       .object({
-        product_name: z.string().default('Sign in').describe('Shown in page titles and headings. Default "Sign in".'),
+        product_name: z
+          .string()
+          .default('Sign in')
+          .describe('Shown in page titles and headings. Default "Sign in".'),
         logo_url: z.string().optional().describe('Logo image URL. No default: no logo.'),
         primary_color: z
           .string()

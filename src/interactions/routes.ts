@@ -47,7 +47,11 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
   const router = new Router();
   // The form limit sits well above the password maximum so that an over-long password
   // gets the page that says so rather than a bare 413.
-  const parseForm = bodyParser({ enableTypes: ['form'], formLimit: `${Math.max(256, maxPassword * 4) / 1}kb`, encoding: 'utf-8' });
+  const parseForm = bodyParser({
+    enableTypes: ['form'],
+    formLimit: `${Math.max(256, maxPassword * 4) / 1}kb`,
+    encoding: 'utf-8',
+  });
 
   const loginForm = z.object({
     identifier: z.string().optional(),
@@ -59,7 +63,10 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     try {
       return await deps.provider().interactionDetails(ctx.req, ctx.res);
     } catch (err) {
-      if (err instanceof oidcErrors.SessionNotFound || (err as { name?: string }).name === 'SessionNotFound') {
+      if (
+        err instanceof oidcErrors.SessionNotFound ||
+        (err as { name?: string }).name === 'SessionNotFound'
+      ) {
         await pageError(ctx, 400, 'session_expired_title', 'session_expired', 'interaction_expired');
         return undefined;
       }
@@ -67,7 +74,13 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     }
   }
 
-  async function pageError(ctx: Context, status: number, heading: MessageKey, message: MessageKey, code: string) {
+  async function pageError(
+    ctx: Context,
+    status: number,
+    heading: MessageKey,
+    message: MessageKey,
+    code: string,
+  ) {
     const t = renderer.t(renderer.locale(ctx));
     ctx.status = status;
     await renderer.render(ctx, 'error', { heading: t(heading), message: t(message), code });
@@ -82,7 +95,12 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
   async function renderLogin(
     ctx: Context,
     interaction: Awaited<ReturnType<Provider['interactionDetails']>>,
-    extra: { status?: number; error?: string; identifier?: string; fieldErrors?: Record<string, string> } = {},
+    extra: {
+      status?: number;
+      error?: string;
+      identifier?: string;
+      fieldErrors?: Record<string, string>;
+    } = {},
   ) {
     ctx.status = extra.status ?? 200;
     await renderer.render(
@@ -107,14 +125,20 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
   router.get('/interaction/:uid', async (ctx) => {
     const interaction = await details(ctx);
     if (!interaction) return;
-    if (interaction.uid !== ctx.params.uid) return pageError(ctx, 400, 'session_expired_title', 'session_expired', 'interaction_mismatch');
+    if (interaction.uid !== ctx.params.uid)
+      return pageError(ctx, 400, 'session_expired_title', 'session_expired', 'interaction_mismatch');
     if (interaction.prompt.name === 'login') return renderLogin(ctx, interaction);
     if (interaction.prompt.name === 'consent') {
       const t = renderer.t(renderer.locale(ctx, interaction.params.ui_locales as string | undefined));
       const scopes = String(interaction.params.scope ?? 'openid')
         .split(' ')
         .filter(Boolean)
-        .map((s) => ({ name: s, label: (['openid', 'email', 'profile', 'offline_access'].includes(s) ? t(`scope_${s}` as MessageKey) : s) }));
+        .map((s) => ({
+          name: s,
+          label: ['openid', 'email', 'profile', 'offline_access'].includes(s)
+            ? t(`scope_${s}` as MessageKey)
+            : s,
+        }));
       return renderer.render(
         ctx,
         'consent',
@@ -138,7 +162,8 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     }
     const t = renderer.t(renderer.locale(ctx, interaction.params.ui_locales as string | undefined));
     const parsed = loginForm.safeParse(ctx.request.body ?? {});
-    if (!parsed.success) return renderLogin(ctx, interaction, { status: 400, error: t('invalid_credentials') });
+    if (!parsed.success)
+      return renderLogin(ctx, interaction, { status: 400, error: t('invalid_credentials') });
     const { identifier = '', password = '', csrf } = parsed.data;
     if (!csrfValid(deps.cookieKeys(), interaction.uid, csrf)) {
       return renderLogin(ctx, interaction, { status: 403, error: t('csrf') });
@@ -146,14 +171,20 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     const shownIdentifier = identifier.length <= MAX_IDENTIFIER && !hasNul(identifier) ? identifier : '';
     const fieldErrors: Record<string, string> = {};
     if (!identifier.trim()) fieldErrors.identifier = t('missing_identifier');
-    else if (identifier.length > MAX_IDENTIFIER) fieldErrors.identifier = t('identifier_too_long', { max: MAX_IDENTIFIER });
+    else if (identifier.length > MAX_IDENTIFIER)
+      fieldErrors.identifier = t('identifier_too_long', { max: MAX_IDENTIFIER });
     if (!password) fieldErrors.password = t('missing_password');
-    else if (Buffer.byteLength(password, 'utf8') > maxPassword) fieldErrors.password = t('password_too_long', { max: maxPassword });
+    else if (Buffer.byteLength(password, 'utf8') > maxPassword)
+      fieldErrors.password = t('password_too_long', { max: maxPassword });
     if (Object.keys(fieldErrors).length) {
       return renderLogin(ctx, interaction, { status: 400, identifier: shownIdentifier, fieldErrors });
     }
     if (hasNul(identifier) || hasNul(password)) {
-      return renderLogin(ctx, interaction, { status: 401, identifier: shownIdentifier, error: t('invalid_credentials') });
+      return renderLogin(ctx, interaction, {
+        status: 401,
+        identifier: shownIdentifier,
+        error: t('invalid_credentials'),
+      });
     }
     let outcome: Awaited<ReturnType<Login['authenticate']>>;
     try {
@@ -176,19 +207,29 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
       if (err instanceof LegacyUnavailableError) {
         logger.warn({ code: err.code }, 'login unavailable: legacy database');
         ctx.set('Retry-After', '60');
-        return renderLogin(ctx, interaction, { status: 503, identifier: shownIdentifier, error: t('legacy_unavailable') });
+        return renderLogin(ctx, interaction, {
+          status: 503,
+          identifier: shownIdentifier,
+          error: t('legacy_unavailable'),
+        });
       }
       throw err;
     }
     if (!outcome.ok) {
-      return renderLogin(ctx, interaction, { status: 401, identifier: shownIdentifier, error: t('invalid_credentials') });
+      return renderLogin(ctx, interaction, {
+        status: 401,
+        identifier: shownIdentifier,
+        error: t('invalid_credentials'),
+      });
     }
-    const redirectTo = await deps.provider().interactionResult(
-      ctx.req,
-      ctx.res,
-      { login: { accountId: outcome.sub } },
-      { mergeWithLastSubmission: false },
-    );
+    const redirectTo = await deps
+      .provider()
+      .interactionResult(
+        ctx.req,
+        ctx.res,
+        { login: { accountId: outcome.sub } },
+        { mergeWithLastSubmission: false },
+      );
     ctx.status = 303;
     ctx.redirect(redirectTo);
   });
@@ -199,19 +240,31 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     if (interaction.uid !== ctx.params.uid || interaction.prompt.name !== 'consent') {
       return pageError(ctx, 400, 'session_expired_title', 'session_expired', 'interaction_mismatch');
     }
-    if (!csrfValid(deps.cookieKeys(), interaction.uid, (ctx.request.body as Record<string, unknown> | undefined)?.csrf)) {
+    if (
+      !csrfValid(
+        deps.cookieKeys(),
+        interaction.uid,
+        (ctx.request.body as Record<string, unknown> | undefined)?.csrf,
+      )
+    ) {
       return pageError(ctx, 403, 'error_title', 'csrf', 'csrf');
     }
     const provider = deps.provider();
     const { prompt, params, session } = interaction;
     const grant = interaction.grantId
-      ? ((await provider.Grant.find(interaction.grantId)) ?? new provider.Grant({ accountId: session!.accountId, clientId: params.client_id as string }))
+      ? ((await provider.Grant.find(interaction.grantId)) ??
+        new provider.Grant({ accountId: session!.accountId, clientId: params.client_id as string }))
       : new provider.Grant({ accountId: session!.accountId, clientId: params.client_id as string });
-    const d = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    const d = prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
     if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
     if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
     if (d.missingResourceScopes) {
-      for (const [indicator, scopes] of Object.entries(d.missingResourceScopes)) grant.addResourceScope(indicator, scopes.join(' '));
+      for (const [indicator, scopes] of Object.entries(d.missingResourceScopes))
+        grant.addResourceScope(indicator, scopes.join(' '));
     }
     const grantId = await grant.save();
     const redirectTo = await provider.interactionResult(
@@ -227,15 +280,23 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
   router.post('/interaction/:uid/abort', parseForm, async (ctx) => {
     const interaction = await details(ctx);
     if (!interaction) return;
-    if (!csrfValid(deps.cookieKeys(), interaction.uid, (ctx.request.body as Record<string, unknown> | undefined)?.csrf)) {
+    if (
+      !csrfValid(
+        deps.cookieKeys(),
+        interaction.uid,
+        (ctx.request.body as Record<string, unknown> | undefined)?.csrf,
+      )
+    ) {
       return pageError(ctx, 403, 'error_title', 'csrf', 'csrf');
     }
-    const redirectTo = await deps.provider().interactionResult(
-      ctx.req,
-      ctx.res,
-      { error: 'access_denied', error_description: 'The user cancelled the sign-in.' },
-      { mergeWithLastSubmission: false },
-    );
+    const redirectTo = await deps
+      .provider()
+      .interactionResult(
+        ctx.req,
+        ctx.res,
+        { error: 'access_denied', error_description: 'The user cancelled the sign-in.' },
+        { mergeWithLastSubmission: false },
+      );
     ctx.status = 303;
     ctx.redirect(redirectTo);
   });

@@ -12,7 +12,7 @@ import type { LegacyRow, LegacySource } from '../legacy/source.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Audit } from '../security/audit.ts';
-import type { Accounts, AccountRow } from './accounts.ts';
+import type { AccountRow, Accounts } from './accounts.ts';
 import { enqueueDelivery, snapshotRow } from './outbox.ts';
 import { targetPasswordFromPlain } from './payload.ts';
 
@@ -85,7 +85,8 @@ export function createLogin(deps: LoginDeps) {
         else if (legacy) {
           const [sample] = await legacy.page(undefined, 1);
           const v = sample?.password ? detectScheme(sample.password, sample.salt) : undefined;
-          const cost = v?.id === 'bcrypt' ? Number.parseInt(sample!.password!.trim().slice(4, 6), 10) : undefined;
+          const cost =
+            v?.id === 'bcrypt' ? Number.parseInt(sample!.password!.trim().slice(4, 6), 10) : undefined;
           decoyStored = v ? decoyHash(v.id, cost ? { bcryptCost: cost } : {}) : decoyHash('bcrypt');
         }
       } catch {
@@ -93,7 +94,11 @@ export function createLogin(deps: LoginDeps) {
       }
     }
     try {
-      await verifyPassword({ password, stored: decoyStored ?? decoyHash('bcrypt'), scheme: decoyStored ? scheme : 'auto' });
+      await verifyPassword({
+        password,
+        stored: decoyStored ?? decoyHash('bcrypt'),
+        scheme: decoyStored ? scheme : 'auto',
+      });
     } catch {
       // a decoy never matters
     }
@@ -102,13 +107,20 @@ export function createLogin(deps: LoginDeps) {
   async function timedVerify(password: string, row: LegacyRow): Promise<{ match: boolean; scheme: string }> {
     const started = process.hrtime.bigint();
     const result = await verifyPassword({ password, stored: row.password ?? '', salt: row.salt, scheme });
-    metrics.hashVerifySeconds.observe({ scheme: result.scheme }, Number(process.hrtime.bigint() - started) / 1e9);
+    metrics.hashVerifySeconds.observe(
+      { scheme: result.scheme },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
     return result;
   }
 
   async function fail(attempt: LoginAttempt, reason: FailureReason, extra: Record<string, unknown> = {}) {
     await guard.failed(attempt.identifier, attempt.ip);
-    metrics.logins.inc({ outcome: 'failure', source: String(extra.source ?? 'none'), scheme: String(extra.scheme ?? '') });
+    metrics.logins.inc({
+      outcome: 'failure',
+      source: String(extra.source ?? 'none'),
+      scheme: String(extra.scheme ?? ''),
+    });
     await audit.record({
       type: 'login',
       outcome: 'failure',
@@ -130,7 +142,11 @@ export function createLogin(deps: LoginDeps) {
     scheme?: string,
   ) {
     await guard.succeeded(attempt.identifier, attempt.ip);
-    metrics.logins.inc({ outcome: 'success', source, scheme: scheme ?? (source === 'bridge' ? 'argon2id' : '') });
+    metrics.logins.inc({
+      outcome: 'success',
+      source,
+      scheme: scheme ?? (source === 'bridge' ? 'argon2id' : ''),
+    });
     await audit.record({
       type: 'login',
       outcome: 'success',
@@ -185,8 +201,12 @@ export function createLogin(deps: LoginDeps) {
       .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
       .map(String);
     const target = config.target;
-    const secret = target.type === 'http' ? targetPasswordFromPlain(password, target.password_algorithm) : null;
-    const omit = [legacyCfg?.columns.password ?? 'password', ...(legacyCfg?.columns.salt ? [legacyCfg.columns.salt] : [])];
+    const secret =
+      target.type === 'http' ? targetPasswordFromPlain(password, target.password_algorithm) : null;
+    const omit = [
+      legacyCfg?.columns.password ?? 'password',
+      ...(legacyCfg?.columns.salt ? [legacyCfg.columns.salt] : []),
+    ];
     const created = await db.transaction(async (trx) => {
       const inserted = await accounts.insert(trx, {
         sub,
@@ -238,7 +258,10 @@ export function createLogin(deps: LoginDeps) {
     } catch (err) {
       if (err instanceof UnusableHashError) {
         metrics.unusableHashes.inc({ reason: err.reason, scheme: err.scheme ?? 'unknown' });
-        logger.warn({ legacy_id: row.id, reason: err.reason, scheme: err.scheme }, 'legacy hash cannot be used');
+        logger.warn(
+          { legacy_id: row.id, reason: err.reason, scheme: err.scheme },
+          'legacy hash cannot be used',
+        );
         return fail(attempt, 'hash_unusable', { source: 'legacy', scheme: err.scheme });
       }
       throw err;

@@ -19,7 +19,9 @@ const GRANTABLE = new Set([
 export function createAdapterClass(
   db: Knex,
   findClient: (id: string) => Promise<Record<string, unknown> | undefined>,
-): new (name: string) => Adapter {
+): new (
+  name: string,
+) => Adapter {
   return class KnexAdapter implements Adapter {
     readonly name: string;
 
@@ -82,7 +84,9 @@ export function createAdapterClass(
         .whereNull('consumed_at')
         .update({ consumed_at: db.fn.now() });
       if (updated === 0) {
-        throw new errors.InvalidGrant(`${this.name === 'AuthorizationCode' ? 'authorization code' : 'grant'} already consumed`);
+        throw new errors.InvalidGrant(
+          `${this.name === 'AuthorizationCode' ? 'authorization code' : 'grant'} already consumed`,
+        );
       }
     }
 

@@ -32,13 +32,25 @@ function checkUris(uris: string[], flag: string): void {
     try {
       parsed = new URL(u);
     } catch {
-      throw new BridgeError('client_invalid', `${flag} ${JSON.stringify(u)} is not an absolute URL. Fix: give a full URL such as https://app.example/callback.`);
+      throw new BridgeError(
+        'client_invalid',
+        `${flag} ${JSON.stringify(u)} is not an absolute URL. Fix: give a full URL such as https://app.example/callback.`,
+      );
     }
     if (parsed.hash) {
-      throw new BridgeError('client_invalid', `${flag} ${JSON.stringify(u)} has a #fragment, which OAuth forbids. Fix: remove the fragment.`);
+      throw new BridgeError(
+        'client_invalid',
+        `${flag} ${JSON.stringify(u)} has a #fragment, which OAuth forbids. Fix: remove the fragment.`,
+      );
     }
-    if (!['http:', 'https:'].includes(parsed.protocol) && !/^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(parsed.protocol)) {
-      throw new BridgeError('client_invalid', `${flag} ${JSON.stringify(u)} must use https (or http for local development, or a reverse-domain scheme for native apps).`);
+    if (
+      !['http:', 'https:'].includes(parsed.protocol) &&
+      !/^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(parsed.protocol)
+    ) {
+      throw new BridgeError(
+        'client_invalid',
+        `${flag} ${JSON.stringify(u)} must use https (or http for local development, or a reverse-domain scheme for native apps).`,
+      );
     }
   }
 }
@@ -55,7 +67,9 @@ export function createClientStore(db: Knex, box: SecretBox) {
       redirect_uris: c.redirectUris,
       post_logout_redirect_uris: c.postLogoutRedirectUris ?? [],
       response_types: ['code'],
-      grant_types: c.public ? ['authorization_code', 'refresh_token'] : ['authorization_code', 'refresh_token', 'client_credentials'],
+      grant_types: c.public
+        ? ['authorization_code', 'refresh_token']
+        : ['authorization_code', 'refresh_token', 'client_credentials'],
       token_endpoint_auth_method: c.public ? 'none' : 'client_secret_basic',
       ...(secret ? { client_secret: box.seal(secret) } : {}),
       first_party: c.firstParty === true,
@@ -65,7 +79,10 @@ export function createClientStore(db: Knex, box: SecretBox) {
   return {
     async add(c: NewClient): Promise<{ client_id: string; client_secret?: string }> {
       if (!/^[A-Za-z0-9._~-]{1,128}$/.test(c.id)) {
-        throw new BridgeError('client_invalid', `--id ${JSON.stringify(c.id)} is not allowed. Fix: use 1-128 letters, digits and . _ ~ -.`);
+        throw new BridgeError(
+          'client_invalid',
+          `--id ${JSON.stringify(c.id)} is not allowed. Fix: use 1-128 letters, digits and . _ ~ -.`,
+        );
       }
       if (c.redirectUris.length === 0) {
         throw new BridgeError('client_invalid', 'A client needs at least one --redirect-uri.');
@@ -73,16 +90,27 @@ export function createClientStore(db: Knex, box: SecretBox) {
       checkUris(c.redirectUris, '--redirect-uri');
       checkUris(c.postLogoutRedirectUris ?? [], '--post-logout-redirect-uri');
       if (c.public && c.secret) {
-        throw new BridgeError('client_invalid', '--public and --secret exclude each other. Fix: give one of them.');
+        throw new BridgeError(
+          'client_invalid',
+          '--public and --secret exclude each other. Fix: give one of them.',
+        );
       }
       const secret = c.public ? undefined : (c.secret ?? generateSecret());
       const inserted = await db('clients')
-        .insert({ client_id: c.id, metadata: JSON.stringify(metadataOf(c, secret)), first_party: c.firstParty === true })
+        .insert({
+          client_id: c.id,
+          metadata: JSON.stringify(metadataOf(c, secret)),
+          first_party: c.firstParty === true,
+        })
         .onConflict('client_id')
         .ignore()
         .returning('client_id');
       if (inserted.length === 0) {
-        throw new BridgeError('client_exists', `A client with id ${JSON.stringify(c.id)} already exists. Fix: choose another --id, or "clients remove ${c.id}" first.`, 409);
+        throw new BridgeError(
+          'client_exists',
+          `A client with id ${JSON.stringify(c.id)} already exists. Fix: choose another --id, or "clients remove ${c.id}" first.`,
+          409,
+        );
       }
       return { client_id: c.id, ...(secret ? { client_secret: secret } : {}) };
     },
@@ -102,19 +130,26 @@ export function createClientStore(db: Knex, box: SecretBox) {
 
     async remove(id: string): Promise<void> {
       const n = await db('clients').where({ client_id: id }).delete();
-      if (n === 0) throw new NotFoundError(`No client with id ${JSON.stringify(id)}. Fix: see "clients list".`);
+      if (n === 0)
+        throw new NotFoundError(`No client with id ${JSON.stringify(id)}. Fix: see "clients list".`);
     },
 
     async rotateSecret(id: string): Promise<{ client_id: string; client_secret: string }> {
       const row = await db('clients').where({ client_id: id }).first('metadata');
       if (!row) throw new NotFoundError(`No client with id ${JSON.stringify(id)}. Fix: see "clients list".`);
       if (row.metadata.token_endpoint_auth_method === 'none') {
-        throw new BridgeError('client_public', `Client ${JSON.stringify(id)} is public and has no secret to rotate.`);
+        throw new BridgeError(
+          'client_public',
+          `Client ${JSON.stringify(id)} is public and has no secret to rotate.`,
+        );
       }
       const secret = generateSecret();
       await db('clients')
         .where({ client_id: id })
-        .update({ metadata: JSON.stringify({ ...row.metadata, client_secret: box.seal(secret) }), updated_at: db.fn.now() });
+        .update({
+          metadata: JSON.stringify({ ...row.metadata, client_secret: box.seal(secret) }),
+          updated_at: db.fn.now(),
+        });
       return { client_id: id, client_secret: secret };
     },
 

@@ -33,11 +33,20 @@ export interface ProviderKeys {
 
 export function createKeyStore(db: Knex, box: SecretBox) {
   async function newSigningKey(trx: Knex, alg: (typeof SIGNING_ALGS)[number]): Promise<string> {
-    const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
+    const { privateKey } = await generateKeyPair(alg, {
+      extractable: true,
+      ...(alg === 'RS256' ? { modulusLength: 2048 } : {}),
+    });
     const jwk = await exportJWK(privateKey);
     const kid = await calculateJwkThumbprint(jwk);
     const full = { ...jwk, kid, alg, use: 'sig' };
-    await trx('keys').insert({ kid, use: 'sig', alg, status: 'active', material: box.seal(JSON.stringify(full)) });
+    await trx('keys').insert({
+      kid,
+      use: 'sig',
+      alg,
+      status: 'active',
+      material: box.seal(JSON.stringify(full)),
+    });
     return kid;
   }
 

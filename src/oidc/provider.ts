@@ -2,6 +2,8 @@
 // refresh tokens, userinfo, revocation, introspection, RP-initiated logout and client
 // credentials; the knex adapter; keys from the store; pages from views/. Consent is
 // skipped for first-party clients. Claims come from the bridge's own accounts only.
+
+import type { Knex } from 'knex';
 import type { Context } from 'koa';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
@@ -11,7 +13,6 @@ import type { Renderer } from '../ui/render.ts';
 import { createAdapterClass } from './adapter.ts';
 import type { ClientStore } from './clients.ts';
 import type { ProviderKeys } from './keys.ts';
-import type { Knex } from 'knex';
 
 export interface ProviderDeps {
   config: Config;
@@ -88,7 +89,10 @@ export function createProvider(deps: ProviderDeps): Provider {
         if (grant) return grant;
       }
       if ((client as unknown as { first_party?: boolean }).first_party === true) {
-        const grant = new oidc.provider.Grant({ clientId: client.clientId, accountId: oidc.session!.accountId! });
+        const grant = new oidc.provider.Grant({
+          clientId: client.clientId,
+          accountId: oidc.session!.accountId!,
+        });
         grant.addOIDCScope(String(oidc.params!.scope ?? 'openid'));
         await grant.save();
         return grant;
@@ -110,10 +114,14 @@ export function createProvider(deps: ProviderDeps): Provider {
       const locale = renderer.locale(koaCtx);
       const t = renderer.t(locale);
       const code = String(out.error ?? 'server_error');
-      if ((error as { status?: number }).status === undefined || ((error as { status?: number }).status ?? 500) >= 500) {
+      if (
+        (error as { status?: number }).status === undefined ||
+        ((error as { status?: number }).status ?? 500) >= 500
+      ) {
         logger.error({ err: error }, 'provider error');
       }
-      const description = typeof out.error_description === 'string' ? out.error_description : t('error_generic');
+      const description =
+        typeof out.error_description === 'string' ? out.error_description : t('error_generic');
       const expired = /interaction session|session not found|interaction expired/i.test(description);
       await renderer.render(koaCtx, 'error', {
         heading: t(expired ? 'session_expired_title' : (ERROR_HEADINGS[code] ?? 'error_title')),

@@ -47,13 +47,27 @@ export function createAudit(db: Knex, logger: Logger) {
     },
 
     async list(q: AuditQuery = {}) {
-      const query = db('audit_events').orderBy('id', 'desc').limit(Math.min(q.limit ?? 100, 10_000));
+      const query = db('audit_events')
+        .orderBy('id', 'desc')
+        .limit(Math.min(q.limit ?? 100, 10_000));
       if (q.type) query.where('type', q.type);
       if (q.outcome) query.where('outcome', q.outcome);
       if (q.sub) query.where('sub', q.sub);
       if (q.identifier) query.where('identifier', q.identifier);
       if (q.since) query.where('at', '>=', q.since);
-      return query.select('id', 'at', 'type', 'outcome', 'reason', 'sub', 'identifier', 'ip', 'client_id', 'actor', 'details');
+      return query.select(
+        'id',
+        'at',
+        'type',
+        'outcome',
+        'reason',
+        'sub',
+        'identifier',
+        'ip',
+        'client_id',
+        'actor',
+        'details',
+      );
     },
   };
 }

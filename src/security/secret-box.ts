@@ -38,7 +38,10 @@ export function createSecretBox(kek: string | undefined): SecretBox {
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv ?? '', 'base64url'));
         decipher.setAuthTag(Buffer.from(tag ?? '', 'base64url'));
-        return Buffer.concat([decipher.update(Buffer.from(ct ?? '', 'base64url')), decipher.final()]).toString('utf8');
+        return Buffer.concat([
+          decipher.update(Buffer.from(ct ?? '', 'base64url')),
+          decipher.final(),
+        ]).toString('utf8');
       } catch {
         throw new BridgeError(
           'kek_wrong',

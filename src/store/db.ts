@@ -6,8 +6,8 @@ import { resolve } from 'node:path';
 import knexPkg, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
-import { BridgeError } from '../errors.ts';
 import { migrationSource } from '../../migrations/index.ts';
+import { BridgeError } from '../errors.ts';
 
 const { knex } = knexPkg;
 
@@ -75,7 +75,11 @@ export function createStore(opts: StoreOptions): Store {
     mkdirSync(dir, { recursive: true });
     connection = { filename: dir };
   }
-  const db = knex({ client: ClientPgLite as unknown as typeof knexPkg.Client, dialect: 'postgres', connection });
+  const db = knex({
+    client: ClientPgLite as unknown as typeof knexPkg.Client,
+    dialect: 'postgres',
+    connection,
+  });
   return {
     db,
     kind: 'pglite',

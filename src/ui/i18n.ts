@@ -38,7 +38,8 @@ const en = {
   error_code: 'Error code',
   error_back: 'Go back to the application and start again.',
   session_expired_title: 'This sign-in page has expired',
-  session_expired: 'The sign-in took too long or was already completed. Go back to the application and start again.',
+  session_expired:
+    'The sign-in took too long or was already completed. Go back to the application and start again.',
   not_found_title: 'Page not found',
   language: 'Language',
 };
@@ -97,7 +98,11 @@ export function translator(locale: Locale): Translate {
 }
 
 /** Picks a locale from ui_locales (space-separated), then Accept-Language, then the default. */
-export function pickLocale(uiLocales: string | undefined, acceptLanguage: string | undefined, fallback: Locale): Locale {
+export function pickLocale(
+  uiLocales: string | undefined,
+  acceptLanguage: string | undefined,
+  fallback: Locale,
+): Locale {
   const candidates = [
     ...(uiLocales ?? '').split(/\s+/),
     ...(acceptLanguage ?? '')

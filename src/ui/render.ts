@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { Context } from 'koa';
 import type { Config } from '../config/schema.ts';
-import { type Locale, type Translate, pickLocale, translator } from './i18n.ts';
+import { type Locale, pickLocale, type Translate, translator } from './i18n.ts';
 
 export const VIEWS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../views');
 
@@ -46,7 +46,11 @@ export function createRenderer(config: Pick<Config, 'ui' | 'issuer'>): Renderer 
   const eta = new Eta({ views: VIEWS_DIR, autoEscape: true, cache: true, useWith: false });
   const https = config.issuer.startsWith('https:');
   const locale = (ctx: Context, uiLocales?: string) =>
-    pickLocale(uiLocales ?? (ctx.query.ui_locales as string | undefined), ctx.get('accept-language'), config.ui.default_locale);
+    pickLocale(
+      uiLocales ?? (ctx.query.ui_locales as string | undefined),
+      ctx.get('accept-language'),
+      config.ui.default_locale,
+    );
   return {
     locale,
     t: translator,

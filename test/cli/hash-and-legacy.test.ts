@@ -20,7 +20,14 @@ describe('hash verify', () => {
   });
 
   it('exits 1 on no match', async () => {
-    const r = await runBin(['hash', 'verify', '--password', 'wrong', '--hash', '5f4dcc3b5aa765d61d8327deb882cf99']);
+    const r = await runBin([
+      'hash',
+      'verify',
+      '--password',
+      'wrong',
+      '--hash',
+      '5f4dcc3b5aa765d61d8327deb882cf99',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('no match');
   });
@@ -34,10 +41,28 @@ describe('hash verify', () => {
 
   it('tries both salt positions when a salt is given without a scheme', async () => {
     const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
-    const before = await runBin(['hash', 'verify', '--password', 'password', '--salt', 'abc', '--hash', sha1('abcpassword')]);
+    const before = await runBin([
+      'hash',
+      'verify',
+      '--password',
+      'password',
+      '--salt',
+      'abc',
+      '--hash',
+      sha1('abcpassword'),
+    ]);
     expect(before.code).toBe(0);
     expect(before.stdout).toContain('sha1(salt + password)');
-    const after = await runBin(['hash', 'verify', '--password', 'password', '--salt', 'abc', '--hash', sha1('passwordabc')]);
+    const after = await runBin([
+      'hash',
+      'verify',
+      '--password',
+      'password',
+      '--salt',
+      'abc',
+      '--hash',
+      sha1('passwordabc'),
+    ]);
     expect(after.code).toBe(0);
     expect(after.stdout).toContain('sha1(password + salt)');
   });
@@ -51,7 +76,10 @@ describe('hash verify', () => {
       JSON.stringify({ password: 'x', hash: 'abc', scheme: 'sha1(salt +' }),
     ].join('\n');
     const r = await runBin(['hash', 'verify', '--stdin'], { input });
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(5);
     expect(lines[0]).toMatchObject({ match: true });
     expect(lines[1]).toMatchObject({ match: false });
@@ -81,7 +109,14 @@ describe('hash identify', () => {
   });
 
   it('exits 1 when no scheme matches', async () => {
-    const r = await runBin(['hash', 'identify', '--password', 'other', '--hash', '5f4dcc3b5aa765d61d8327deb882cf99']);
+    const r = await runBin([
+      'hash',
+      'identify',
+      '--password',
+      'other',
+      '--hash',
+      '5f4dcc3b5aa765d61d8327deb882cf99',
+    ]);
     expect(r.code).toBe(1);
   });
 });
@@ -109,7 +144,16 @@ describe('legacy check on the seed be_users table', () => {
   });
 
   it('reads the row, shows the mapping, verifies the password and previews the payload, writing nothing', async () => {
-    const r = await runBin(['legacy', 'check', '--config', configFile, '--user', 'ayse', '--password', 'check-pass-1']);
+    const r = await runBin([
+      'legacy',
+      'check',
+      '--config',
+      configFile,
+      '--user',
+      'ayse',
+      '--password',
+      'check-pass-1',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Legacy row 30001 in be_users');
     expect(r.stdout).toContain('MATCHES (scheme bcrypt)');
@@ -120,7 +164,16 @@ describe('legacy check on the seed be_users table', () => {
   });
 
   it("shows why the seed's own row would be rejected and that its hash is unusable", async () => {
-    const r = await runBin(['legacy', 'check', '--config', configFile, '--user', 'testuser-bal', '--password', 'anything']);
+    const r = await runBin([
+      'legacy',
+      'check',
+      '--config',
+      configFile,
+      '--user',
+      'testuser-bal',
+      '--password',
+      'anything',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('cannot be checked');
     expect(r.stdout).toContain('first_name');

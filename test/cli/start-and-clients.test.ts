@@ -19,7 +19,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'obt-cli-'));
   port = await freePort();
   configFile = join(dir, 'oidc-bridge.yaml');
-  writeFileSync(configFile, `issuer: http://127.0.0.1:${port}\nport: ${port}\nhost: 127.0.0.1\ndatabase: \${TEST_STORE_URL}\n`);
+  writeFileSync(
+    configFile,
+    `issuer: http://127.0.0.1:${port}\nport: ${port}\nhost: 127.0.0.1\ndatabase: \${TEST_STORE_URL}\n`,
+  );
 });
 
 afterAll(async () => {
@@ -30,16 +33,29 @@ const env = () => ({ TEST_STORE_URL: database.url, OIDC_BRIDGE_CONFIG: configFil
 
 describe('clients add, then start', () => {
   it('serves a discovery document listing the code flow, S256, the endpoints and a JWKS with the signing keys', async () => {
-    const added = await runBin(['clients', 'add', '--id', 'app', '--redirect-uri', 'http://127.0.0.1:8080/cb', '--secret', 's3cret'], { env: env() });
+    const added = await runBin(
+      ['clients', 'add', '--id', 'app', '--redirect-uri', 'http://127.0.0.1:8080/cb', '--secret', 's3cret'],
+      { env: env() },
+    );
     expect(added.code).toBe(0);
     expect(added.stdout).toContain('client_id:     app');
 
-    const server = await startBin(['start'], /oidc-bridge listening/, { env: { ...env(), LOG_LEVEL: 'info' } });
+    const server = await startBin(['start'], /oidc-bridge listening/, {
+      env: { ...env(), LOG_LEVEL: 'info' },
+    });
     try {
-      const d = (await (await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+      const d = (await (
+        await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)
+      ).json()) as Record<string, unknown>;
       expect(d.response_types_supported).toContain('code');
       expect(d.code_challenge_methods_supported).toEqual(['S256']);
-      for (const k of ['userinfo_endpoint', 'revocation_endpoint', 'introspection_endpoint', 'end_session_endpoint', 'jwks_uri']) {
+      for (const k of [
+        'userinfo_endpoint',
+        'revocation_endpoint',
+        'introspection_endpoint',
+        'end_session_endpoint',
+        'jwks_uri',
+      ]) {
         expect(d[k], k).toMatch(/^http:\/\/127\.0\.0\.1:/);
       }
       const jwks = (await (await fetch(String(d.jwks_uri))).json()) as { keys: Array<{ alg: string }> };
@@ -58,13 +74,19 @@ describe('clients add, then start', () => {
   });
 
   it('refuses a second client with the same id, naming the fix', async () => {
-    const again = await runBin(['clients', 'add', '--id', 'app', '--redirect-uri', 'http://127.0.0.1:8080/cb'], { env: env() });
+    const again = await runBin(
+      ['clients', 'add', '--id', 'app', '--redirect-uri', 'http://127.0.0.1:8080/cb'],
+      { env: env() },
+    );
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('already exists');
   });
 
   it('prints a generated secret once and a new one on rotate-secret', async () => {
-    const added = await runBin(['clients', 'add', '--id', 'gen', '--redirect-uri', 'https://app.example/cb', '--json'], { env: env() });
+    const added = await runBin(
+      ['clients', 'add', '--id', 'gen', '--redirect-uri', 'https://app.example/cb', '--json'],
+      { env: env() },
+    );
     const { client_secret } = JSON.parse(added.stdout) as { client_secret: string };
     expect(client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const rotated = await runBin(['clients', 'rotate-secret', 'gen', '--json'], { env: env() });
@@ -76,7 +98,9 @@ describe('clients add, then start', () => {
 
 describe('bad input on the command line', () => {
   it('answers an unknown option with the usage and exit code 2', async () => {
-    const r = await runBin(['clients', 'add', '--id', 'x', '--redirect-uri', 'http://a/cb', '--bogus'], { env: env() });
+    const r = await runBin(['clients', 'add', '--id', 'x', '--redirect-uri', 'http://a/cb', '--bogus'], {
+      env: env(),
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("Unknown option '--bogus'");
     expect(r.stderr).toContain('Usage: oidc-bridge clients add');
@@ -102,7 +126,10 @@ describe('bad input on the command line', () => {
 
   it('stops `start` on a bad configuration value, naming the key, the problem and the fix, without a stack trace', async () => {
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'port: "eighty"\ntarget:\n  type: http\nlegacy:\n  connection: oracle://x\n  table: be_users\nunknown_key: 1\n');
+    writeFileSync(
+      bad,
+      'port: "eighty"\ntarget:\n  type: http\nlegacy:\n  connection: oracle://x\n  table: be_users\nunknown_key: 1\n',
+    );
     const r = await runBin(['start', '--config', bad]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('port: expected number');

@@ -10,7 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBeUsers, SEED_HASH } from '../legacy/support.ts';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
 import { createMariaDatabase, createPgDatabase, type TestDatabase } from '../support/databases.ts';
-import { beginLogin, exchange, loginThroughBrowser, REDIRECT_URI, relyingParty, submitLogin } from '../support/rp.ts';
+import {
+  beginLogin,
+  exchange,
+  loginThroughBrowser,
+  REDIRECT_URI,
+  relyingParty,
+  submitLogin,
+} from '../support/rp.ts';
 import { type TcpProxy, tcpProxy } from '../support/tcp-proxy.ts';
 
 const PASSWORD = 'Bal-test-2024!';
@@ -41,7 +48,12 @@ beforeAll(async () => {
       table: 'be_users',
       identifiers: ['username', 'email'],
       columns: { id: 'id', password: 'password' },
-      claims: { email: 'email', given_name: 'first_name', family_name: 'last_name', preferred_username: 'username' },
+      claims: {
+        email: 'email',
+        given_name: 'first_name',
+        family_name: 'last_name',
+        preferred_username: 'username',
+      },
       query_timeout_ms: 1500,
     },
   });
@@ -66,7 +78,11 @@ describe('a legacy be_users user with a PHP $2y$10$ hash', () => {
     expect(payload.preferred_username).toBe('testuser-php');
     expect(payload).not.toHaveProperty('given_name'); // NULL in the seed's row shape
     const info = await oidc.fetchUserInfo(rp, tokens.access_token, '28775');
-    expect(info).toMatchObject({ sub: '28775', email: 'testuser-php@example.com', preferred_username: 'testuser-php' });
+    expect(info).toMatchObject({
+      sub: '28775',
+      email: 'testuser-php@example.com',
+      preferred_username: 'testuser-php',
+    });
   });
 
   it('created the bridge account with an argon2id re-hash, its identifiers and the scheme it came from', async () => {
@@ -114,7 +130,8 @@ describe('failures get the right page and never a 500', () => {
   });
 
   it("answers a row with a malformed hash (the seed's own truncated one) with 401, and logs the reason", async () => {
-    const total = async () => (await t.bridge.metrics.unusableHashes.get()).values.reduce((s, v) => s + v.value, 0);
+    const total = async () =>
+      (await t.bridge.metrics.unusableHashes.get()).values.reduce((s, v) => s + v.value, 0);
     const before = await total();
     const page = await attempt('broken', 'whatever');
     expect(page.status).toBe(401);
@@ -122,8 +139,12 @@ describe('failures get the right page and never a 500', () => {
     const seed = await attempt('testuser-bal@example.com', 'whatever');
     expect(seed.status).toBe(401);
     expect((await total()) - before).toBe(2);
-    expect(t.logs.some((l) => l.includes('legacy hash cannot be used') && l.includes('"reason":"malformed"'))).toBe(true);
-    const audit = await t.bridge.store.db('audit_events').where({ type: 'login', reason: 'hash_unusable', identifier: 'broken' });
+    expect(
+      t.logs.some((l) => l.includes('legacy hash cannot be used') && l.includes('"reason":"malformed"')),
+    ).toBe(true);
+    const audit = await t.bridge.store
+      .db('audit_events')
+      .where({ type: 'login', reason: 'hash_unusable', identifier: 'broken' });
     expect(audit.length).toBe(1);
   });
 
@@ -163,10 +184,26 @@ describe('the same flow against a PostgreSQL legacy table with a separate salt c
     pgLegacy = await createPgDatabase('obt_legacy');
     const knexPkg = (await import('knex')).default;
     const db = knexPkg.knex({ client: 'pg', connection: pgLegacy.url });
-    await db.raw(`CREATE TABLE members (id serial primary key, login text not null unique, mail text not null, pw_hash text not null, pw_salt text, given text, family text)`);
+    await db.raw(
+      `CREATE TABLE members (id serial primary key, login text not null unique, mail text not null, pw_hash text not null, pw_salt text, given text, family text)`,
+    );
     await db('members').insert([
-      { login: 'sha-user', mail: 'Sha.User@Example.com', pw_hash: hex('sha256', `NaCl42${'sha pass'}`), pw_salt: 'NaCl42', given: 'Sha', family: 'Two' },
-      { login: 'md5-user', mail: 'md5@example.com', pw_hash: hex('md5', `pepper${'md5 pass'}`).toUpperCase(), pw_salt: 'pepper', given: 'Em', family: 'Dee' },
+      {
+        login: 'sha-user',
+        mail: 'Sha.User@Example.com',
+        pw_hash: hex('sha256', `NaCl42${'sha pass'}`),
+        pw_salt: 'NaCl42',
+        given: 'Sha',
+        family: 'Two',
+      },
+      {
+        login: 'md5-user',
+        mail: 'md5@example.com',
+        pw_hash: hex('md5', `pepper${'md5 pass'}`).toUpperCase(),
+        pw_salt: 'pepper',
+        given: 'Em',
+        family: 'Dee',
+      },
     ]);
     await db.destroy();
     t2 = await startTestBridge({
@@ -191,7 +228,12 @@ describe('the same flow against a PostgreSQL legacy table with a separate salt c
   it('logs in a salted sha256 user by email in any case and issues the mapped claims', async () => {
     const { run, callbackUrl } = await loginThroughBrowser(rp2, 'sha.user@example.COM', 'sha pass');
     const tokens = await exchange(rp2, run, callbackUrl);
-    expect(tokens.claims()).toMatchObject({ sub: '1', email: 'Sha.User@Example.com', given_name: 'Sha', family_name: 'Two' });
+    expect(tokens.claims()).toMatchObject({
+      sub: '1',
+      email: 'Sha.User@Example.com',
+      given_name: 'Sha',
+      family_name: 'Two',
+    });
     const account = await t2.bridge.store.db('accounts').where({ sub: '1' }).first();
     expect(account.legacy_scheme).toBe('sha256(salt + password)');
   });

@@ -35,7 +35,10 @@ describe('the knex adapter', () => {
   it('never returns an expired row, and the sweep deletes it', async () => {
     const a = new Adapter('Session');
     await a.upsert('old', { jti: 'old' } as never, 1);
-    await store.db('oidc_payloads').where({ id: 'old' }).update({ expires_at: new Date(Date.now() - 1000) });
+    await store
+      .db('oidc_payloads')
+      .where({ id: 'old' })
+      .update({ expires_at: new Date(Date.now() - 1000) });
     expect(await a.find('old')).toBeUndefined();
     expect(await sweepExpired(store.db)).toBeGreaterThanOrEqual(1);
     expect(await store.db('oidc_payloads').where({ id: 'old' }).first()).toBeUndefined();
@@ -44,7 +47,9 @@ describe('the knex adapter', () => {
   it('lets exactly one of 10 concurrent consumes of one code succeed', async () => {
     const a = new Adapter('AuthorizationCode');
     await a.upsert('c1', { jti: 'c1', grantId: 'g1' } as never, 60);
-    const results = await Promise.allSettled(Array.from({ length: 10 }, () => new Adapter('AuthorizationCode').consume('c1')));
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () => new Adapter('AuthorizationCode').consume('c1')),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect((await a.find('c1'))?.consumed).toEqual(expect.any(Number));
   });

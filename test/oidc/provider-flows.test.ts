@@ -6,9 +6,16 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashBridgePassword } from '../../src/hashing/bridge-hash.ts';
 import { createAccounts } from '../../src/migration/accounts.ts';
-import { Browser, formOf } from '../support/browser.ts';
-import { beginLogin, consentIfAsked, exchange, loginThroughBrowser, REDIRECT_URI, relyingParty, submitLogin } from '../support/rp.ts';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
+import { Browser, formOf } from '../support/browser.ts';
+import {
+  beginLogin,
+  exchange,
+  loginThroughBrowser,
+  REDIRECT_URI,
+  relyingParty,
+  submitLogin,
+} from '../support/rp.ts';
 
 const SECRET = 'app-client-secret-for-tests';
 const PASSWORD = 'correct horse battery staple';
@@ -18,14 +25,24 @@ let rp: oidc.Configuration;
 
 beforeAll(async () => {
   t = await startTestBridge({ oidc: { ttl: { interaction: 5 } } });
-  await t.addClient({ id: 'app', redirectUris: [REDIRECT_URI], secret: SECRET, postLogoutRedirectUris: ['http://127.0.0.1:8080/bye'] });
+  await t.addClient({
+    id: 'app',
+    redirectUris: [REDIRECT_URI],
+    secret: SECRET,
+    postLogoutRedirectUris: ['http://127.0.0.1:8080/bye'],
+  });
   await t.addClient({ id: 'first', redirectUris: [REDIRECT_URI], secret: SECRET, firstParty: true });
   const accounts = createAccounts(t.bridge.store.db);
   await t.bridge.store.db.transaction(async (trx) => {
     await accounts.insert(trx, {
       sub: 'user-1',
       passwordHash: await hashBridgePassword(PASSWORD),
-      claims: { email: 'ada@example.com', given_name: 'Ada', family_name: 'Lovelace', preferred_username: 'ada' },
+      claims: {
+        email: 'ada@example.com',
+        given_name: 'Ada',
+        family_name: 'Lovelace',
+        preferred_username: 'ada',
+      },
       source: 'local',
       identifiers: ['ada', 'ada@example.com'],
     });
@@ -46,7 +63,9 @@ describe('discovery', () => {
     expect(meta.revocation_endpoint).toBeTruthy();
     expect(meta.introspection_endpoint).toBeTruthy();
     expect(meta.end_session_endpoint).toBeTruthy();
-    expect(meta.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token', 'client_credentials']));
+    expect(meta.grant_types_supported).toEqual(
+      expect.arrayContaining(['authorization_code', 'refresh_token', 'client_credentials']),
+    );
     const jwks = (await (await fetch(meta.jwks_uri!)).json()) as { keys: Array<{ alg: string; d?: string }> };
     expect(jwks.keys.map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
     expect(jwks.keys.every((k) => k.d === undefined)).toBe(true);
@@ -62,12 +81,21 @@ describe('the code flow with a third-party client', () => {
     expect(claims.iss).toBe(t.url);
     // verified again, independently, against the published JWKS
     const jwks = jose.createRemoteJWKSet(new URL(`${t.url}/jwks`));
-    const { payload, protectedHeader } = await jose.jwtVerify(tokens.id_token!, jwks, { issuer: t.url, audience: 'app' });
+    const { payload, protectedHeader } = await jose.jwtVerify(tokens.id_token!, jwks, {
+      issuer: t.url,
+      audience: 'app',
+    });
     expect(payload.sub).toBe('user-1');
     expect(protectedHeader.alg).toBe('RS256');
 
     const info = await oidc.fetchUserInfo(rp, tokens.access_token, 'user-1');
-    expect(info).toMatchObject({ sub: 'user-1', email: 'ada@example.com', given_name: 'Ada', family_name: 'Lovelace', preferred_username: 'ada' });
+    expect(info).toMatchObject({
+      sub: 'user-1',
+      email: 'ada@example.com',
+      given_name: 'Ada',
+      family_name: 'Lovelace',
+      preferred_username: 'ada',
+    });
 
     const introspected = await oidc.tokenIntrospection(rp, tokens.access_token);
     expect(introspected.active).toBe(true);
@@ -98,7 +126,10 @@ describe('the code flow with a third-party client', () => {
   it('ends the session through RP-initiated logout and returns to the post-logout URI', async () => {
     const { run, callbackUrl } = await loginThroughBrowser(rp, 'ada', PASSWORD);
     const tokens = await exchange(rp, run, callbackUrl);
-    const endUrl = oidc.buildEndSessionUrl(rp, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://127.0.0.1:8080/bye' });
+    const endUrl = oidc.buildEndSessionUrl(rp, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: 'http://127.0.0.1:8080/bye',
+    });
     const browser = new Browser('http://127.0.0.1:8080/bye');
     for (const [k, v] of run.browser.cookies) browser.cookies.set(k, v);
     const page = await browser.get(endUrl.toString());
@@ -107,12 +138,16 @@ describe('the code flow with a third-party client', () => {
     const done = await browser.post(form.action, { ...form.fields, logout: 'yes' });
     expect(done.url.startsWith('http://127.0.0.1:8080/bye')).toBe(true);
     // the session is gone: a new authorization asks for a login again
-    const again = await browser.get(oidc.buildAuthorizationUrl(rp, {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid',
-      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    }).toString());
+    const again = await browser.get(
+      oidc
+        .buildAuthorizationUrl(rp, {
+          redirect_uri: REDIRECT_URI,
+          scope: 'openid',
+          code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+          code_challenge_method: 'S256',
+        })
+        .toString(),
+    );
     expect(again.html).toContain('name="password"');
   });
 
@@ -131,7 +166,9 @@ describe('failures a relying party relies on', () => {
 
   it('gives exactly one of 10 concurrent redemptions of one code its tokens', async () => {
     const { run, callbackUrl } = await loginThroughBrowser(rp, 'ada', PASSWORD);
-    const results = await Promise.allSettled(Array.from({ length: 10 }, () => exchange(rp, run, callbackUrl)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () => exchange(rp, run, callbackUrl)),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results.filter((x) => x.status === 'rejected')) {
       expect((r as PromiseRejectedResult).reason).toMatchObject({ error: 'invalid_grant' });
@@ -153,14 +190,22 @@ describe('failures a relying party relies on', () => {
   });
 
   it('renders a readable error page for an unknown client', async () => {
-    const page = await new Browser().get(`${t.url}/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`);
+    const page = await new Browser().get(
+      `${t.url}/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`,
+    );
     expect(page.status).toBe(400);
     expect(page.html).toContain('invalid_client');
   });
 
   it('refuses an authorization request without a PKCE challenge', async () => {
     const url = new URL(`${t.url}/auth`);
-    url.search = new URLSearchParams({ client_id: 'app', response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, state: 's' }).toString();
+    url.search = new URLSearchParams({
+      client_id: 'app',
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: REDIRECT_URI,
+      state: 's',
+    }).toString();
     const page = await new Browser(REDIRECT_URI).get(url.toString());
     const back = new URL(page.url);
     expect(back.searchParams.get('error')).toBe('invalid_request');

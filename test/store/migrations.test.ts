@@ -5,7 +5,15 @@ import { migrationNames } from '../../migrations/index.ts';
 import { createStore } from '../../src/store/db.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
 
-const TABLES = ['oidc_payloads', 'clients', 'keys', 'accounts', 'account_identifiers', 'outbox', 'audit_events'];
+const TABLES = [
+  'oidc_payloads',
+  'clients',
+  'keys',
+  'accounts',
+  'account_identifiers',
+  'outbox',
+  'audit_events',
+];
 
 let database: TestDatabase;
 beforeAll(async () => {

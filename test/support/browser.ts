@@ -33,7 +33,8 @@ export class Browser {
     let current = url;
     let options: RequestInit = init;
     for (let i = 0; i <= maxRedirects; i++) {
-      if (this.stopAt && current.startsWith(this.stopAt)) return { url: current, status: 0, html: '', headers: new Headers() };
+      if (this.stopAt && current.startsWith(this.stopAt))
+        return { url: current, status: 0, html: '', headers: new Headers() };
       const res = await fetch(current, {
         ...options,
         redirect: 'manual',
@@ -55,7 +56,11 @@ export class Browser {
     return this.request(url);
   }
 
-  post(url: string, fields: Record<string, string>, extraHeaders: Record<string, string> = {}): Promise<Page> {
+  post(
+    url: string,
+    fields: Record<string, string>,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Page> {
     return this.request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...extraHeaders },
@@ -64,7 +69,10 @@ export class Browser {
   }
 }
 
-export function formOf(page: Page, actionPattern: RegExp): { action: string; fields: Record<string, string> } {
+export function formOf(
+  page: Page,
+  actionPattern: RegExp,
+): { action: string; fields: Record<string, string> } {
   const forms = page.html.match(/<form[\s\S]*?<\/form>/g) ?? [];
   const form = forms.find((f) => actionPattern.test(f.match(/action="([^"]*)"/)?.[1] ?? ''));
   if (!form) throw new Error(`no form matching ${actionPattern} on ${page.url} (status ${page.status})`);

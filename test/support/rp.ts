@@ -5,7 +5,11 @@ import { Browser, formOf, type Page } from './browser.ts';
 
 export const REDIRECT_URI = 'http://127.0.0.1:8080/cb';
 
-export async function relyingParty(issuer: string, clientId: string, secret?: string): Promise<oidc.Configuration> {
+export async function relyingParty(
+  issuer: string,
+  clientId: string,
+  secret?: string,
+): Promise<oidc.Configuration> {
   return oidc.discovery(
     new URL(issuer),
     clientId,
@@ -24,7 +28,10 @@ export interface LoginRun {
   loginPage: Page;
 }
 
-export async function beginLogin(config: oidc.Configuration, params: Record<string, string> = {}): Promise<LoginRun> {
+export async function beginLogin(
+  config: oidc.Configuration,
+  params: Record<string, string> = {},
+): Promise<LoginRun> {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
@@ -55,11 +62,17 @@ export async function consentIfAsked(run: LoginRun, page: Page): Promise<Page> {
 }
 
 /** The whole browser part: login, consent if asked, and the callback URL with the code. */
-export async function loginThroughBrowser(config: oidc.Configuration, identifier: string, password: string, params: Record<string, string> = {}) {
+export async function loginThroughBrowser(
+  config: oidc.Configuration,
+  identifier: string,
+  password: string,
+  params: Record<string, string> = {},
+) {
   const run = await beginLogin(config, params);
   const afterLogin = await submitLogin(run, identifier, password);
   const callback = await consentIfAsked(run, afterLogin);
-  if (!callback.url.startsWith(REDIRECT_URI)) throw new Error(`login did not return to the client: ${callback.status} ${callback.url}`);
+  if (!callback.url.startsWith(REDIRECT_URI))
+    throw new Error(`login did not return to the client: ${callback.status} ${callback.url}`);
   return { run, callbackUrl: new URL(callback.url) };
 }
 

@@ -1,7 +1,7 @@
 // A TCP proxy in front of a real database server, so a test can "stop" the legacy database
 // as the bridge sees it (refuse and cut every connection) without stopping the shared
 // server other tests use, and start it again.
-import { createServer, type Server, type Socket, connect } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface TcpProxy {
   port: number;

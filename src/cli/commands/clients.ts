@@ -2,8 +2,8 @@
 // is printed once, when it is created or rotated, and never again.
 import { UsageError } from '../../errors.ts';
 import { createClientStore } from '../../oidc/clients.ts';
-import { type Command, requireString } from '../framework.ts';
 import { table, withStore } from '../context.ts';
+import { type Command, requireString } from '../framework.ts';
 
 const addUsage = `Usage: oidc-bridge clients add --id ID --redirect-uri URL [--redirect-uri URL...]
                           [--secret S | --public] [--post-logout-redirect-uri URL...]
@@ -35,8 +35,10 @@ export const clientCommands: Command[] = [
     async run({ values }, io) {
       const id = requireString(values, 'id', addUsage);
       const redirectUris = (values['redirect-uri'] as string[] | undefined) ?? [];
-      if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required (at least one).', addUsage);
-      if (values.public && values.secret) throw new UsageError('--public and --secret exclude each other.', addUsage);
+      if (redirectUris.length === 0)
+        throw new UsageError('--redirect-uri is required (at least one).', addUsage);
+      if (values.public && values.secret)
+        throw new UsageError('--public and --secret exclude each other.', addUsage);
       return withStore(values, io, async ({ store, box, audit }) => {
         const created = await createClientStore(store.db, box).add({
           id,
@@ -55,7 +57,8 @@ export const clientCommands: Command[] = [
           if (created.client_secret) io.out(`client_secret: ${created.client_secret}`);
           else io.out('client_secret: (none: public client, PKCE only)');
           io.out(`redirect_uris: ${redirectUris.join(' ')}`);
-          if (created.client_secret && !values.secret) io.out('\nStore the secret now: it is not shown again.');
+          if (created.client_secret && !values.secret)
+            io.out('\nStore the secret now: it is not shown again.');
         }
         return 0;
       });
@@ -70,11 +73,15 @@ export const clientCommands: Command[] = [
       return withStore(values, io, async ({ store, box }) => {
         const list = await createClientStore(store.db, box).list();
         if (values.json) io.out(JSON.stringify(list));
-        else if (list.length === 0) io.out('No clients. Add one with: oidc-bridge clients add --id ID --redirect-uri URL');
+        else if (list.length === 0)
+          io.out('No clients. Add one with: oidc-bridge clients add --id ID --redirect-uri URL');
         else
           io.out(
             table(
-              list.map((c) => ({ ...c, type: c.token_endpoint_auth_method === 'none' ? 'public' : 'confidential' })),
+              list.map((c) => ({
+                ...c,
+                type: c.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
+              })),
               ['client_id', 'type', 'first_party', 'redirect_uris'],
             ),
           );
@@ -107,12 +114,21 @@ export const clientCommands: Command[] = [
     positionals: ['ID'],
     async run({ values, positionals }, io) {
       const id = positionals[0];
-      if (!id) throw new UsageError('The client ID is required.', 'Usage: oidc-bridge clients rotate-secret ID');
+      if (!id)
+        throw new UsageError('The client ID is required.', 'Usage: oidc-bridge clients rotate-secret ID');
       return withStore(values, io, async ({ store, box, audit }) => {
         const r = await createClientStore(store.db, box).rotateSecret(id);
-        await audit.record({ type: 'admin.client_secret_rotated', outcome: 'success', actor: 'cli', clientId: id });
+        await audit.record({
+          type: 'admin.client_secret_rotated',
+          outcome: 'success',
+          actor: 'cli',
+          clientId: id,
+        });
         if (values.json) io.out(JSON.stringify(r));
-        else io.out(`client_id:     ${r.client_id}\nclient_secret: ${r.client_secret}\n\nStore the secret now: it is not shown again.`);
+        else
+          io.out(
+            `client_id:     ${r.client_id}\nclient_secret: ${r.client_secret}\n\nStore the secret now: it is not shown again.`,
+          );
         return 0;
       });
     },

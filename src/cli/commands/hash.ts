@@ -2,7 +2,7 @@
 // operator can test an exported sample before configuring anything. verify exits 0 on a
 // match, 1 on no match, 2 on bad input; --stdin checks JSON lines in one run.
 import { createInterface } from 'node:readline';
-import { UsageError, isBridgeError } from '../../errors.ts';
+import { isBridgeError, UsageError } from '../../errors.ts';
 import { closeWorkerPool, identifyScheme, verifyPassword } from '../../hashing/registry.ts';
 import type { Command, Io } from '../framework.ts';
 
@@ -54,13 +54,21 @@ async function verifyLines(io: Io): Promise<number> {
       anyError = true;
       continue;
     }
-    if ((o.salt !== undefined && typeof o.salt !== 'string') || (o.scheme !== undefined && typeof o.scheme !== 'string')) {
+    if (
+      (o.salt !== undefined && typeof o.salt !== 'string') ||
+      (o.scheme !== undefined && typeof o.scheme !== 'string')
+    ) {
       io.out(JSON.stringify({ error: `line ${lineNo}: "salt" and "scheme" must be strings when given` }));
       anyError = true;
       continue;
     }
     try {
-      const r = await verifyPassword({ password: o.password, stored: o.hash, salt: o.salt as string | undefined, scheme: o.scheme as string | undefined });
+      const r = await verifyPassword({
+        password: o.password,
+        stored: o.hash,
+        salt: o.salt as string | undefined,
+        scheme: o.scheme as string | undefined,
+      });
       io.out(JSON.stringify({ match: r.match, scheme: r.scheme }));
     } catch (err) {
       io.out(JSON.stringify({ error: `line ${lineNo}: ${explain(err)}` }));
@@ -86,12 +94,16 @@ export const hashCommands: Command[] = [
       try {
         if (values.stdin) {
           if (values.password !== undefined || values.hash !== undefined) {
-            throw new UsageError('--stdin reads the passwords and hashes from standard input; drop --password and --hash.', verifyUsage);
+            throw new UsageError(
+              '--stdin reads the passwords and hashes from standard input; drop --password and --hash.',
+              verifyUsage,
+            );
           }
           return await verifyLines(io);
         }
         if (typeof values.password !== 'string') throw new UsageError('--password is required.', verifyUsage);
-        if (typeof values.hash !== 'string' || values.hash === '') throw new UsageError('--hash is required.', verifyUsage);
+        if (typeof values.hash !== 'string' || values.hash === '')
+          throw new UsageError('--hash is required.', verifyUsage);
         let r: { match: boolean; scheme: string };
         try {
           r = await verifyPassword({
@@ -118,14 +130,25 @@ export const hashCommands: Command[] = [
     name: 'hash identify',
     summary: 'find the scheme of a hash from a known password, and the config for it',
     usage: identifyUsage,
-    options: { password: { type: 'string' }, hash: { type: 'string' }, salt: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      password: { type: 'string' },
+      hash: { type: 'string' },
+      salt: { type: 'string' },
+      json: { type: 'boolean' },
+    },
     async run({ values }, io) {
       try {
-        if (typeof values.password !== 'string') throw new UsageError('--password is required.', identifyUsage);
-        if (typeof values.hash !== 'string' || values.hash === '') throw new UsageError('--hash is required.', identifyUsage);
+        if (typeof values.password !== 'string')
+          throw new UsageError('--password is required.', identifyUsage);
+        if (typeof values.hash !== 'string' || values.hash === '')
+          throw new UsageError('--hash is required.', identifyUsage);
         let found: Awaited<ReturnType<typeof identifyScheme>>;
         try {
-          found = await identifyScheme({ password: values.password, stored: values.hash, salt: values.salt as string | undefined });
+          found = await identifyScheme({
+            password: values.password,
+            stored: values.hash,
+            salt: values.salt as string | undefined,
+          });
         } catch (err) {
           if (isBridgeError(err)) {
             io.err(`Error: ${explain(err)}.`);
@@ -135,7 +158,10 @@ export const hashCommands: Command[] = [
         }
         if (!found) {
           if (values.json) io.out(JSON.stringify({ scheme: null }));
-          else io.err('No known scheme matches this password and hash. Check the password, or whether a salt is stored apart (--salt).');
+          else
+            io.err(
+              'No known scheme matches this password and hash. Check the password, or whether a salt is stored apart (--salt).',
+            );
           return 1;
         }
         if (values.json) io.out(JSON.stringify(found));

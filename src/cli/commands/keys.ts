@@ -2,8 +2,8 @@
 // up within its refresh interval) and keeps the old ones published until every token they
 // signed has expired.
 import { createKeyStore, maxSignedTokenLifetime } from '../../oidc/keys.ts';
-import type { Command } from '../framework.ts';
 import { table, withStore } from '../context.ts';
+import type { Command } from '../framework.ts';
 
 export const keyCommands: Command[] = [
   {
@@ -17,7 +17,17 @@ export const keyCommands: Command[] = [
         await keys.ensure();
         const list = await keys.list();
         if (values.json) io.out(JSON.stringify(list));
-        else io.out(table(list as unknown as Array<Record<string, unknown>>, ['kid', 'use', 'alg', 'status', 'created_at', 'expires_at']));
+        else
+          io.out(
+            table(list as unknown as Array<Record<string, unknown>>, [
+              'kid',
+              'use',
+              'alg',
+              'status',
+              'created_at',
+              'expires_at',
+            ]),
+          );
         return 0;
       });
     },

@@ -6,9 +6,9 @@ import { UsageError } from '../../errors.ts';
 import { closeWorkerPool, detectScheme, identifyScheme, verifyPassword } from '../../hashing/registry.ts';
 import { createLegacySource } from '../../legacy/source.ts';
 import { silentLogger } from '../../logger.ts';
-import { buildTargetUser, validateTargetUser, describeProblems } from '../../migration/payload.ts';
-import { type Command, requireString } from '../framework.ts';
+import { buildTargetUser, describeProblems, validateTargetUser } from '../../migration/payload.ts';
 import { configFrom } from '../context.ts';
+import { type Command, requireString } from '../framework.ts';
 
 const usage = `Usage: oidc-bridge legacy check --user IDENTIFIER --password P [--config FILE] [--json]
 
@@ -28,14 +28,19 @@ export const legacyCommands: Command[] = [
       const password = values.password;
       const config = configFrom(values, io);
       if (!config.legacy) {
-        throw new UsageError('The configuration has no legacy: section. Fix: add legacy.connection and legacy.table (see the configuration reference).', usage);
+        throw new UsageError(
+          'The configuration has no legacy: section. Fix: add legacy.connection and legacy.table (see the configuration reference).',
+          usage,
+        );
       }
       const legacy = createLegacySource(config.legacy, { logger: silentLogger });
       try {
         await legacy.checkSchema();
         const row = await legacy.findByIdentifier(identifier);
         if (!row) {
-          io.err(`No row in ${config.legacy.table} matches "${identifier}" on ${config.legacy.identifiers.join(' or ')}${config.legacy.where ? ' with the configured where filter' : ''}.`);
+          io.err(
+            `No row in ${config.legacy.table} matches "${identifier}" on ${config.legacy.identifiers.join(' or ')}${config.legacy.where ? ' with the configured where filter' : ''}.`,
+          );
           return 1;
         }
         const mapping = legacy.describeMapping(row);
@@ -43,13 +48,21 @@ export const legacyCommands: Command[] = [
         let verdict: { match: boolean; scheme: string } | { error: string; reason?: string };
         try {
           verdict = row.password
-            ? await verifyPassword({ password, stored: row.password, salt: row.salt, scheme: config.legacy.password.scheme })
+            ? await verifyPassword({
+                password,
+                stored: row.password,
+                salt: row.salt,
+                scheme: config.legacy.password.scheme,
+              })
             : { error: 'the password column is empty (NULL)' };
         } catch (err) {
           verdict = { error: (err as Error).message, reason: (err as { reason?: string }).reason };
         }
         const matched = 'match' in verdict && verdict.match;
-        const suggestion = !matched && row.password ? await identifyScheme({ password, stored: row.password, salt: row.salt }).catch(() => undefined) : undefined;
+        const suggestion =
+          !matched && row.password
+            ? await identifyScheme({ password, stored: row.password, salt: row.salt }).catch(() => undefined)
+            : undefined;
         const claims = legacy.mapClaims(row);
         let payload: Record<string, unknown> | undefined;
         let problems: string | undefined;
@@ -62,18 +75,39 @@ export const legacyCommands: Command[] = [
             passwordAlgorithm: config.target.password_algorithm,
           });
           const checked = validateTargetUser(user);
-          payload = { ...user, password: `${config.target.password_algorithm}$<fresh salt>$<hash of salt + password, built at login>` };
+          payload = {
+            ...user,
+            password: `${config.target.password_algorithm}$<fresh salt>$<hash of salt + password, built at login>`,
+          };
           if (!checked.ok) problems = describeProblems(checked.problems, row.id);
         }
         if (values.json) {
-          io.out(JSON.stringify({ legacy_id: row.id, mapping, detected_scheme: detected ?? null, verdict, suggestion: suggestion ?? null, claims, payload: payload ?? null, payload_problems: problems ?? null }));
+          io.out(
+            JSON.stringify({
+              legacy_id: row.id,
+              mapping,
+              detected_scheme: detected ?? null,
+              verdict,
+              suggestion: suggestion ?? null,
+              claims,
+              payload: payload ?? null,
+              payload_problems: problems ?? null,
+            }),
+          );
         } else {
           io.out(`Legacy row ${row.id} in ${config.legacy.table}`);
           io.out('\nMapping:');
-          for (const m of mapping) io.out(`  ${m.key.padEnd(34)} ${m.column.padEnd(22)} ${m.present ? m.value : '(no such column)'}`);
+          for (const m of mapping)
+            io.out(
+              `  ${m.key.padEnd(34)} ${m.column.padEnd(22)} ${m.present ? m.value : '(no such column)'}`,
+            );
           io.out(`\nHash: ${detected ? `detected as ${detected}` : 'no known format detected'}`);
-          if ('match' in verdict) io.out(`Password: ${verdict.match ? 'MATCHES' : 'does NOT match'} (scheme ${verdict.scheme})`);
-          else io.out(`Password: cannot be checked: ${verdict.error}${verdict.reason ? ` (${verdict.reason})` : ''}`);
+          if ('match' in verdict)
+            io.out(`Password: ${verdict.match ? 'MATCHES' : 'does NOT match'} (scheme ${verdict.scheme})`);
+          else
+            io.out(
+              `Password: cannot be checked: ${verdict.error}${verdict.reason ? ` (${verdict.reason})` : ''}`,
+            );
           if (suggestion) {
             io.out(`\nThe password matches with scheme ${suggestion.scheme}. Use these lines:`);
             for (const l of suggestion.configLines) io.out(`  ${l}`);
@@ -82,7 +116,10 @@ export const legacyCommands: Command[] = [
           if (payload) {
             io.out(`\nPayload for ${config.target.type === 'http' ? config.target.url : 'the target'}:`);
             io.out(JSON.stringify(payload, null, 2));
-            if (problems) io.out(`\nThe target would reject it: ${problems}\nFix: map the field in target.mapping, or give a constant in target.defaults.`);
+            if (problems)
+              io.out(
+                `\nThe target would reject it: ${problems}\nFix: map the field in target.mapping, or give a constant in target.defaults.`,
+              );
           }
           io.out('\nNothing was written.');
         }

@@ -2,8 +2,8 @@
 // SIGINT, then stop accepting connections, finish the requests in flight and close pools.
 import type { Bridge } from '../../app.ts';
 import { createLogger } from '../../logger.ts';
-import { type Command, positiveInt } from '../framework.ts';
 import { configFrom } from '../context.ts';
+import { type Command, positiveInt } from '../framework.ts';
 
 const usage = `Usage: oidc-bridge start [--config FILE] [--port N] [--no-worker]
 
@@ -26,14 +26,20 @@ export const startCommand: Command = {
     const { createBridge } = await import('../../app.ts');
     const bridge = await createBridge({ ...config, port }, { logger });
     const { url } = await bridge.listen(port, config.host);
-    logger.info({ url, issuer: config.issuer, store: bridge.store.kind, legacy: config.legacy ? 'configured' : 'none' }, 'oidc-bridge listening');
+    logger.info(
+      { url, issuer: config.issuer, store: bridge.store.kind, legacy: config.legacy ? 'configured' : 'none' },
+      'oidc-bridge listening',
+    );
     const worker = values['no-worker'] ? undefined : await startWorkerIfAvailable(bridge);
     if (worker) bridge.onStop(() => worker.stop());
     logger.info({ signal: await signal }, 'shutting down');
     // Everything below is bounded by shutdown_timeout_ms; a stop that still hangs well
     // past it (a pool that never closes) must not keep a replica half-alive forever.
     const hang = setTimeout(() => {
-      logger.error({ shutdown_timeout_ms: config.shutdown_timeout_ms }, 'shutdown did not finish in time; exiting');
+      logger.error(
+        { shutdown_timeout_ms: config.shutdown_timeout_ms },
+        'shutdown did not finish in time; exiting',
+      );
       logger.flush?.();
       process.exit(1);
     }, config.shutdown_timeout_ms + 5000);
@@ -47,7 +53,9 @@ export const startCommand: Command = {
 };
 
 async function startWorkerIfAvailable(bridge: Bridge) {
-  const { startDeliveryWorker } = await import('../../migration/worker.ts').catch(() => ({ startDeliveryWorker: undefined }));
+  const { startDeliveryWorker } = await import('../../migration/worker.ts').catch(() => ({
+    startDeliveryWorker: undefined,
+  }));
   return startDeliveryWorker ? startDeliveryWorker(bridge) : undefined;
 }
 
