@@ -11,7 +11,19 @@ export interface DeliveryPayload {
   claims: Record<string, unknown>;
   /** Set by the bulk import: the target form was passed through, no re-hash. */
   imported?: boolean;
+  /**
+   * Deliver without a password (an unusable one, with attributes.password_reset_required):
+   * for users whose legacy hash the target cannot take. `secret` is then NULL on purpose.
+   */
+  without_password?: boolean;
 }
+
+/**
+ * Job statuses. `pending` includes jobs waiting for a retry after a transient failure;
+ * `failed` waits for an operator (`migration retry`) and is never claimed on its own.
+ */
+export const OUTBOX_STATUSES = ['pending', 'delivered', 'failed', 'conflict', 'dead', 'skipped'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
 export const OUTBOX_CHANNEL = 'oidc_bridge_outbox';
 

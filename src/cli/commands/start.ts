@@ -1,6 +1,6 @@
 // start: serve the provider (and, unless --no-worker, the delivery worker) until SIGTERM or
 // SIGINT, then stop accepting connections, finish the requests in flight and close pools.
-import type { Bridge } from '../../app.ts';
+import { startDeliveryWorker } from '../../migration/worker.ts';
 import { createLogger } from '../../logger.ts';
 import { configFrom } from '../context.ts';
 import { type Command, positiveInt } from '../framework.ts';
@@ -30,7 +30,7 @@ export const startCommand: Command = {
       { url, issuer: config.issuer, store: bridge.store.kind, legacy: config.legacy ? 'configured' : 'none' },
       'oidc-bridge listening',
     );
-    const worker = values['no-worker'] ? undefined : await startWorkerIfAvailable(bridge);
+    const worker = values['no-worker'] ? undefined : startDeliveryWorker(bridge);
     if (worker) bridge.onStop(() => worker.stop());
     logger.info({ signal: await signal }, 'shutting down');
     // Everything below is bounded by shutdown_timeout_ms; a stop that still hangs well
@@ -51,13 +51,6 @@ export const startCommand: Command = {
     return 0;
   },
 };
-
-async function startWorkerIfAvailable(bridge: Bridge) {
-  const { startDeliveryWorker } = await import('../../migration/worker.ts').catch(() => ({
-    startDeliveryWorker: undefined,
-  }));
-  return startDeliveryWorker ? startDeliveryWorker(bridge) : undefined;
-}
 
 function waitForSignal(): Promise<string> {
   return new Promise((resolve) => {
