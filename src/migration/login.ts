@@ -13,7 +13,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Audit } from '../security/audit.ts';
 import type { AccountRow, Accounts } from './accounts.ts';
-import { enqueueDelivery, snapshotRow } from './outbox.ts';
+import { enqueueDelivery, refillDeliverySecret, snapshotRow } from './outbox.ts';
 import { targetPasswordFromPlain } from './payload.ts';
 
 export interface LoginAttempt {
@@ -278,6 +278,13 @@ export function createLogin(deps: LoginDeps) {
       if (account?.password_hash) {
         if (await verifyBridgePassword(attempt.password, account.password_hash)) {
           await accounts.recordLogin(account.sub);
+          if (config.target.type === 'http') {
+            await refillDeliverySecret(
+              db,
+              account.sub,
+              targetPasswordFromPlain(attempt.password, config.target.password_algorithm),
+            );
+          }
           return succeed(attempt, account.sub, 'bridge', false);
         }
         // The password may have been changed in the legacy application since migration.

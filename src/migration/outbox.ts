@@ -56,3 +56,25 @@ export async function enqueueDelivery(
     .ignore();
   if (trx.client.config.client === 'pg') await trx.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, job.sub]);
 }
+
+/**
+ * A job that failed because its password form was already gone (erased, or a user imported
+ * without one) gets a fresh form from the next successful login, and goes back in the queue.
+ * Returns true when a job was refilled.
+ */
+export async function refillDeliverySecret(db: Knex, sub: string, secret: string): Promise<boolean> {
+  const n = await db('outbox')
+    .where({ sub, status: 'failed' })
+    .whereNull('secret')
+    .update({
+      secret,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: db.fn.now(),
+      last_error: null,
+      updated_at: db.fn.now(),
+    });
+  if (n > 0 && db.client.config.client === 'pg')
+    await db.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, sub]);
+  return n > 0;
+}
