@@ -118,6 +118,19 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     );
   }
 
+  /** Hands the interaction's result back to oidc-provider and follows it with a 303. */
+  async function finish(ctx: Context, result: Record<string, unknown>, merge: boolean): Promise<void> {
+    const redirectTo = await deps
+      .provider()
+      .interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+    ctx.status = 303;
+    ctx.redirect(redirectTo);
+  }
+
+  function formCsrfValid(ctx: Context, uid: string): boolean {
+    return csrfValid(deps.cookieKeys(), uid, (ctx.request.body as Record<string, unknown> | undefined)?.csrf);
+  }
+
   function clientIp(ctx: Context): string {
     return config.security.trust_proxy ? ctx.ip : (ctx.req.socket.remoteAddress ?? ctx.ip);
   }
@@ -222,16 +235,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
         error: t('invalid_credentials'),
       });
     }
-    const redirectTo = await deps
-      .provider()
-      .interactionResult(
-        ctx.req,
-        ctx.res,
-        { login: { accountId: outcome.sub } },
-        { mergeWithLastSubmission: false },
-      );
-    ctx.status = 303;
-    ctx.redirect(redirectTo);
+    await finish(ctx, { login: { accountId: outcome.sub } }, false);
   });
 
   router.post('/interaction/:uid/confirm', parseForm, async (ctx) => {
@@ -240,13 +244,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     if (interaction.uid !== ctx.params.uid || interaction.prompt.name !== 'consent') {
       return pageError(ctx, 400, 'session_expired_title', 'session_expired', 'interaction_mismatch');
     }
-    if (
-      !csrfValid(
-        deps.cookieKeys(),
-        interaction.uid,
-        (ctx.request.body as Record<string, unknown> | undefined)?.csrf,
-      )
-    ) {
+    if (!formCsrfValid(ctx, interaction.uid)) {
       return pageError(ctx, 403, 'error_title', 'csrf', 'csrf');
     }
     const provider = deps.provider();
@@ -267,38 +265,20 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
         grant.addResourceScope(indicator, scopes.join(' '));
     }
     const grantId = await grant.save();
-    const redirectTo = await provider.interactionResult(
-      ctx.req,
-      ctx.res,
-      { consent: interaction.grantId ? {} : { grantId } },
-      { mergeWithLastSubmission: true },
-    );
-    ctx.status = 303;
-    ctx.redirect(redirectTo);
+    await finish(ctx, { consent: interaction.grantId ? {} : { grantId } }, true);
   });
 
   router.post('/interaction/:uid/abort', parseForm, async (ctx) => {
     const interaction = await details(ctx);
     if (!interaction) return;
-    if (
-      !csrfValid(
-        deps.cookieKeys(),
-        interaction.uid,
-        (ctx.request.body as Record<string, unknown> | undefined)?.csrf,
-      )
-    ) {
+    if (!formCsrfValid(ctx, interaction.uid)) {
       return pageError(ctx, 403, 'error_title', 'csrf', 'csrf');
     }
-    const redirectTo = await deps
-      .provider()
-      .interactionResult(
-        ctx.req,
-        ctx.res,
-        { error: 'access_denied', error_description: 'The user cancelled the sign-in.' },
-        { mergeWithLastSubmission: false },
-      );
-    ctx.status = 303;
-    ctx.redirect(redirectTo);
+    await finish(
+      ctx,
+      { error: 'access_denied', error_description: 'The user cancelled the sign-in.' },
+      false,
+    );
   });
 
   return router;

@@ -78,6 +78,28 @@ async function verifyLines(io: Io): Promise<number> {
   return anyError ? 2 : 0;
 }
 
+/** The password, hash and salt of one check from the flags, or a usage error. */
+function checkInput(
+  values: Record<string, unknown>,
+  usage: string,
+): { password: string; stored: string; salt: string | undefined } {
+  if (typeof values.password !== 'string') throw new UsageError('--password is required.', usage);
+  if (typeof values.hash !== 'string' || values.hash === '')
+    throw new UsageError('--hash is required.', usage);
+  return { password: values.password, stored: values.hash, salt: values.salt as string | undefined };
+}
+
+/** Runs a check; an unusable hash or bad scheme becomes exit code 2 with its reason. */
+async function guarded<T>(io: Io, fix: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!isBridgeError(err)) throw err;
+    io.err(`Error: ${explain(err)}.${fix}`);
+    return undefined;
+  }
+}
+
 export const hashCommands: Command[] = [
   {
     name: 'hash verify',
@@ -101,24 +123,11 @@ export const hashCommands: Command[] = [
           }
           return await verifyLines(io);
         }
-        if (typeof values.password !== 'string') throw new UsageError('--password is required.', verifyUsage);
-        if (typeof values.hash !== 'string' || values.hash === '')
-          throw new UsageError('--hash is required.', verifyUsage);
-        let r: { match: boolean; scheme: string };
-        try {
-          r = await verifyPassword({
-            password: values.password,
-            stored: values.hash,
-            salt: values.salt as string | undefined,
-            scheme: values.scheme as string | undefined,
-          });
-        } catch (err) {
-          if (isBridgeError(err)) {
-            io.err(`Error: ${explain(err)}. Fix: check the hash was copied whole, or give --scheme.`);
-            return 2;
-          }
-          throw err;
-        }
+        const input = checkInput(values, verifyUsage);
+        const r = await guarded(io, ' Fix: check the hash was copied whole, or give --scheme.', () =>
+          verifyPassword({ ...input, scheme: values.scheme as string | undefined }),
+        );
+        if (!r) return 2;
         io.out(r.match ? `match (${r.scheme})` : `no match (${r.scheme})`);
         return r.match ? 0 : 1;
       } finally {
@@ -138,24 +147,17 @@ export const hashCommands: Command[] = [
     },
     async run({ values }, io) {
       try {
-        if (typeof values.password !== 'string')
-          throw new UsageError('--password is required.', identifyUsage);
-        if (typeof values.hash !== 'string' || values.hash === '')
-          throw new UsageError('--hash is required.', identifyUsage);
-        let found: Awaited<ReturnType<typeof identifyScheme>>;
-        try {
-          found = await identifyScheme({
-            password: values.password,
-            stored: values.hash,
-            salt: values.salt as string | undefined,
-          });
-        } catch (err) {
-          if (isBridgeError(err)) {
-            io.err(`Error: ${explain(err)}.`);
-            return 2;
+        const input = checkInput(values, identifyUsage);
+        let failed = false;
+        const found = await guarded(io, '', async () => {
+          try {
+            return await identifyScheme(input);
+          } catch (err) {
+            failed = true;
+            throw err;
           }
-          throw err;
-        }
+        });
+        if (failed) return 2;
         if (!found) {
           if (values.json) io.out(JSON.stringify({ scheme: null }));
           else
