@@ -4,6 +4,7 @@ import { auditCommands } from './commands/audit.ts';
 import { clientCommands } from './commands/clients.ts';
 import { demoCommand } from './commands/demo.ts';
 import { hashCommands } from './commands/hash.ts';
+import { importCommand } from './commands/import.ts';
 import { keyCommands } from './commands/keys.ts';
 import { legacyCommands } from './commands/legacy.ts';
 import { migrationCommands } from './commands/migration.ts';
@@ -19,6 +20,7 @@ export const commands: Command[] = [
   ...hashCommands,
   ...legacyCommands,
   ...migrationCommands,
+  importCommand,
   workerCommand,
   ...auditCommands,
   referenceTargetCommand,

@@ -4,14 +4,18 @@ import { UsageError } from '../../errors.ts';
 import { createLegacySource } from '../../legacy/source.ts';
 import { silentLogger } from '../../logger.ts';
 import { createDeliveryQueries } from '../../migration/delivery-queries.ts';
+import { type CutoverFigures, cutoverFigures } from '../../migration/import-status.ts';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../../migration/outbox.ts';
 import { table, withStore } from '../context.ts';
 import type { Command, Io } from '../framework.ts';
 import { positiveInt } from '../framework.ts';
 
-const statusUsage = `Usage: oidc-bridge migration status [--json]
+const statusUsage = `Usage: oidc-bridge migration status [--json] [--active-days N]
 
-  Legacy users, migrated accounts, delivery jobs by status and accounts by legacy hash scheme.`;
+  Legacy users, migrated accounts, delivery jobs by status and accounts by legacy hash scheme;
+  the users left by hash scheme and the cut-over readiness: of the legacy users active in the
+  last N days (legacy.columns.last_login, default 90), the share that has an account.
+  With --json, these figures come as "cutover" when --active-days is given.`;
 
 const listUsage = `Usage: oidc-bridge migration list --status STATUS [--limit N] [--json]
 
@@ -26,6 +30,23 @@ const retryUsage = `Usage: oidc-bridge migration retry [--dead] [--id N]
 
 function percent(part: number, whole: number): number | null {
   return whole > 0 ? Math.round((part / whole) * 1000) / 10 : null;
+}
+
+/** The bulk import's cut-over figures; undefined when the legacy table cannot be read. */
+async function cutover(
+  db: Parameters<typeof cutoverFigures>[0],
+  config: Parameters<typeof createLegacySource>[0] | undefined,
+  activeDays: number,
+): Promise<CutoverFigures | undefined> {
+  if (!config) return undefined;
+  const source = createLegacySource(config, { logger: silentLogger, probeSchema: false });
+  try {
+    return await cutoverFigures(db, config, source, activeDays);
+  } catch {
+    return undefined;
+  } finally {
+    await source.close().catch(() => {});
+  }
 }
 
 /** The legacy row count, or the reason it could not be read: the status must still print. */
@@ -48,16 +69,18 @@ const statusCommand: Command = {
   name: 'migration status',
   summary: 'legacy users, migrated accounts and delivery jobs by status',
   usage: statusUsage,
-  options: { json: { type: 'boolean' } },
+  options: { json: { type: 'boolean' }, 'active-days': { type: 'string' } },
   async run({ values }, io) {
+    const activeDays = positiveInt(values, 'active-days', statusUsage, 90);
     return withStore(values, io, async ({ config, store }) => {
       const q = createDeliveryQueries(store.db);
-      const [legacy, bySource, withLegacyId, jobs, schemes] = await Promise.all([
+      const [legacy, bySource, withLegacyId, jobs, schemes, figures] = await Promise.all([
         legacyTotal(config.legacy),
         q.accountsBySource(),
         q.accountsWithLegacyId(),
         q.countByStatus(),
         q.accountsByScheme(),
+        cutover(store.db, config.legacy, activeDays),
       ]);
       const report = {
         legacy_total: legacy.total,
@@ -68,6 +91,8 @@ const statusCommand: Command = {
         target: config.target.type,
         jobs,
         schemes,
+        // Only on request in JSON, so the shape existing scripts read stays as it was.
+        ...(figures && values['active-days'] !== undefined ? { cutover: figures } : {}),
       };
       if (values.json) {
         io.out(JSON.stringify(report));
@@ -89,6 +114,20 @@ const statusCommand: Command = {
       if (schemeEntries.length) {
         io.out('\naccounts by legacy hash scheme');
         for (const [scheme, n] of schemeEntries) io.out(`  ${`${scheme}:`.padEnd(24)}${n}`);
+      }
+      if (figures) {
+        io.out('\ncut-over');
+        io.out(`  imported:           ${report.imported}`);
+        io.out(`  migrated at login:  ${report.migrated}`);
+        io.out(`  rejected by import: ${figures.import_rejected ?? 'no import run'}`);
+        io.out('  left, by legacy hash scheme:');
+        for (const [scheme, n] of Object.entries(figures.left_by_scheme))
+          io.out(`    ${`${scheme}:`.padEnd(22)}${n}`);
+        io.out(
+          figures.active_users === null
+            ? '  readiness: set legacy.columns.last_login to see it'
+            : `  readiness: ${figures.readiness_percent ?? 0}% of the ${figures.active_users} users active in the last ${figures.active_days} days have an account`,
+        );
       }
       if (jobs.failed || jobs.dead) {
         io.out('\nSee them with: oidc-bridge migration list --status failed (or dead)');

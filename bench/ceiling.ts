@@ -1,0 +1,139 @@
+// The ceiling every login figure is a ratio to: raw verifications per second on all cores
+// through the bridge's own verifyPassword (bcrypt cost 10, argon2id at the bridge's
+// parameters, Django's pbkdf2_sha256, salted sha256), and the rate of the argon2id re-hash a
+// first login adds. `npx tsx bench/ceiling.ts` prints them; benchCeiling() returns them.
+import { createHash, pbkdf2 } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { hashSync } from '@node-rs/bcrypt';
+import { BRIDGE_ARGON2_PARAMS, hashBridgePassword } from '../src/hashing/bridge-hash.ts';
+import { closeWorkerPool, verifyPassword } from '../src/hashing/registry.ts';
+import { round, runLanes } from './support/stats.ts';
+
+/** Django 5.2's PBKDF2PasswordHasher default (5.1 had 870,000; 6.0 raises it to 1,200,000). */
+export const DJANGO_PBKDF2_ITERATIONS = 1_000_000;
+
+export interface CeilingOptions {
+  /** Measuring time per scheme. Default 4000 ms. */
+  durationMs?: number;
+  /** Verifications in flight. Default 8: twice libuv's 4 threads, so the pool never idles. */
+  concurrency?: number;
+  /** Override Django's count (the smoke test uses a small one). */
+  pbkdf2Iterations?: number;
+}
+
+export interface SchemeRate {
+  /** Verifications (or hashes) per second on all cores. */
+  perSec: number;
+  completed: number;
+  seconds: number;
+}
+
+export interface CeilingReport {
+  cores: number;
+  threadPoolSize: number;
+  concurrency: number;
+  pbkdf2Iterations: number;
+  argon2Params: { memoryKiB: number; passes: number; lanes: number };
+  verify: {
+    bcrypt10: SchemeRate;
+    argon2id: SchemeRate;
+    pbkdf2Sha256: SchemeRate;
+    saltedSha256: SchemeRate;
+  };
+  /** hashBridgePassword: the re-hash of a first login. */
+  argon2idHash: SchemeRate;
+  /** 1 / (1/bcrypt + 1/argon2id hash): first logins per second if hashing were all they cost. */
+  firstLoginPerSec: number;
+  /** argon2id verifications per second: the repeat-login ceiling. */
+  repeatLoginPerSec: number;
+}
+
+const PASSWORD = 'Ceiling-bench-password-42';
+
+async function rate(
+  task: () => Promise<unknown>,
+  concurrency: number,
+  durationMs: number,
+): Promise<SchemeRate> {
+  // Warm-up: thread-pool start, lazy loading, the first JIT of the verifier.
+  await Promise.all(Array.from({ length: concurrency }, task));
+  const { completed, seconds } = await runLanes(
+    concurrency,
+    async () => {
+      await task();
+    },
+    { durationMs },
+  );
+  return { perSec: round(completed / seconds, 1), completed, seconds: round(seconds, 2) };
+}
+
+function verifying(stored: string): () => Promise<void> {
+  return async () => {
+    const { match } = await verifyPassword({ password: PASSWORD, stored });
+    if (!match) throw new Error(`ceiling: the ${stored.slice(0, 12)}… hash did not verify`);
+  };
+}
+
+export async function benchCeiling(opts: CeilingOptions = {}): Promise<CeilingReport> {
+  const durationMs = opts.durationMs ?? 4000;
+  const concurrency = opts.concurrency ?? 8;
+  const iterations = opts.pbkdf2Iterations ?? DJANGO_PBKDF2_ITERATIONS;
+  const salt = 'Q2VpbGluZ1NhbHQ';
+  const dk = await promisify(pbkdf2)(PASSWORD, salt, iterations, 32, 'sha256');
+  const stored = {
+    bcrypt10: hashSync(PASSWORD, { cost: 10 }),
+    argon2id: await hashBridgePassword(PASSWORD),
+    pbkdf2Sha256: `pbkdf2_sha256$${iterations}$${salt}$${dk.toString('base64')}`,
+    saltedSha256: `sha256$${salt}$${createHash('sha256')
+      .update(salt + PASSWORD)
+      .digest('hex')}`,
+  };
+  const verify = {
+    bcrypt10: await rate(verifying(stored.bcrypt10), concurrency, durationMs),
+    argon2id: await rate(verifying(stored.argon2id), concurrency, durationMs),
+    pbkdf2Sha256: await rate(verifying(stored.pbkdf2Sha256), concurrency, durationMs),
+    saltedSha256: await rate(verifying(stored.saltedSha256), concurrency, Math.min(durationMs, 1000)),
+  };
+  const argon2idHash = await rate(() => hashBridgePassword(PASSWORD), concurrency, durationMs);
+  await closeWorkerPool();
+  return {
+    cores: availableParallelism(),
+    threadPoolSize: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
+    concurrency,
+    pbkdf2Iterations: iterations,
+    argon2Params: {
+      memoryKiB: BRIDGE_ARGON2_PARAMS.memoryCost,
+      passes: BRIDGE_ARGON2_PARAMS.timeCost,
+      lanes: BRIDGE_ARGON2_PARAMS.parallelism,
+    },
+    verify,
+    argon2idHash,
+    firstLoginPerSec: round(1 / (1 / verify.bcrypt10.perSec + 1 / argon2idHash.perSec), 2),
+    repeatLoginPerSec: verify.argon2id.perSec,
+  };
+}
+
+/**
+ * Just the two login ceilings, quickly: the login bench measures them right before and right
+ * after each of its phases, so that a login rate is compared with the ceiling of its minutes.
+ */
+export async function measureLoginCeilings(
+  durationMs: number,
+  concurrency = 8,
+): Promise<{ firstLoginPerSec: number; repeatLoginPerSec: number }> {
+  const bcrypt = verifying(hashSync(PASSWORD, { cost: 10 }));
+  const argon2 = verifying(await hashBridgePassword(PASSWORD));
+  const b = await rate(bcrypt, concurrency, durationMs);
+  const h = await rate(() => hashBridgePassword(PASSWORD), concurrency, durationMs);
+  const v = await rate(argon2, concurrency, durationMs);
+  return {
+    firstLoginPerSec: round(1 / (1 / b.perSec + 1 / h.perSec), 2),
+    repeatLoginPerSec: v.perSec,
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.stdout.write(`${JSON.stringify(await benchCeiling(), null, 2)}\n`);
+}

@@ -1,0 +1,133 @@
+// Logins per second through the whole HTTP flow (authorize, login form POST, first-party
+// consent skip, code exchange) with N concurrent clients against a bridge in its own
+// process: first logins of bcrypt cost-10 be_users rows on MariaDB, which migrate, then
+// repeat logins against the argon2id accounts. Reports the bridge's event-loop delay too.
+import { fileURLToPath } from 'node:url';
+import { type CeilingReport, measureLoginCeilings } from './ceiling.ts';
+import { keepAliveAgent, loginFlow } from './support/http-client.ts';
+import { BENCH_PASSWORD, legacyFixture, type Measurement, startServer } from './support/servers.ts';
+import { round, runLanes } from './support/stats.ts';
+
+export interface LoginThroughputOptions {
+  /** Legacy users; each is migrated once. Default 400. */
+  users?: number;
+  /** Concurrent clients. Default 8. */
+  concurrency?: number;
+  /** Unmeasured first logins before the measured ones. Default 2 × concurrency. */
+  warmup?: number;
+  /** Fixed ceilings to divide by. */
+  ceiling?: Pick<CeilingReport, 'firstLoginPerSec' | 'repeatLoginPerSec'>;
+  /**
+   * Measure the ceilings right before and right after each phase instead (their mean is the
+   * phase's ceiling), so that the ratio compares minutes with the same background load.
+   */
+  bracketCeiling?: { durationMs: number };
+}
+
+export interface LoginPhase {
+  logins: number;
+  perSec: number;
+  /** The hashing ceiling of this phase (when one was given or measured). */
+  ceilingPerSec?: number;
+  /** Ceilings measured before and after the phase (bracketCeiling). */
+  ceilingBeforeAfter?: [number, number];
+  /** perSec / ceilingPerSec. */
+  ratioToCeiling?: number;
+  /** Median and 99th percentile of one whole login, client side. */
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  /** Inside the bridge process. */
+  bridge: Measurement;
+  /** Bridge CPU time per login, and the share of both cores the bridge process used. */
+  bridgeCpuMsPerLogin: number;
+  bridgeCpuShare: number;
+}
+
+export interface LoginThroughputReport {
+  concurrency: number;
+  users: number;
+  firstLogin: LoginPhase;
+  repeatLogin: LoginPhase;
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+
+export async function benchLoginThroughput(
+  opts: LoginThroughputOptions = {},
+): Promise<LoginThroughputReport> {
+  const users = opts.users ?? 400;
+  const concurrency = opts.concurrency ?? 8;
+  const warmup = Math.min(opts.warmup ?? 2 * concurrency, Math.floor(users / 2));
+  const fixture = await legacyFixture(users);
+  const server = await startServer('bridge', {
+    storeUrl: fixture.store.url,
+    bridgeConfig: {
+      ...fixture.bridgeConfig,
+      // Every login here succeeds; the limits only matter to a bench that fails logins.
+      security: { legacy_concurrency: Math.max(8, concurrency) },
+    },
+  });
+  const agent = keepAliveAgent();
+  try {
+    const phase = async (
+      names: string[],
+      which: 'firstLoginPerSec' | 'repeatLoginPerSec',
+    ): Promise<LoginPhase> => {
+      const latencies: number[] = [];
+      const before = opts.bracketCeiling
+        ? await measureLoginCeilings(opts.bracketCeiling.durationMs)
+        : undefined;
+      await server.measureStart();
+      const { completed, seconds } = await runLanes(
+        concurrency,
+        async (i) => {
+          const started = process.hrtime.bigint();
+          await loginFlow(agent, server.url, server.client, names[i]!, BENCH_PASSWORD);
+          latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+        },
+        { total: names.length },
+      );
+      const bridge = await server.measureStop();
+      const after = opts.bracketCeiling
+        ? await measureLoginCeilings(opts.bracketCeiling.durationMs)
+        : undefined;
+      const ceiling = before && after ? (before[which] + after[which]) / 2 : opts.ceiling?.[which];
+      const perSec = completed / seconds;
+      return {
+        logins: completed,
+        perSec: round(perSec, 2),
+        ...(before && after ? { ceilingBeforeAfter: [before[which], after[which]] as [number, number] } : {}),
+        ...(ceiling ? { ceilingPerSec: round(ceiling, 2), ratioToCeiling: round(perSec / ceiling, 3) } : {}),
+        latencyP50Ms: round(percentile(latencies, 50), 1),
+        latencyP99Ms: round(percentile(latencies, 99), 1),
+        bridge,
+        bridgeCpuMsPerLogin: round(bridge.cpuMs / completed, 1),
+        bridgeCpuShare: round(bridge.cpuMs / bridge.wallMs / 2, 3),
+      };
+    };
+    // Warm-up logins migrate their users too; the measured ones are all first logins.
+    await runLanes(
+      concurrency,
+      (i) =>
+        loginFlow(agent, server.url, server.client, fixture.usernames[i]!, BENCH_PASSWORD).then(() => {}),
+      { total: warmup },
+    );
+    const fresh = fixture.usernames.slice(warmup);
+    const firstLogin = await phase(fresh, 'firstLoginPerSec');
+    const repeatLogin = await phase(fresh, 'repeatLoginPerSec');
+    return { concurrency, users, firstLogin, repeatLogin };
+  } finally {
+    agent.destroy();
+    await server.stop();
+    await fixture.drop();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const [users, concurrency] = process.argv.slice(2).map(Number);
+  const report = await benchLoginThroughput({ users, concurrency, bracketCeiling: { durationMs: 2000 } });
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}

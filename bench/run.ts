@@ -1,0 +1,198 @@
+// `npm run bench`: every figure of the benchmark report in one run, each a ratio to a
+// reference measured in the same run (the machine is noisy), printed as a table and written
+// to bench-results.json with the machine it ran on. BENCHMARKS.md explains the figures.
+// BENCH_QUICK=1 shortens every part (a check that the whole run works, not a measurement).
+import { existsSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { benchCeiling, type CeilingReport } from './ceiling.ts';
+import { benchEndpoints, ENDPOINTS, type EndpointsReport } from './endpoints.ts';
+import { benchLoginThroughput, type LoginThroughputReport } from './login-throughput.ts';
+import { round } from './support/stats.ts';
+
+const quick = process.env.BENCH_QUICK === '1';
+
+/** Modules other issues add; run when present, reported as missing otherwise. */
+async function optionalBench<T>(file: string, name: string, args: unknown): Promise<T | { missing: true }> {
+  const url = new URL(file, import.meta.url);
+  if (!existsSync(fileURLToPath(url))) return { missing: true };
+  const mod = (await import(pathToFileURL(fileURLToPath(url)).href)) as Record<string, unknown>;
+  const fn = mod[name];
+  if (typeof fn !== 'function') return { missing: true };
+  return (await (fn as (a: unknown) => Promise<T>)(args)) as T;
+}
+
+interface Row {
+  figure: string;
+  value: string;
+  target: string;
+  met: boolean | undefined;
+}
+
+function rows(r: {
+  ceiling: CeilingReport;
+  login: LoginThroughputReport;
+  endpoints: EndpointsReport;
+  importRun: unknown;
+  enumeration: unknown;
+}): Row[] {
+  const out: Row[] = [];
+  const add = (figure: string, value: string, target = '', met?: boolean) =>
+    out.push({ figure, value, target, met });
+  const c = r.ceiling;
+  add('ceiling: bcrypt cost 10 verify', `${c.verify.bcrypt10.perSec}/s`);
+  add('ceiling: argon2id verify (19 MiB, t=2, p=1)', `${c.verify.argon2id.perSec}/s`);
+  add('ceiling: argon2id hash (the re-hash)', `${c.argon2idHash.perSec}/s`);
+  add(`ceiling: pbkdf2_sha256 ${c.pbkdf2Iterations} iterations`, `${c.verify.pbkdf2Sha256.perSec}/s`);
+  add('ceiling: salted sha256 (main thread)', `${c.verify.saltedSha256.perSec}/s`);
+  const l = r.login;
+  for (const [name, p] of [
+    ['first login (bcrypt, migrates)', l.firstLogin],
+    ['repeat login (argon2id)', l.repeatLogin],
+  ] as const) {
+    add(`${name}, ${l.concurrency} clients`, `${p.perSec}/s (ceiling ${p.ceilingPerSec}/s)`);
+    add(`${name}: ratio to ceiling`, String(p.ratioToCeiling), '>= 0.85', (p.ratioToCeiling ?? 0) >= 0.85);
+    add(`${name}: latency p50 / p99`, `${p.latencyP50Ms} / ${p.latencyP99Ms} ms`);
+    add(
+      `${name}: bridge event-loop delay p99 (max)`,
+      `${p.bridge.eventLoop.p99Ms} ms (${p.bridge.eventLoop.maxMs})`,
+      '< 20 ms',
+      p.bridge.eventLoop.p99Ms < 20,
+    );
+    add(
+      `${name}: bridge CPU per login, share of 2 cores`,
+      `${p.bridgeCpuMsPerLogin} ms, ${p.bridgeCpuShare}`,
+    );
+  }
+  for (const e of ENDPOINTS) {
+    const b = r.endpoints.results.bridge?.[e];
+    const k = r.endpoints.results['bare-knex']?.[e];
+    const m = r.endpoints.results['bare-memory']?.[e];
+    if (!b) continue;
+    const fmt = (x: typeof b | undefined) =>
+      x ? `${x.rps} rps, p50 ${x.latencyP50Ms} / p99 ${x.latencyP99Ms} ms` : '-';
+    add(`${e}: bridge`, fmt(b));
+    add(`${e}: bare oidc-provider, knex adapter`, fmt(k));
+    add(`${e}: bare oidc-provider, memory adapter`, fmt(m));
+    const ratio = r.endpoints.ratioToBareKnex[e];
+    add(
+      `${e}: bridge / bare (knex)`,
+      String(ratio ?? '-'),
+      '>= 0.9',
+      ratio === undefined ? undefined : ratio >= 0.9,
+    );
+    add(`${e}: bridge / bare (memory)`, String(r.endpoints.ratioToBareMemory[e] ?? '-'));
+  }
+  const imp = r.importRun as { missing?: true; rowsPerSec?: number; peakRssMb?: number } & Record<
+    string,
+    unknown
+  >;
+  if (imp.missing) add('import (benchImport)', 'missing: bench/import.ts not present');
+  else add('import (benchImport)', JSON.stringify(imp));
+  const en = r.enumeration as {
+    missing?: true;
+    ratio?: number;
+    unknownMedianMs?: number;
+    knownWrongMedianMs?: number;
+  };
+  if (en.missing) add('enumeration (benchEnumeration)', 'missing: bench/enumeration.ts not present');
+  else
+    add(
+      'enumeration: unknown / known-wrong median',
+      `${en.ratio} (${en.unknownMedianMs} / ${en.knownWrongMedianMs} ms)`,
+      '0.8 to 1.25',
+      en.ratio !== undefined && en.ratio >= 0.8 && en.ratio <= 1.25,
+    );
+  return out;
+}
+
+function printTable(table: Row[]): void {
+  const w1 = Math.max(...table.map((r) => r.figure.length));
+  const w2 = Math.max(...table.map((r) => r.value.length));
+  for (const r of table) {
+    const verdict = r.met === undefined ? '' : r.met ? `  met (${r.target})` : `  MISSED (${r.target})`;
+    process.stdout.write(`${r.figure.padEnd(w1)}  ${r.value.padEnd(w2)}${verdict}\n`);
+  }
+}
+
+const started = Date.now();
+const machine = {
+  cpus: availableParallelism(),
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  memoryGiB: round(totalmem() / 2 ** 30, 1),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
+  loadAverageAtStart: loadavg().map((x) => round(x, 2)),
+};
+const log = (s: string) =>
+  process.stderr.write(`[bench ${Math.round((Date.now() - started) / 1000)}s] ${s}\n`);
+
+/** One part of the run; a failure is recorded in the results instead of losing the others. */
+const partial: Record<string, unknown> = { machine };
+async function part<T>(name: string, fn: () => Promise<T>): Promise<T | { error: string }> {
+  log(name);
+  try {
+    partial[name] = await fn();
+  } catch (err) {
+    partial[name] = { error: (err as Error).message };
+  }
+  // Written after every part, so a later failure still leaves the figures measured so far.
+  writeFileSync('bench-results.json', `${JSON.stringify(partial, null, 2)}\n`);
+  return partial[name] as T | { error: string };
+}
+const failed = (x: unknown): x is { error: string } => typeof (x as { error?: unknown }).error === 'string';
+
+const ceiling = await part('ceiling', () => benchCeiling({ durationMs: quick ? 500 : 4000 }));
+const login = await part('login', () =>
+  benchLoginThroughput({
+    users: quick ? 24 : 300,
+    concurrency: 8,
+    // The ceiling again around each phase: the login figure is divided by the ceiling of
+    // the same minutes, not of minutes ago.
+    bracketCeiling: { durationMs: quick ? 300 : 2000 },
+  }),
+);
+const endpoints = await part('endpoints', () =>
+  benchEndpoints(quick ? { durationSec: 1, warmupSec: 0 } : { durationSec: 5 }),
+);
+const importRun = await part('import', () =>
+  optionalBench('./import.ts', 'benchImport', { rows: quick ? 1000 : 100_000 }),
+);
+const enumeration = await part('enumeration', () =>
+  optionalBench('./enumeration.ts', 'benchEnumeration', { logins: quick ? 5 : 30 }),
+);
+if (failed(ceiling) || failed(login) || failed(endpoints)) {
+  process.stderr.write(`a part failed; bench-results.json holds what was measured:\n`);
+  for (const [k, v] of Object.entries({ ceiling, login, endpoints })) {
+    if (failed(v)) process.stderr.write(`  ${k}: ${v.error}\n`);
+  }
+  process.exit(1);
+}
+
+const results = {
+  machine: { ...machine, loadAverageAtEnd: loadavg().map((x) => round(x, 2)) },
+  quick,
+  durationSec: Math.round((Date.now() - started) / 1000),
+  ceiling,
+  login,
+  /** Issue 3's figure: the bridge's event-loop delay under 8 concurrent bcrypt cost-10 first logins. */
+  eventLoopUnderBcryptLogins: {
+    concurrency: login.concurrency,
+    p99Ms: login.firstLogin.bridge.eventLoop.p99Ms,
+    maxMs: login.firstLogin.bridge.eventLoop.maxMs,
+    targetMs: 20,
+  },
+  endpoints,
+  import: importRun,
+  enumeration,
+};
+const table = rows({ ceiling, login, endpoints, importRun, enumeration });
+writeFileSync('bench-results.json', `${JSON.stringify({ ...results, table }, null, 2)}\n`);
+process.stdout.write(
+  `\nmachine: ${machine.cpus} cpus (${machine.cpuModel}), node ${machine.node}, load ${results.machine.loadAverageAtStart.join(' ')} → ${results.machine.loadAverageAtEnd.join(' ')}\n\n`,
+);
+printTable(table);
+process.stdout.write(`\nwrote bench-results.json in ${results.durationSec} s\n`);
+// The hash worker pool and pg pools of the optional benches may keep the process alive.
+process.exit(0);

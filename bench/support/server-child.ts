@@ -1,0 +1,184 @@
+// The server under load, in a process of its own so that its event-loop delay and CPU time
+// are its own and not the load generator's: the bridge, or bare oidc-provider on the
+// bridge's knex adapter, or bare oidc-provider on its memory adapter. Driven over IPC by
+// servers.ts; run with `--cpu-prof` (BENCH_CPU_PROF=dir) to profile what it spends.
+import { createServer, type Server } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import Provider, { type Configuration } from 'oidc-provider';
+import { createBridge } from '../../src/app.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createAdapterClass } from '../../src/oidc/adapter.ts';
+import { createClientStore } from '../../src/oidc/clients.ts';
+import { createSecretBox } from '../../src/security/secret-box.ts';
+import { createStore } from '../../src/store/db.ts';
+import type { ServerSpec, ToChild, ToParent } from './servers.ts';
+
+const spec = JSON.parse(process.env.BENCH_SERVER_SPEC ?? '{}') as ServerSpec;
+const send = (m: ToParent) => process.send?.(m);
+
+async function signingKeys(): Promise<{ keys: JWK[] }> {
+  // The same two algorithms and sizes the bridge's key store generates.
+  const keys: JWK[] = [];
+  for (const alg of ['RS256', 'ES256'] as const) {
+    const { privateKey } = await generateKeyPair(alg, {
+      extractable: true,
+      ...(alg === 'RS256' ? { modulusLength: 2048 } : {}),
+    });
+    keys.push({ ...(await exportJWK(privateKey)), kid: `bench-${alg}`, alg, use: 'sig' });
+  }
+  return { keys };
+}
+
+async function startBare(): Promise<{ server: Server; close: () => Promise<void> }> {
+  // The bridge's own defaults for lifetimes and claims, so that only the bridge differs.
+  const defaults = parseConfig({});
+  const ttl = defaults.oidc.ttl;
+  const { client } = spec;
+  const store = spec.kind === 'bare-knex' ? createStore({ database: spec.storeUrl }) : undefined;
+  let adapter: Configuration['adapter'];
+  let staticClients: Configuration['clients'] = [];
+  if (store) {
+    await store.migrate();
+    const clients = createClientStore(store.db, createSecretBox(spec.keyEncryptionKey));
+    await clients.add({ id: client.id, secret: client.secret, redirectUris: [client.redirectUri] });
+    adapter = createAdapterClass(store.db, clients.find) as unknown as Configuration['adapter'];
+  } else {
+    staticClients = [
+      {
+        client_id: client.id,
+        client_secret: client.secret,
+        redirect_uris: [client.redirectUri],
+        response_types: ['code'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ];
+  }
+  const claims = { sub: 'bench-user', email: 'bench-user@example.com', preferred_username: 'bench-user' };
+  const provider = new Provider(spec.issuer, {
+    ...(adapter ? { adapter } : {}),
+    clients: staticClients,
+    jwks: (await signingKeys()) as Configuration['jwks'],
+    cookies: { keys: ['bench-cookie-key-0123456789abcdef'] },
+    claims: defaults.oidc.claims,
+    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    conformIdTokenClaims: false,
+    // The metadata the bridge's client store writes: without these two the knex-backed
+    // provider would refuse the very client row the bridge uses.
+    extraClientMetadata: { properties: ['first_party'] },
+    pkce: { required: () => true },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      clientCredentials: { enabled: true },
+    },
+    ttl: {
+      AccessToken: ttl.access_token,
+      AuthorizationCode: ttl.authorization_code,
+      IdToken: ttl.id_token,
+      RefreshToken: ttl.refresh_token,
+      Interaction: ttl.interaction,
+      Session: ttl.session,
+      Grant: ttl.grant,
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    issueRefreshToken: async (_ctx, c) => c.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: false,
+    async findAccount(_ctx, sub) {
+      return { accountId: sub, claims: async () => ({ ...claims, sub }) };
+    },
+  });
+  // No login page: one real login per server is all the endpoint bench needs, so the
+  // interaction finishes at once with a fixed account and a grant of what was asked.
+  provider.use(async (ctx, next) => {
+    if (!/^\/interaction\/[^/]+$/.test(ctx.path)) return next();
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const grant = new provider.Grant({ accountId: claims.sub, clientId: String(details.params.client_id) });
+    grant.addOIDCScope(String(details.params.scope));
+    const grantId = await grant.save();
+    const to = await provider.interactionResult(
+      ctx.req,
+      ctx.res,
+      { login: { accountId: claims.sub }, consent: { grantId } },
+      { mergeWithLastSubmission: false },
+    );
+    ctx.status = 303;
+    ctx.redirect(to);
+  });
+  const server = createServer(provider.callback());
+  await new Promise<void>((resolve) => server.listen(spec.port, '127.0.0.1', resolve));
+  return {
+    server,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store?.close();
+    },
+  };
+}
+
+async function startBridge(): Promise<{ close: () => Promise<void> }> {
+  const config = parseConfig({
+    issuer: spec.issuer,
+    port: spec.port,
+    host: '127.0.0.1',
+    database: spec.storeUrl,
+    key_encryption_key: spec.keyEncryptionKey,
+    log_level: 'error',
+    ...spec.bridgeConfig,
+  });
+  const bridge = await createBridge(config, { logger: createLogger({ level: 'error', pretty: false }) });
+  const { client } = spec;
+  await createClientStore(bridge.store.db, createSecretBox(config.key_encryption_key)).add({
+    id: client.id,
+    secret: client.secret,
+    redirectUris: [client.redirectUri],
+    firstParty: true,
+  });
+  const { server } = await bridge.listen(spec.port, '127.0.0.1');
+  return {
+    close: async () => {
+      server.closeAllConnections();
+      await bridge.stop();
+    },
+  };
+}
+
+const running = spec.kind === 'bridge' ? await startBridge() : await startBare();
+let histogram: ReturnType<typeof monitorEventLoopDelay> | undefined;
+let cpuAtStart = process.cpuUsage();
+let wallAtStart = process.hrtime.bigint();
+
+process.on('message', async (m: ToChild) => {
+  if (m.type === 'measure-start') {
+    histogram = monitorEventLoopDelay({ resolution: 1 });
+    histogram.enable();
+    cpuAtStart = process.cpuUsage();
+    wallAtStart = process.hrtime.bigint();
+    send({ type: 'measure-started' });
+  } else if (m.type === 'measure-stop') {
+    histogram?.disable();
+    const cpu = process.cpuUsage(cpuAtStart);
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    send({
+      type: 'measured',
+      eventLoop: {
+        p50Ms: ms(histogram?.percentile(50) ?? 0),
+        p99Ms: ms(histogram?.percentile(99) ?? 0),
+        maxMs: ms(histogram?.max ?? 0),
+      },
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      wallMs: Math.round(Number(process.hrtime.bigint() - wallAtStart) / 1e6),
+    });
+  } else if (m.type === 'stop') {
+    await running.close();
+    // The hash worker pool and the pools' timers keep the process alive otherwise.
+    process.exit(0);
+  }
+});
+
+send({ type: 'ready', url: spec.issuer });

@@ -1,0 +1,59 @@
+// Smoke test of the bench modules: each runs with tiny parameters against the real databases
+// and returns well-formed numbers. It checks that `npm run bench` can work, not how fast
+// anything is; the figures come from the full run (BENCHMARKS.md).
+import { describe, expect, it } from 'vitest';
+import { benchCeiling } from '../../bench/ceiling.ts';
+import { benchEndpoints } from '../../bench/endpoints.ts';
+import { benchLoginThroughput } from '../../bench/login-throughput.ts';
+
+const positive = (x: number | undefined) => {
+  expect(typeof x).toBe('number');
+  expect(Number.isFinite(x)).toBe(true);
+  expect(x).toBeGreaterThan(0);
+};
+
+describe('the bench modules, with tiny parameters', () => {
+  it('measures the hashing ceiling of every scheme and derives the login ceilings from it', async () => {
+    const r = await benchCeiling({ durationMs: 150, concurrency: 4, pbkdf2Iterations: 10_000 });
+    for (const s of Object.values(r.verify)) positive(s.perSec);
+    positive(r.argon2idHash.perSec);
+    expect(r.firstLoginPerSec).toBeLessThan(Math.min(r.verify.bcrypt10.perSec, r.argon2idHash.perSec));
+    expect(r.repeatLoginPerSec).toBe(r.verify.argon2id.perSec);
+  });
+
+  it('logs legacy users in through the whole flow, first with a migration and then again', async () => {
+    const r = await benchLoginThroughput({
+      users: 6,
+      concurrency: 2,
+      warmup: 2,
+      ceiling: { firstLoginPerSec: 10, repeatLoginPerSec: 20 },
+    });
+    for (const p of [r.firstLogin, r.repeatLogin]) {
+      expect(p.logins).toBe(4);
+      positive(p.perSec);
+      positive(p.ratioToCeiling);
+      positive(p.latencyP50Ms);
+      expect(p.bridge.eventLoop.p99Ms).toBeGreaterThanOrEqual(0);
+      positive(p.bridge.cpuMs);
+    }
+  });
+
+  it('hammers every endpoint of the bridge and of bare oidc-provider without a failed request', async () => {
+    const r = await benchEndpoints({
+      amount: 40,
+      connections: 2,
+      warmupSec: 0,
+      kinds: ['bridge', 'bare-memory'],
+    });
+    expect(r.refreshTokenRotates).toEqual({ bridge: false, 'bare-memory': false });
+    for (const kind of ['bridge', 'bare-memory'] as const) {
+      for (const e of ['discovery', 'jwks', 'refresh', 'userinfo', 'introspection'] as const) {
+        const x = r.results[kind]?.[e];
+        positive(x?.rps);
+        expect(x?.failures).toBe(0);
+        expect(x!.latencyP99Ms).toBeGreaterThanOrEqual(x!.latencyP50Ms);
+      }
+    }
+    positive(r.ratioToBareMemory.jwks);
+  });
+});
