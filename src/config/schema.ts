@@ -182,6 +182,15 @@ export const configSchema = z
             profile: ['given_name', 'family_name', 'name', 'preferred_username'],
           })
           .describe('Scope → claims it releases. Default openid, email and profile.'),
+        read_cache_seconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(300)
+          .default(5)
+          .describe(
+            'How long a replica may reuse client metadata and account claims it read from the store (token, userinfo and introspection paths). A removed client or changed claims take effect within this time. 0 turns the cache off. Seconds. Default 5.',
+          ),
         key_refresh_seconds: z
           .number()
           .int()

@@ -8,8 +8,9 @@ import type { Context } from 'koa';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
-import type { Accounts } from '../migration/accounts.ts';
+import type { AccountRow, Accounts } from '../migration/accounts.ts';
 import type { Renderer } from '../ui/render.ts';
+import { createTtlCache } from '../util/ttl-cache.ts';
 import { createAdapterClass } from './adapter.ts';
 import type { ClientStore } from './clients.ts';
 import type { ProviderKeys } from './keys.ts';
@@ -34,9 +35,15 @@ const ERROR_HEADINGS: Record<string, 'session_expired_title' | 'error_title'> = 
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, renderer, accounts, logger } = deps;
   const ttl = config.oidc.ttl;
+  // Hot reads on the token and userinfo paths; see oidc.read_cache_seconds.
+  const cacheMs = config.oidc.read_cache_seconds * 1000;
+  const clientCache = createTtlCache<Record<string, unknown>>(cacheMs, 1000);
+  const accountCache = createTtlCache<AccountRow>(cacheMs);
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(deps.db, deps.clients.find) as unknown as Configuration['adapter'],
+    adapter: createAdapterClass(deps.db, (id) =>
+      clientCache.get(id, () => deps.clients.find(id)),
+    ) as unknown as Configuration['adapter'],
     jwks: deps.keys.jwks as Configuration['jwks'],
     cookies: {
       keys: deps.keys.cookieKeys,
@@ -100,7 +107,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       return undefined;
     },
     async findAccount(_ctx, sub) {
-      const account = await accounts.findBySub(sub);
+      const account = await accountCache.get(sub, () => accounts.findBySub(sub));
       if (!account) return undefined;
       return {
         accountId: sub,
