@@ -8,6 +8,7 @@ import { Eta } from 'eta';
 import type { Context } from 'koa';
 import type { Config } from '../config/schema.ts';
 import { type Locale, pickLocale, type Translate, translator } from './i18n.ts';
+import { themeFor } from './theme.ts';
 
 export const VIEWS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../views');
 
@@ -45,6 +46,9 @@ export function securityHeaders(ctx: Context, nonce: string, https: boolean): vo
 export function createRenderer(config: Pick<Config, 'ui' | 'issuer'>): Renderer {
   const eta = new Eta({ views: VIEWS_DIR, autoEscape: true, cache: true, useWith: false });
   const https = config.issuer.startsWith('https:');
+  const theme = themeFor(config.ui.primary_color);
+  // The schema's default product name is a placeholder, not a name to show above the form.
+  const brandName = config.ui.product_name === 'Sign in' ? undefined : config.ui.product_name;
   const locale = (ctx: Context, uiLocales?: string) =>
     pickLocale(
       uiLocales ?? (ctx.query.ui_locales as string | undefined),
@@ -62,6 +66,8 @@ export function createRenderer(config: Pick<Config, 'ui' | 'issuer'>): Renderer 
       ctx.body = await eta.renderAsync(view, {
         ...data,
         ui: config.ui,
+        theme,
+        brandName,
         locale: loc,
         t: translator(loc),
         nonce,

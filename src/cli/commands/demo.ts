@@ -2,6 +2,7 @@
 // src/demo/start-demo.ts), prints the legacy users with their passwords and where to go,
 // and stops cleanly on SIGTERM or SIGINT.
 import { startDemo } from '../../demo/start-demo.ts';
+import { UsageError } from '../../errors.ts';
 import { createLogger } from '../../logger.ts';
 import { table } from '../context.ts';
 import { type Command, positiveInt } from '../framework.ts';
@@ -21,6 +22,12 @@ Needs no configuration file and no database server; it reads neither.
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
 
+function portOption(values: Record<string, unknown>, name: string, def: number): number {
+  const port = positiveInt(values, name, usage, def);
+  if (port > 65535) throw new UsageError(`--${name} must be a port from 1 to 65535, got ${port}.`, usage);
+  return port;
+}
+
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'run the bridge, a legacy database, the target and a demo application, with no setup',
@@ -33,9 +40,9 @@ export const demoCommand: Command = {
     'data-dir': { type: 'string' },
   },
   async run({ values }, io) {
-    const port = positiveInt(values, 'port', usage, 3000);
-    const rpPort = positiveInt(values, 'rp-port', usage, 3001);
-    const targetPort = positiveInt(values, 'target-port', usage, 4000);
+    const port = portOption(values, 'port', 3000);
+    const rpPort = portOption(values, 'rp-port', 3001);
+    const targetPort = portOption(values, 'target-port', 4000);
     const host = (values.host as string | undefined) ?? '127.0.0.1';
     const requested = io.env.LOG_LEVEL as LogLevel | undefined;
     const logLevel: LogLevel = requested && LOG_LEVELS.includes(requested) ? requested : 'info';
