@@ -2,6 +2,7 @@
 // configured branding, with a fresh CSP nonce per response. Pages that carry a login form
 // or tokens are never cached.
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
@@ -10,7 +11,11 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, pickLocale, type Translate, translator } from './i18n.ts';
 import { themeFor } from './theme.ts';
 
-export const VIEWS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../views');
+// views/ sits at the package root: two folders up from src/ui/, three from dist/src/ui/.
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const VIEWS_DIR = [join(HERE, '../../views'), join(HERE, '../../../views')].find((d) =>
+  existsSync(join(d, 'layout.eta')),
+) as string;
 
 export interface PageContext {
   uiLocales?: string | undefined;

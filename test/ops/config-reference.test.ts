@@ -1,0 +1,51 @@
+// docs/configuration.md is generated from the zod schema; these tests keep the two in step
+// and check that the rendering says what an operator needs for every key.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { REFERENCE_FILE, renderConfigReference } from '../../scripts/config-reference.ts';
+import { configSchema } from '../../src/config/schema.ts';
+
+describe('the configuration reference', () => {
+  it('is up to date with the schema (regenerate with npm run docs:config)', () => {
+    expect(readFileSync(REFERENCE_FILE, 'utf8')).toBe(renderConfigReference());
+  });
+
+  it('lists every top-level key of the schema', () => {
+    const text = renderConfigReference();
+    for (const key of Object.keys(configSchema.shape)) expect(text, key).toMatch(new RegExp(`\`${key}[.\`]`));
+  });
+
+  it('shows the path, type, default and description of a nested key', () => {
+    expect(renderConfigReference()).toContain(
+      '| `oidc.key_refresh_seconds` | integer (≥ 1, ≤ 3600) | `30` | How often a replica re-reads signing and cookie keys',
+    );
+  });
+
+  it('marks a key without a default inside its section as required', () => {
+    expect(renderConfigReference()).toMatch(/\| `legacy\.table` \| string \| \*\*required\*\* \|/);
+  });
+
+  it('documents each variant of a discriminated union under its condition', () => {
+    const text = renderConfigReference();
+    expect(text).toMatch(/\| `target\.type` \| `none` \\\| `http` \| `none` \|/);
+    expect(text).toMatch(/\| `target\.url` \| string \| \*\*required\*\* \| \(type `http`\)/);
+  });
+
+  it('renders any schema the same way twice, reading defaults through optional and prefault wrappers', () => {
+    const schema = z
+      .object({
+        a: z.number().int().min(1).default(5).describe('An a.'),
+        b: z
+          .object({ c: z.enum(['x', 'y']).optional().describe('A c.') })
+          .prefault({})
+          .describe('A section.'),
+      })
+      .strict();
+    const once = renderConfigReference(schema);
+    expect(renderConfigReference(schema)).toBe(once);
+    expect(once).toContain('| `a` | integer (≥ 1) | `5` | An a. |');
+    expect(once).toContain('| `b.c` | `x` \\| `y` | — | A c. |');
+    expect(once).toContain('A section.');
+  });
+});
