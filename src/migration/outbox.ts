@@ -63,17 +63,14 @@ export async function enqueueDelivery(
  * Returns true when a job was refilled.
  */
 export async function refillDeliverySecret(db: Knex, sub: string, secret: string): Promise<boolean> {
-  const n = await db('outbox')
-    .where({ sub, status: 'failed' })
-    .whereNull('secret')
-    .update({
-      secret,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: db.fn.now(),
-      last_error: null,
-      updated_at: db.fn.now(),
-    });
+  const n = await db('outbox').where({ sub, status: 'failed' }).whereNull('secret').update({
+    secret,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: db.fn.now(),
+    last_error: null,
+    updated_at: db.fn.now(),
+  });
   if (n > 0 && db.client.config.client === 'pg')
     await db.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, sub]);
   return n > 0;

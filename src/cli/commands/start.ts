@@ -1,7 +1,8 @@
 // start: serve the provider (and, unless --no-worker, the delivery worker) until SIGTERM or
 // SIGINT, then stop accepting connections, finish the requests in flight and close pools.
-import { startDeliveryWorker } from '../../migration/worker.ts';
+
 import { createLogger } from '../../logger.ts';
+import { startDeliveryWorker } from '../../migration/worker.ts';
 import { configFrom } from '../context.ts';
 import { type Command, positiveInt } from '../framework.ts';
 
