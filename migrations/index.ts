@@ -6,6 +6,8 @@ import * as clientsAndKeys from './20261122000200_clients-and-keys.ts';
 import * as accounts from './20261122000300_accounts.ts';
 import * as outbox from './20261122000400_outbox.ts';
 import * as auditEvents from './20261122000500_audit-events.ts';
+import * as outboxLease from './20261122000600_outbox-lease.ts';
+import * as rateLimits from './20261122000700_rate-limits.ts';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -18,6 +20,8 @@ const migrations: Array<[string, Migration]> = [
   ['20261122000300_accounts', accounts],
   ['20261122000400_outbox', outbox],
   ['20261122000500_audit-events', auditEvents],
+  ['20261122000600_outbox-lease', outboxLease],
+  ['20261122000700_rate-limits', rateLimits],
 ];
 
 export const migrationNames = migrations.map(([name]) => name);

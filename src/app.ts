@@ -53,9 +53,23 @@ export interface Bridge {
 }
 
 export async function createBridge(config: Config, opts: BridgeOptions = {}): Promise<Bridge> {
-  const logger = opts.logger ?? createLogger({ level: config.log_level });
   const store = opts.store ?? createStore({ database: config.database, data_dir: config.data_dir });
-  const ownsStore = !opts.store;
+  try {
+    return await assemble(config, { ...opts, store }, !opts.store);
+  } catch (err) {
+    // A start that fails (a wrong key, a store that went away) leaves no pool open behind it.
+    if (!opts.store) await store.close().catch(() => {});
+    throw err;
+  }
+}
+
+async function assemble(
+  config: Config,
+  opts: BridgeOptions & { store: Store },
+  ownsStore: boolean,
+): Promise<Bridge> {
+  const logger = opts.logger ?? createLogger({ level: config.log_level });
+  const store = opts.store;
   await store.migrate();
   const db = store.db;
   const box = createSecretBox(config.key_encryption_key);

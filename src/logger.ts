@@ -2,6 +2,7 @@
 // pipe and pretty-printed on a TTY. Nothing in the bridge logs a password or a hash on
 // purpose; redaction is the second line of defence.
 import { type Logger, pino } from 'pino';
+import { redactDeep } from './security/redact.ts';
 
 export type { Logger };
 
@@ -50,6 +51,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const base = {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // The paths catch the usual places cheaply; this walks any depth, arrays and errors.
+    formatters: { log: (o: Record<string, unknown>) => redactDeep(o) },
     base: { name: 'oidc-bridge' },
   };
   if (opts.destination) return pino(base, opts.destination as pino.DestinationStream);

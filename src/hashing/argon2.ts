@@ -11,7 +11,9 @@ const PHC_RE =
   /^\$(argon2(?:id|i|d))\$(?:v=(\d+)\$)?([a-z]+=[^$]*)\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})$/;
 
 /** Hashes above these parameters are refused rather than allowed to tie up memory and threads. */
-export const ARGON2_LIMITS = { maxMemoryKiB: 2 * 1024 * 1024, maxTimeCost: 1000, maxParallelism: 255 };
+// Generous for real legacy tables (PHP's default is 64 MiB, t=4), small enough that a hostile
+// row cannot pin a core and gigabytes of memory for minutes.
+export const ARGON2_LIMITS = { maxMemoryKiB: 512 * 1024, maxTimeCost: 64, maxParallelism: 64 };
 
 export interface ParsedArgon2 {
   type: 'argon2i' | 'argon2d' | 'argon2id';

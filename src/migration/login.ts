@@ -257,6 +257,8 @@ export function createLogin(deps: LoginDeps) {
       result = await timedVerify(attempt.password, row);
     } catch (err) {
       if (err instanceof UnusableHashError) {
+        // An unusable hash must cost what a real check costs, or its users stand out by time.
+        await decoy(attempt.password);
         metrics.unusableHashes.inc({ reason: err.reason, scheme: err.scheme ?? 'unknown' });
         logger.warn(
           { legacy_id: row.id, reason: err.reason, scheme: err.scheme },

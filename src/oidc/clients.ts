@@ -55,6 +55,18 @@ function checkUris(uris: string[], flag: string): void {
   }
 }
 
+/** Text a database and a terminal can hold: no control characters, no lone surrogates. */
+function checkText(value: string | undefined, flag: string, max: number): void {
+  if (value === undefined) return;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
+  if (/[\u0000-\u001f\u007f]/.test(value) || !value.isWellFormed() || value.length > max || value === '') {
+    throw new BridgeError(
+      'client_invalid',
+      `${flag} must be 1-${max} printable characters (no control characters or broken Unicode). Fix: choose another value.`,
+    );
+  }
+}
+
 export function generateSecret(): string {
   return randomBytes(32).toString('base64url');
 }
@@ -87,6 +99,8 @@ export function createClientStore(db: Knex, box: SecretBox) {
       if (c.redirectUris.length === 0) {
         throw new BridgeError('client_invalid', 'A client needs at least one --redirect-uri.');
       }
+      checkText(c.name, '--name', 200);
+      checkText(c.secret, '--secret', 512);
       checkUris(c.redirectUris, '--redirect-uri');
       checkUris(c.postLogoutRedirectUris ?? [], '--post-logout-redirect-uri');
       if (c.public && c.secret) {

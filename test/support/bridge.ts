@@ -10,6 +10,7 @@ import { createLogger } from '../../src/logger.ts';
 import { createClientStore } from '../../src/oidc/clients.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { createPgDatabase, type TestDatabase } from './databases.ts';
+import { captureLogLine, registerSecret } from './secrets.ts';
 
 export const logLines: string[] = [];
 
@@ -30,11 +31,21 @@ export interface TestBridge {
   url: string;
   database: TestDatabase;
   logs: string[];
-  addClient(c: { id: string; redirectUris: string[]; secret?: string; public?: boolean; firstParty?: boolean; postLogoutRedirectUris?: string[] }): Promise<void>;
+  addClient(c: {
+    id: string;
+    redirectUris: string[];
+    secret?: string;
+    public?: boolean;
+    firstParty?: boolean;
+    postLogoutRedirectUris?: string[];
+  }): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startTestBridge(raw: Record<string, unknown> = {}, opts: { keyRefreshMs?: number; database?: TestDatabase } = {}): Promise<TestBridge> {
+export async function startTestBridge(
+  raw: Record<string, unknown> = {},
+  opts: { keyRefreshMs?: number; database?: TestDatabase } = {},
+): Promise<TestBridge> {
   const database = opts.database ?? (await createPgDatabase());
   const port = await freePort();
   const config = parseConfig({
@@ -51,10 +62,14 @@ export async function startTestBridge(raw: Record<string, unknown> = {}, opts: {
       const line = chunk.toString();
       logs.push(line);
       logLines.push(line);
+      captureLogLine(line);
       cb();
     },
   });
-  const bridge = await createBridge(config, { logger: createLogger({ level: 'debug', destination }), keyRefreshMs: opts.keyRefreshMs });
+  const bridge = await createBridge(config, {
+    logger: createLogger({ level: 'debug', destination }),
+    keyRefreshMs: opts.keyRefreshMs,
+  });
   const { url } = await bridge.listen(port, '127.0.0.1');
   return {
     bridge,
@@ -63,6 +78,7 @@ export async function startTestBridge(raw: Record<string, unknown> = {}, opts: {
     database,
     logs,
     async addClient(c) {
+      if (c.secret && c.secret.length >= 8) registerSecret('client_secret', c.secret);
       await createClientStore(bridge.store.db, createSecretBox(config.key_encryption_key)).add(c);
     },
     async close() {

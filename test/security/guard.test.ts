@@ -1,0 +1,312 @@
+// The login guard against a real PostgreSQL store: lockouts that double, hourly budgets per
+// IP and per identifier, counters shared by replicas, the legacy concurrency cap, and the
+// in-memory fallback of the embedded store.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.ts';
+import { ThrottledError } from '../../src/errors.ts';
+import { silentLogger } from '../../src/logger.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import { createAudit } from '../../src/security/audit.ts';
+import {
+  createLoginGuard,
+  createSemaphore,
+  normaliseIdentifier,
+  normaliseIp,
+  QUEUE_FULL_RETRY_SECONDS,
+  RATE_LIMIT_TABLE,
+} from '../../src/security/guard.ts';
+import { createStore, type Store } from '../../src/store/db.ts';
+import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
+
+let database: TestDatabase;
+let store: Store;
+
+beforeAll(async () => {
+  database = await createPgDatabase();
+  store = createStore({ database: database.url });
+  await store.migrate();
+});
+
+afterAll(async () => {
+  await store?.close();
+  await database?.drop();
+});
+
+beforeEach(async () => {
+  await store.db(RATE_LIMIT_TABLE).delete();
+  await store.db('audit_events').delete();
+});
+
+function guardFor(security: Record<string, unknown> = {}, s: Store = store) {
+  const config = parseConfig({
+    security: { lockout: { free_attempts: 3, base_seconds: 60, max_seconds: 200 }, ...security },
+  });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const guard = createLoginGuard({
+    config,
+    store: s,
+    metrics,
+    audit: createAudit(s.db, silentLogger),
+    logger: silentLogger,
+  });
+  return { guard, metrics };
+}
+
+async function retryAfterOf(p: Promise<unknown>): Promise<number> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ThrottledError);
+  return (err as ThrottledError).retryAfter;
+}
+
+async function failTimes(
+  guard: ReturnType<typeof guardFor>['guard'],
+  n: number,
+  identifier: string,
+  ip: string,
+) {
+  for (let i = 0; i < n; i++) {
+    await guard.check(identifier, ip);
+    await guard.failed(identifier, ip);
+  }
+}
+
+/** Lets every block on the consecutive counters run out, as if the lockout had been waited for. */
+async function expireLockouts(s: Store = store) {
+  await s
+    .db(RATE_LIMIT_TABLE)
+    .where('key', 'like', 'login_consecutive:%')
+    .update({ expire: Date.now() - 1 });
+}
+
+describe('lockout of one identifier from one IP', () => {
+  it('refuses the attempt after free_attempts consecutive failures, with the lockout as Retry-After', async () => {
+    const { guard } = guardFor();
+    await failTimes(guard, 3, 'alice', '10.0.0.1');
+    const retry = await retryAfterOf(guard.check('alice', '10.0.0.1'));
+    expect(retry).toBeGreaterThanOrEqual(59);
+    expect(retry).toBeLessThanOrEqual(60);
+  });
+
+  it('lets the same identifier in from another IP, and another identifier from the same IP', async () => {
+    const { guard } = guardFor();
+    await failTimes(guard, 3, 'alice', '10.0.0.1');
+    await expect(guard.check('alice', '10.0.0.2')).resolves.toBeUndefined();
+    await expect(guard.check('bob', '10.0.0.1')).resolves.toBeUndefined();
+  });
+
+  it('doubles each further lockout and caps it at max_seconds', async () => {
+    const { guard } = guardFor();
+    const seen: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      await failTimes(guard, 3, 'alice', '10.0.0.1');
+      seen.push(await retryAfterOf(guard.check('alice', '10.0.0.1')));
+      await expireLockouts();
+    }
+    expect(seen.map((s) => Math.round(s / 10) * 10)).toEqual([60, 120, 200, 200]);
+  });
+
+  it('forgets the failures and the lockout count at a successful login', async () => {
+    const { guard } = guardFor();
+    await failTimes(guard, 3, 'alice', '10.0.0.1');
+    await expireLockouts();
+    await guard.succeeded('alice', '10.0.0.1');
+    await failTimes(guard, 2, 'alice', '10.0.0.1');
+    await expect(guard.check('alice', '10.0.0.1')).resolves.toBeUndefined();
+    await guard.failed('alice', '10.0.0.1');
+    // the first lockout again, not the doubled second one
+    expect(await retryAfterOf(guard.check('alice', '10.0.0.1'))).toBeLessThanOrEqual(60);
+  });
+
+  it('counts "Foo", " foo " and "FOO" as one identifier', async () => {
+    const { guard } = guardFor();
+    await guard.failed('Foo', '10.0.0.1');
+    await guard.failed(' foo ', '10.0.0.1');
+    await guard.failed('FOO', '10.0.0.1');
+    await expect(guard.check('foo', '10.0.0.1')).rejects.toBeInstanceOf(ThrottledError);
+  });
+
+  it('writes one lockout audit event when the lockout starts, none for the attempts it refuses', async () => {
+    const { guard, metrics } = guardFor();
+    await failTimes(guard, 3, 'alice', '10.0.0.1');
+    for (let i = 0; i < 5; i++)
+      await expect(guard.check('alice', '10.0.0.1')).rejects.toBeInstanceOf(ThrottledError);
+    const events = await store.db('audit_events').where({ type: 'lockout' });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      reason: 'identifier_ip',
+      identifier: 'alice',
+      ip: '10.0.0.1',
+      outcome: 'info',
+    });
+    expect(events[0].details).toMatchObject({ seconds: 60, lockout: 1 });
+    const throttled = await metrics.throttled.get();
+    expect(throttled.values.find((v) => v.labels.limiter === 'lockout')?.value).toBe(5);
+  });
+
+  it('keeps neither the login name nor the address in the rate_limits table', async () => {
+    const { guard } = guardFor();
+    await failTimes(guard, 3, 'alice@example.com', '10.0.0.1');
+    const rows = await store.db(RATE_LIMIT_TABLE).select('key');
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      expect(r.key).not.toContain('alice');
+      expect(r.key).not.toContain('10.0.0.1');
+    }
+  });
+});
+
+describe('hourly budgets', () => {
+  it('refuses an IP that has spent ip_failures_per_hour failures over many identifiers', async () => {
+    const { guard } = guardFor({ ip_failures_per_hour: 5 });
+    for (let i = 0; i < 5; i++) await guard.failed(`user${i}`, '10.0.0.9');
+    const retry = await retryAfterOf(guard.check('somebody-new', '10.0.0.9'));
+    expect(retry).toBeGreaterThan(3500);
+    await expect(guard.check('somebody-new', '10.0.0.10')).resolves.toBeUndefined();
+  });
+
+  it('refuses an identifier guessed at from many IPs once identifier_failures_per_hour is spent', async () => {
+    const { guard } = guardFor({ identifier_failures_per_hour: 6 });
+    for (let i = 0; i < 6; i++) await guard.failed('carol', `10.0.1.${i}`);
+    await expect(guard.check('carol', '10.0.2.1')).rejects.toBeInstanceOf(ThrottledError);
+    await expect(guard.check('dave', '10.0.2.1')).resolves.toBeUndefined();
+    const reasons = (await store.db('audit_events').where({ type: 'lockout' })).map((e) => e.reason);
+    expect(reasons).toEqual(['identifier']);
+  });
+
+  it('counts an IPv6 /64 as one address', async () => {
+    const { guard } = guardFor({ ip_failures_per_hour: 3 });
+    await guard.failed('a', '2001:db8:1:2::1');
+    await guard.failed('b', '2001:db8:1:2:ffff::2');
+    await guard.failed('c', '2001:0db8:0001:0002:aaaa:bbbb:cccc:dddd');
+    await expect(guard.check('d', '2001:db8:1:2::99')).rejects.toBeInstanceOf(ThrottledError);
+    await expect(guard.check('d', '2001:db8:1:3::1')).resolves.toBeUndefined();
+  });
+});
+
+describe('replicas', () => {
+  it('share their counters through the store: a lockout on one is a lockout on the other', async () => {
+    const other = createStore({ database: database.url });
+    try {
+      const a = guardFor({}, store).guard;
+      const b = guardFor({}, other).guard;
+      expect(a.backend).toBe('postgres');
+      await a.failed('erin', '10.0.0.1');
+      await b.failed('erin', '10.0.0.1');
+      await a.failed('erin', '10.0.0.1');
+      await expect(b.check('erin', '10.0.0.1')).rejects.toBeInstanceOf(ThrottledError);
+      expect(await store.db('audit_events').where({ type: 'lockout' })).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('the legacy concurrency cap', () => {
+  it('runs at most legacy_concurrency lookups at once and queues the rest in order', async () => {
+    const { guard } = guardFor({ legacy_concurrency: 2, legacy_queue: 10 });
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    const job = (i: number) =>
+      guard.legacySlot(async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+        order.push(i);
+        return i;
+      });
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => job(i)));
+    expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(peak).toBe(2);
+    expect(order.slice(0, 2).sort()).toEqual([0, 1]);
+    expect(guard.legacyLoad()).toEqual({ active: 0, queued: 0 });
+  });
+
+  it('refuses a lookup beyond the queue with a short Retry-After, and counts it', async () => {
+    const { guard, metrics } = guardFor({ legacy_concurrency: 1, legacy_queue: 1 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const first = guard.legacySlot(() => gate);
+    const second = guard.legacySlot(async () => 'second');
+    expect(guard.legacyLoad()).toEqual({ active: 1, queued: 1 });
+    expect(await retryAfterOf(guard.legacySlot(async () => 'third'))).toBe(QUEUE_FULL_RETRY_SECONDS);
+    release();
+    await first;
+    expect(await second).toBe('second');
+    const throttled = await metrics.throttled.get();
+    expect(throttled.values.find((v) => v.labels.limiter === 'legacy_queue')?.value).toBe(1);
+  });
+
+  it('frees the slot when the lookup throws', async () => {
+    const { guard } = guardFor({ legacy_concurrency: 1, legacy_queue: 0 });
+    await expect(guard.legacySlot(() => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    await expect(guard.legacySlot(async () => 'next')).resolves.toBe('next');
+  });
+
+  it('hands a released slot to the oldest waiter rather than to a newcomer', async () => {
+    const sem = createSemaphore(1, 5);
+    await sem.acquire();
+    const got: string[] = [];
+    const waiter = sem.acquire().then(() => got.push('waiter'));
+    sem.release();
+    expect(sem.active).toBe(1);
+    await waiter;
+    expect(got).toEqual(['waiter']);
+  });
+});
+
+describe('the embedded store', () => {
+  it('counts in memory, since rate-limiter-flexible cannot talk to knex-pglite, and still locks out', async () => {
+    const embedded = createStore({ memory: true });
+    try {
+      await embedded.migrate();
+      const { guard } = guardFor({}, embedded);
+      expect(guard.backend).toBe('memory');
+      await failTimes(guard, 3, 'frank', '10.0.0.1');
+      expect(await retryAfterOf(guard.check('frank', '10.0.0.1'))).toBeGreaterThanOrEqual(59);
+      expect(await embedded.db('audit_events').where({ type: 'lockout' })).toHaveLength(1);
+    } finally {
+      await embedded.close();
+    }
+  });
+});
+
+describe('the rate_limits migration', () => {
+  it('creates the table rate-limiter-flexible writes to, and drops it on the way down', async () => {
+    const scratch = await createPgDatabase();
+    const s = createStore({ database: scratch.url });
+    try {
+      await s.migrate();
+      expect(await s.db.schema.hasTable(RATE_LIMIT_TABLE)).toBe(true);
+      await guardFor({}, s).guard.failed('x', '10.0.0.1');
+      expect(Number((await s.db(RATE_LIMIT_TABLE).count({ n: '*' }))[0]!.n)).toBe(3);
+      await s.db.migrate.down({
+        migrationSource: (await import('../../migrations/index.ts')).migrationSource,
+      });
+      expect(await s.db.schema.hasTable(RATE_LIMIT_TABLE)).toBe(false);
+    } finally {
+      await s.close();
+      await scratch.drop();
+    }
+  });
+});
+
+describe('key normalisation', () => {
+  it('trims, lowercases and composes an identifier', () => {
+    expect(normaliseIdentifier('  Foo@Example.COM ')).toBe('foo@example.com');
+    expect(normaliseIdentifier('Cafe\u0301')).toBe(normaliseIdentifier('café'));
+  });
+
+  it('maps an IPv4-mapped address to IPv4 and an IPv6 address to its /64', () => {
+    expect(normaliseIp('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(normaliseIp('2001:db8::1')).toBe(normaliseIp('2001:0db8:0000:0000:9999::2'));
+    expect(normaliseIp('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(normaliseIp(undefined)).toBe('unknown');
+  });
+});
