@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import type { Config, HttpTargetConfig } from '../config/schema.ts';
 import { BridgeError } from '../errors.ts';
 import type { LegacyRow, LegacySource } from '../legacy/types.ts';
+import { createSecretBox } from '../security/secret-box.ts';
 import { type PlannedRow, planRow } from './import-plan.ts';
 import { type Checkpoint, createImportStore, type ImportedAccount } from './import-store.ts';
 import { createImportPoster, type ItemOutcome } from './import-target.ts';
@@ -161,6 +162,7 @@ interface Batch {
 
 export async function runImport(deps: ImportDeps, options: ImportOptions = {}): Promise<ImportSummary> {
   const { config, db, legacy } = deps;
+  const box = createSecretBox(config.key_encryption_key);
   const legacyCfg = config.legacy;
   if (!legacyCfg) {
     throw new BridgeError(
@@ -295,7 +297,7 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
           : outcome.status === 'email_conflict'
             ? 'conflict'
             : 'failed',
-      secret: failed && !withoutPassword ? user.password : null,
+      secret: failed && !withoutPassword ? box.seal(user.password) : null,
       reason: outcome.status,
       lastError: 'detail' in outcome ? outcome.detail : null,
     };

@@ -12,6 +12,7 @@ import type { LegacyRow, LegacySource } from '../legacy/source.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Audit } from '../security/audit.ts';
+import { createSecretBox } from '../security/secret-box.ts';
 import type { AccountRow, Accounts } from './accounts.ts';
 import { enqueueDelivery, refillDeliverySecret, snapshotRow } from './outbox.ts';
 import { targetPasswordFromPlain } from './payload.ts';
@@ -70,6 +71,8 @@ export function legacyFingerprint(stored: string | null, salt: string | undefine
 export function createLogin(deps: LoginDeps) {
   const { config, db, accounts, legacy, audit, metrics, logger } = deps;
   const guard = deps.guard ?? openGuard;
+  // The target password form waits in the outbox sealed with the key encryption key, if set.
+  const box = createSecretBox(config.key_encryption_key);
   const legacyCfg = config.legacy;
   const scheme = legacyCfg?.password.scheme ?? 'auto';
   let decoyStored: string | undefined;
@@ -202,7 +205,7 @@ export function createLogin(deps: LoginDeps) {
       .map(String);
     const target = config.target;
     const secret =
-      target.type === 'http' ? targetPasswordFromPlain(password, target.password_algorithm) : null;
+      target.type === 'http' ? box.seal(targetPasswordFromPlain(password, target.password_algorithm)) : null;
     const omit = [
       legacyCfg?.columns.password ?? 'password',
       ...(legacyCfg?.columns.salt ? [legacyCfg.columns.salt] : []),

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { createAudit } from '../security/audit.ts';
+import { createSecretBox } from '../security/secret-box.ts';
 import type { Store } from '../store/db.ts';
 import { type ClaimedJob, createDeliveryQueries, type Outcome } from './delivery-queries.ts';
 import { OUTBOX_CHANNEL, OUTBOX_STATUSES } from './outbox.ts';
@@ -75,6 +76,8 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const opts = deps.options ?? {};
   const log = logger.child({ component: 'delivery-worker' });
   const queries = createDeliveryQueries(store.db);
+  // The password form waits sealed with the key encryption key, when one is set.
+  const box = createSecretBox(config.key_encryption_key);
   const audit = createAudit(store.db, log);
   const sink =
     deps.sink ??
@@ -211,7 +214,13 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     let result: DeliveryResult;
     try {
       result = await sink.deliver(
-        { id: job.id, sub: job.sub, payload: job.payload, secret: job.secret, attempts: job.attempts },
+        {
+          id: job.id,
+          sub: job.sub,
+          payload: job.payload,
+          secret: job.secret === null ? null : box.open(job.secret),
+          attempts: job.attempts,
+        },
         abort.signal,
       );
     } catch (err) {
