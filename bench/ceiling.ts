@@ -83,7 +83,7 @@ export async function benchCeiling(opts: CeilingOptions = {}): Promise<CeilingRe
   const salt = 'Q2VpbGluZ1NhbHQ';
   const dk = await promisify(pbkdf2)(PASSWORD, salt, iterations, 32, 'sha256');
   const stored = {
-    bcrypt10: hashSync(PASSWORD, { cost: 10 }),
+    bcrypt10: hashSync(PASSWORD, 10),
     argon2id: await hashBridgePassword(PASSWORD),
     pbkdf2Sha256: `pbkdf2_sha256$${iterations}$${salt}$${dk.toString('base64')}`,
     saltedSha256: `sha256$${salt}$${createHash('sha256')
@@ -123,7 +123,7 @@ export async function measureLoginCeilings(
   durationMs: number,
   concurrency = 8,
 ): Promise<{ firstLoginPerSec: number; repeatLoginPerSec: number }> {
-  const bcrypt = verifying(hashSync(PASSWORD, { cost: 10 }));
+  const bcrypt = verifying(hashSync(PASSWORD, 10));
   const argon2 = verifying(await hashBridgePassword(PASSWORD));
   const b = await rate(bcrypt, concurrency, durationMs);
   const h = await rate(() => hashBridgePassword(PASSWORD), concurrency, durationMs);

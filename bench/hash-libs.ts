@@ -64,7 +64,8 @@ export async function benchHashLibs(
   const cost = options.cost ?? 10;
   const concurrency = options.concurrency ?? 8;
   const total = options.verifications ?? 48;
-  const hash = await rsBcrypt.hash(PASSWORD, { cost });
+  // $2b$: the one prefix all three libraries read (@node-rs/bcrypt 1.x writes $2y$).
+  const hash = (await rsBcrypt.hash(PASSWORD, cost)).replace(/^\$2y\$/, '$2b$');
 
   const candidates: Record<string, { verify: Verify; total: number }> = {
     '@node-rs/bcrypt': { verify: (p, h) => rsBcrypt.verify(p, h), total },

@@ -166,7 +166,7 @@ export interface LegacyFixture {
  */
 export async function legacyFixture(users: number, cost = 10): Promise<LegacyFixture> {
   const [legacy, store] = await Promise.all([createMariaDatabase('obb'), createPgDatabase('obb')]);
-  const hash = hashSync(BENCH_PASSWORD, { cost, version: '2y' });
+  const hash = hashSync(BENCH_PASSWORD, cost);
   const usernames = Array.from({ length: users }, (_, i) => `bench-user-${i}`);
   const rows = usernames.map(
     (u, i) => `(${100_000 + i}, 'Bench', 'User ${i}', '${u}', '${u}@example.com', '${hash}', 'F', '0')`,

@@ -58,7 +58,7 @@ export function decoyHash(scheme: string, options: { bcryptCost?: number } = {})
     if (!Number.isInteger(cost) || cost < 4 || cost > 16) {
       throw new UnusableHashError('unsupported_parameters', 'decoy bcrypt cost must be 4 to 16', 'bcrypt');
     }
-    return once(`bcrypt:${cost}`, () => hashSync(randomBytes(24), { cost, version: '2y' }));
+    return once(`bcrypt:${cost}`, () => hashSync(randomBytes(24), cost));
   }
   const fixed = DECOYS[id];
   if (fixed) return fixed;

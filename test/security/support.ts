@@ -29,7 +29,7 @@ export interface LegacyTable {
 
 /** A bcrypt hash at the cost PHP uses by default, registered as a secret of the run. */
 export function bcryptOf(password: string, cost = 10): string {
-  return registerSecret('hash', hashSync(password, { cost, version: '2y' }));
+  return registerSecret('hash', hashSync(password, cost));
 }
 
 export async function createLegacyTable(
