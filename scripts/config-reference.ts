@@ -8,6 +8,9 @@ import { stringify } from 'yaml';
 import { configSchema } from '../src/config/schema.ts';
 
 export const REFERENCE_FILE = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
+export const README_FILE = fileURLToPath(new URL('../README.md', import.meta.url));
+const START = '<!-- config-reference:start -->';
+const END = '<!-- config-reference:end -->';
 
 // The parts of a zod 4 schema this walk reads. zod keeps them on `_zod.def` and a few
 // public getters; they are typed here so the walk needs no `any`.
@@ -270,8 +273,24 @@ export function renderConfigReference(schema: unknown = configSchema): string {
   return `${parts.join('\n')}\n`;
 }
 
+/** README.md with the reference (one heading level down) between its markers. */
+export function readmeWithReference(readme: string, reference: string = renderConfigReference()): string {
+  const from = readme.indexOf(START);
+  const to = readme.indexOf(END);
+  if (from < 0 || to < from) throw new Error(`README.md lacks the ${START} … ${END} markers`);
+  const body = reference
+    .split('\n')
+    .filter((line) => !line.startsWith('# '))
+    .map((line) => (line.startsWith('## ') ? `#${line}` : line))
+    .join('\n')
+    .trim();
+  return `${readme.slice(0, from + START.length)}\n${body}\n${readme.slice(to)}`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const text = renderConfigReference();
+  const readme = readFileSync(README_FILE, 'utf8');
+  const nextReadme = readmeWithReference(readme, text);
   if (argv.includes('--check')) {
     let current = '';
     try {
@@ -279,13 +298,14 @@ async function main(argv: string[]): Promise<number> {
     } catch {
       // a missing file is simply out of date
     }
-    if (current === text) return 0;
+    if (current === text && readme === nextReadme) return 0;
     process.stderr.write(
-      'docs/configuration.md is out of date with src/config/schema.ts. Fix: npm run docs:config\n',
+      'docs/configuration.md or README.md is out of date with src/config/schema.ts. Fix: npm run docs:config\n',
     );
     return 1;
   }
   writeFileSync(REFERENCE_FILE, text);
+  writeFileSync(README_FILE, nextReadme);
   process.stdout.write(text);
   return 0;
 }

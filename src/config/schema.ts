@@ -157,7 +157,7 @@ export const configSchema = z
       .min(32, 'must be at least 32 characters; generate one with: openssl rand -base64 32')
       .optional()
       .describe(
-        'Encrypts private signing keys and cookie keys at rest (AES-256-GCM). Also read from OIDC_BRIDGE_KEY. No default: the bridge warns at start when it is missing.',
+        'Encrypts private signing keys, cookie keys, client secrets and the target password forms waiting in the outbox at rest (AES-256-GCM). Also read from OIDC_BRIDGE_KEY. No default: the bridge warns at start when it is missing.',
       ),
     legacy: legacySchema.optional(),
     target: targetSchema,

@@ -3,12 +3,23 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { REFERENCE_FILE, renderConfigReference } from '../../scripts/config-reference.ts';
+import {
+  README_FILE,
+  REFERENCE_FILE,
+  readmeWithReference,
+  renderConfigReference,
+} from '../../scripts/config-reference.ts';
 import { configSchema } from '../../src/config/schema.ts';
 
 describe('the configuration reference', () => {
   it('is up to date with the schema (regenerate with npm run docs:config)', () => {
     expect(readFileSync(REFERENCE_FILE, 'utf8')).toBe(renderConfigReference());
+  });
+
+  it('is embedded, up to date, in the README', () => {
+    const readme = readFileSync(README_FILE, 'utf8');
+    expect(readme).toBe(readmeWithReference(readme));
+    expect(readme).toContain('`legacy.password.scheme`');
   });
 
   it('lists every top-level key of the schema', () => {
