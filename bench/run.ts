@@ -88,7 +88,20 @@ function rows(r: {
     unknown
   >;
   if (imp.missing) add('import (benchImport)', 'missing: bench/import.ts not present');
-  else add('import (benchImport)', JSON.stringify(imp));
+  else {
+    const sizes = imp as unknown as Record<
+      'small' | 'large',
+      { rows: number; rowsPerSec: number; peakRssMb: number }
+    > & {
+      rssGrowth: number;
+    };
+    for (const k of ['small', 'large'] as const) {
+      const x = sizes[k];
+      add(`import ${x.rows} rows: rows/s`, String(x.rowsPerSec), '>= 5000', x.rowsPerSec >= 5000);
+      add(`import ${x.rows} rows: peak RSS`, `${x.peakRssMb} MB`);
+    }
+    add('import: peak RSS large / small', String(sizes.rssGrowth), '<= 1.2', sizes.rssGrowth <= 1.2);
+  }
   const en = r.enumeration as {
     missing?: true;
     ratio?: number;
@@ -156,9 +169,19 @@ const login = await part('login', () =>
 const endpoints = await part('endpoints', () =>
   benchEndpoints(quick ? { durationSec: 1, warmupSec: 0 } : { durationSec: 5 }),
 );
-const importRun = await part('import', () =>
-  optionalBench('./import.ts', 'benchImport', { rows: quick ? 1000 : 100_000 }),
-);
+// Issue figures: rows/s at 100,000 and 1,000,000 rows, and a peak RSS that must not grow
+// with the table (within 20% between the two sizes).
+const importRun = await part('import', async () => {
+  const small = (await optionalBench('./import.ts', 'benchImport', {
+    rows: quick ? 1000 : 100_000,
+  })) as Record<string, unknown>;
+  if (small.missing) return small;
+  const large = (await optionalBench('./import.ts', 'benchImport', {
+    rows: quick ? 5000 : 1_000_000,
+  })) as Record<string, unknown>;
+  const rssGrowth = Number(large.peakRssMb) / Number(small.peakRssMb);
+  return { small, large, rssGrowth: round(rssGrowth, 3) };
+});
 const enumeration = await part('enumeration', () =>
   optionalBench('./enumeration.ts', 'benchEnumeration', { logins: quick ? 5 : 30 }),
 );

@@ -1,7 +1,7 @@
 // Assembles one bridge: store, keys, clients, accounts, legacy source, login library,
 // oidc-provider and the koa app around it (health, readiness, metrics, interaction routes,
 // one error mapper). `start()` listens; `stop()` drains requests in flight and closes pools.
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Knex } from 'knex';
 import Koa, { type Context } from 'koa';
@@ -207,16 +207,30 @@ async function assemble(
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
 
-  // Everything else is oidc-provider's, run as its own koa app (its own cookie keys).
   app.use(async (ctx: Context) => {
     if (ctx.path === '/' && ctx.method === 'GET') {
       ctx.redirect('/.well-known/openid-configuration');
       return;
     }
-    ctx.respond = false;
-    if (!ctx.path.startsWith('/interaction')) securityHeadersForProvider(ctx, https);
-    await providerHandler(ctx.req, ctx.res);
+    ctx.status = 404;
+    ctx.body = { error: 'not_found', error_description: 'No such endpoint.' };
   });
+
+  // Everything that is not ours is oidc-provider's, handed its request straight from the
+  // HTTP server: it is a koa app of its own (its own cookie keys), and a second koa
+  // context per request would cost the token and discovery endpoints for nothing.
+  const koaHandler = app.callback();
+  const OWN_PATHS = /^\/(interaction(\/|$)|healthz$|readyz$|metrics$|$)/;
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    if (OWN_PATHS.test(path)) {
+      void koaHandler(req, res);
+      return;
+    }
+    if (stopping) res.setHeader('Connection', 'close');
+    securityHeadersForProvider(res, https);
+    void providerHandler(req, res);
+  };
 
   const stopHooks: Array<() => Promise<void> | void> = [];
   let server: Server | undefined;
@@ -251,7 +265,7 @@ async function assemble(
       stopHooks.push(fn);
     },
     async listen(port = config.port, host = config.host) {
-      server = createServer(app.callback());
+      server = createServer(handle);
       server.on('connection', (s) => {
         sockets.add(s);
         s.on('close', () => sockets.delete(s));
@@ -300,13 +314,13 @@ async function assemble(
   };
 }
 
-function securityHeadersForProvider(ctx: Context, https: boolean): void {
+function securityHeadersForProvider(res: ServerResponse, https: boolean): void {
   // oidc-provider renders no inline script or style of its own except on pages we
   // replaced; these headers protect its JSON and redirect responses as well.
-  ctx.res.setHeader('X-Content-Type-Options', 'nosniff');
-  ctx.res.setHeader('X-Frame-Options', 'DENY');
-  ctx.res.setHeader('Referrer-Policy', 'no-referrer');
-  if (https) ctx.res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  if (https) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
 }
 
 export { maxSignedTokenLifetime, securityHeaders };
