@@ -1,7 +1,6 @@
 // demo: the bridge with no configuration at all. It starts everything in one process (see
 // src/demo/start-demo.ts), prints the legacy users with their passwords and where to go,
 // and stops cleanly on SIGTERM or SIGINT.
-import { startDemo } from '../../demo/start-demo.ts';
 import { UsageError } from '../../errors.ts';
 import { createLogger } from '../../logger.ts';
 import { table } from '../context.ts';
@@ -49,6 +48,8 @@ export const demoCommand: Command = {
     const logger = createLogger({ level: logLevel });
     const started = Date.now();
 
+    // Loaded here: the other commands need neither koa nor oidc-provider.
+    const { startDemo } = await import('../../demo/start-demo.ts');
     const demo = await startDemo({
       port,
       rpPort,
