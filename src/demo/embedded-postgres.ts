@@ -10,9 +10,8 @@ import { gunzip, gzip } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
 import knexPkg, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
-import { migrationSource } from '../../migrations/index.ts';
 import type { Logger } from '../logger.ts';
-import type { Store } from '../store/db.ts';
+import { createStore, type Store } from '../store/db.ts';
 
 const { knex } = knexPkg;
 const gunzipAsync = promisify(gunzip);
@@ -95,20 +94,5 @@ export function knexOn(pglite: PGlite): Knex {
 
 /** The bridge store on an in-memory PGlite, as createStore({ memory: true }) makes it. */
 export function memoryStoreOn(pglite: PGlite): Store {
-  const db = knexOn(pglite);
-  return {
-    db,
-    kind: 'pglite',
-    url: undefined,
-    async migrate() {
-      await db.migrate.latest({ migrationSource });
-    },
-    async rollbackAll() {
-      await db.migrate.rollback({ migrationSource }, true);
-    },
-    async ping() {
-      await db.raw('select 1');
-    },
-    close: () => db.destroy(),
-  };
+  return createStore({ pglite });
 }

@@ -30,6 +30,8 @@ export interface StoreOptions {
   data_dir?: string;
   /** Embedded store in memory only (tests, demo with --memory). */
   memory?: boolean;
+  /** An embedded store on a PGlite instance the caller made (the demo's cached cluster). */
+  pglite?: unknown;
   pool?: { min?: number; max?: number };
 }
 
@@ -70,7 +72,8 @@ export function createStore(opts: StoreOptions): Store {
     };
   }
   let connection: Record<string, unknown> = {};
-  if (!opts.memory) {
+  if (opts.pglite) connection = { pglite: opts.pglite };
+  else if (!opts.memory) {
     const dir = resolve(opts.data_dir ?? './data', 'store');
     mkdirSync(dir, { recursive: true });
     connection = { filename: dir };
