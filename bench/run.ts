@@ -12,7 +12,7 @@ import { round } from './support/stats.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 
-/** Modules other issues add; run when present, reported as missing otherwise. */
+/** Optional bench modules: run when present, reported as missing otherwise. */
 async function optionalBench<T>(file: string, name: string, args: unknown): Promise<T | { missing: true }> {
   const url = new URL(file, import.meta.url);
   if (!existsSync(fileURLToPath(url))) return { missing: true };
@@ -169,7 +169,7 @@ const login = await part('login', () =>
 const endpoints = await part('endpoints', () =>
   benchEndpoints(quick ? { durationSec: 1, warmupSec: 0 } : { durationSec: 5 }),
 );
-// Issue figures: rows/s at 100,000 and 1,000,000 rows, and a peak RSS that must not grow
+// Import figures: rows/s at 100,000 and 1,000,000 rows, and a peak RSS that must not grow
 // with the table (within 20% between the two sizes).
 const importRun = await part('import', async () => {
   const small = (await optionalBench('./import.ts', 'benchImport', {
@@ -199,7 +199,7 @@ const results = {
   durationSec: Math.round((Date.now() - started) / 1000),
   ceiling,
   login,
-  /** Issue 3's figure: the bridge's event-loop delay under 8 concurrent bcrypt cost-10 first logins. */
+  /** The bridge's event-loop delay under 8 concurrent bcrypt cost-10 first logins. */
   eventLoopUnderBcryptLogins: {
     concurrency: login.concurrency,
     p99Ms: login.firstLogin.bridge.eventLoop.p99Ms,
