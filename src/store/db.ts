@@ -20,6 +20,11 @@ export interface Store {
   /** The connection URL (postgres only), for LISTEN connections and rate limiting. */
   url: string | undefined;
   migrate(): Promise<void>;
+  /**
+   * Takes a session advisory lock on a connection of its own, or answers undefined when
+   * another process holds it. The embedded store serves one process: always granted there.
+   */
+  tryLock(key: number): Promise<{ release(): Promise<void> } | undefined>;
   rollbackAll(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -62,6 +67,21 @@ export function createStore(opts: StoreOptions): Store {
           await lock.end();
         }
       },
+      async tryLock(key) {
+        const client = new pg.Client({ connectionString: url });
+        await connectOrExplain(client, url);
+        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [key]);
+        if (!rows[0]?.ok) {
+          await client.end();
+          return undefined;
+        }
+        return {
+          async release() {
+            await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => {});
+            await client.end();
+          },
+        };
+      },
       async rollbackAll() {
         await db.migrate.rollback({ migrationSource }, true);
       },
@@ -89,6 +109,9 @@ export function createStore(opts: StoreOptions): Store {
     url: undefined,
     async migrate() {
       await db.migrate.latest({ migrationSource });
+    },
+    async tryLock() {
+      return { release: async () => {} };
     },
     async rollbackAll() {
       await db.migrate.rollback({ migrationSource }, true);

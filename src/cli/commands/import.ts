@@ -16,6 +16,9 @@ import {
 } from '../../migration/import.ts';
 import { csvField, maskTargetPassword } from '../../migration/import-plan.ts';
 import { createStore } from '../../store/db.ts';
+
+const IMPORT_LOCK = 7_147_002;
+
 import { configFrom } from '../context.ts';
 import { type Command, type Io, positiveInt } from '../framework.ts';
 
@@ -153,9 +156,20 @@ export const importCommand: Command = {
       if (!append) csv.write('legacy_id,field,reason\n');
       return csv;
     };
+    let lock: { release(): Promise<void> } | undefined;
     try {
       // A dry run reads existing accounts when the store has them, but never migrates it.
-      if (!dryRun) await store.migrate();
+      if (!dryRun) {
+        await store.migrate();
+        // Two imports at once would post the same users twice and fight over the checkpoint.
+        lock = await store.tryLock(IMPORT_LOCK);
+        if (!lock) {
+          io.err(
+            'Error: another import is running against this store. Fix: wait for it to finish, or stop it and run this command with --resume.',
+          );
+          return 2;
+        }
+      }
       let summary: ImportSummary;
       try {
         summary = await runImport(
@@ -216,6 +230,7 @@ export const importCommand: Command = {
         const stream: WriteStream = csv;
         await new Promise<void>((resolve) => stream.end(resolve));
       }
+      await lock?.release();
       await legacy.close().catch(() => {});
       await store.close();
     }
