@@ -89,15 +89,37 @@ function checkInput(
   return { password: values.password, stored: values.hash, salt: values.salt as string | undefined };
 }
 
-/** Runs a check; an unusable hash or bad scheme becomes exit code 2 with its reason. */
-async function guarded<T>(io: Io, fix: string, fn: () => Promise<T>): Promise<T | undefined> {
+/** Runs a check; an unusable hash or a bad scheme is reported with its reason, and `ok` is false. */
+async function guarded<T>(
+  io: Io,
+  fix: string,
+  fn: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false }> {
   try {
-    return await fn();
+    return { ok: true, value: await fn() };
   } catch (err) {
     if (!isBridgeError(err)) throw err;
     io.err(`Error: ${explain(err)}.${fix}`);
-    return undefined;
+    return { ok: false };
   }
+}
+
+/** The flags every check takes. */
+const CHECK_OPTIONS = {
+  password: { type: 'string' },
+  hash: { type: 'string' },
+  salt: { type: 'string' },
+} as const;
+
+/** The crypt worker pool is started on demand; a command closes it so the process can exit. */
+function closingPool(run: Command['run']): Command['run'] {
+  return async (args, io) => {
+    try {
+      return await run(args, io);
+    } finally {
+      await closeWorkerPool();
+    }
+  };
 }
 
 export const hashCommands: Command[] = [
@@ -105,77 +127,52 @@ export const hashCommands: Command[] = [
     name: 'hash verify',
     summary: 'check a password against a stored legacy hash',
     usage: verifyUsage,
-    options: {
-      password: { type: 'string' },
-      hash: { type: 'string' },
-      salt: { type: 'string' },
-      scheme: { type: 'string' },
-      stdin: { type: 'boolean' },
-    },
-    async run({ values }, io) {
-      try {
-        if (values.stdin) {
-          if (values.password !== undefined || values.hash !== undefined) {
-            throw new UsageError(
-              '--stdin reads the passwords and hashes from standard input; drop --password and --hash.',
-              verifyUsage,
-            );
-          }
-          return await verifyLines(io);
+    options: { ...CHECK_OPTIONS, scheme: { type: 'string' }, stdin: { type: 'boolean' } },
+    run: closingPool(async ({ values }, io) => {
+      if (values.stdin) {
+        if (values.password !== undefined || values.hash !== undefined) {
+          throw new UsageError(
+            '--stdin reads the passwords and hashes from standard input; drop --password and --hash.',
+            verifyUsage,
+          );
         }
-        const input = checkInput(values, verifyUsage);
-        const r = await guarded(io, ' Fix: check the hash was copied whole, or give --scheme.', () =>
-          verifyPassword({ ...input, scheme: values.scheme as string | undefined }),
-        );
-        if (!r) return 2;
-        io.out(r.match ? `match (${r.scheme})` : `no match (${r.scheme})`);
-        return r.match ? 0 : 1;
-      } finally {
-        await closeWorkerPool();
+        return await verifyLines(io);
       }
-    },
+      const input = checkInput(values, verifyUsage);
+      const checked = await guarded(io, ' Fix: check the hash was copied whole, or give --scheme.', () =>
+        verifyPassword({ ...input, scheme: values.scheme as string | undefined }),
+      );
+      if (!checked.ok) return 2;
+      const r = checked.value;
+      io.out(r.match ? `match (${r.scheme})` : `no match (${r.scheme})`);
+      return r.match ? 0 : 1;
+    }),
   },
   {
     name: 'hash identify',
     summary: 'find the scheme of a hash from a known password, and the config for it',
     usage: identifyUsage,
-    options: {
-      password: { type: 'string' },
-      hash: { type: 'string' },
-      salt: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    async run({ values }, io) {
-      try {
-        const input = checkInput(values, identifyUsage);
-        let failed = false;
-        const found = await guarded(io, '', async () => {
-          try {
-            return await identifyScheme(input);
-          } catch (err) {
-            failed = true;
-            throw err;
-          }
-        });
-        if (failed) return 2;
-        if (!found) {
-          if (values.json) io.out(JSON.stringify({ scheme: null }));
-          else
-            io.err(
-              'No known scheme matches this password and hash. Check the password, or whether a salt is stored apart (--salt).',
-            );
-          return 1;
-        }
-        if (values.json) io.out(JSON.stringify(found));
-        else {
-          io.out(`scheme: ${found.scheme}`);
-          io.out('\nAdd to oidc-bridge.yaml:\n');
-          for (const l of found.configLines) io.out(l);
-        }
-        return 0;
-      } finally {
-        await closeWorkerPool();
+    options: { ...CHECK_OPTIONS, json: { type: 'boolean' } },
+    run: closingPool(async ({ values }, io) => {
+      const input = checkInput(values, identifyUsage);
+      const identified = await guarded(io, '', () => identifyScheme(input));
+      if (!identified.ok) return 2;
+      const found = identified.value;
+      if (!found) {
+        if (values.json) io.out(JSON.stringify({ scheme: null }));
+        else
+          io.err(
+            'No known scheme matches this password and hash. Check the password, or whether a salt is stored apart (--salt).',
+          );
+        return 1;
       }
-    },
+      if (values.json) io.out(JSON.stringify(found));
+      else {
+        io.out(`scheme: ${found.scheme}`);
+        io.out('\nAdd to oidc-bridge.yaml:\n');
+        for (const l of found.configLines) io.out(l);
+      }
+      return 0;
+    }),
   },
 ];
