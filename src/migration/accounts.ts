@@ -82,8 +82,26 @@ export function createAccounts(db: Knex) {
       return true;
     },
 
-    async recordLogin(sub: string): Promise<void> {
-      await db('accounts').where({ sub }).update({ last_login_at: db.fn.now() });
+    /**
+     * Records a login. With `refillSecret`, the same statement also gives a fresh password
+     * form to a delivery job that failed because its form was already gone (erased, or a
+     * user imported without one), and puts it back in the queue: one round trip on the login
+     * path either way. Returns true when a job was refilled.
+     */
+    async recordLogin(sub: string, refillSecret?: string): Promise<boolean> {
+      if (refillSecret === undefined) {
+        await db('accounts').where({ sub }).update({ last_login_at: db.fn.now() });
+        return false;
+      }
+      const result = await db.raw(
+        `WITH seen AS (UPDATE accounts SET last_login_at = now() WHERE sub = ?)
+         UPDATE outbox SET secret = ?, status = 'pending', attempts = 0, next_attempt_at = now(),
+                           last_error = NULL, updated_at = now()
+          WHERE sub = ? AND status = 'failed' AND secret IS NULL
+         RETURNING id`,
+        [sub, refillSecret, sub],
+      );
+      return (result.rows as unknown[]).length > 0;
     },
 
     async updatePassword(

@@ -14,7 +14,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Audit } from '../security/audit.ts';
 import { createSecretBox } from '../security/secret-box.ts';
 import type { AccountRow, Accounts } from './accounts.ts';
-import { enqueueDelivery, refillDeliverySecret, snapshotRow } from './outbox.ts';
+import { enqueueDelivery, notifyOutbox, snapshotRow } from './outbox.ts';
 import { targetPasswordFromPlain } from './payload.ts';
 
 export interface LoginAttempt {
@@ -282,14 +282,11 @@ export function createLogin(deps: LoginDeps) {
       const account = await accounts.findByIdentifier(attempt.identifier);
       if (account?.password_hash) {
         if (await verifyBridgePassword(attempt.password, account.password_hash)) {
-          await accounts.recordLogin(account.sub);
-          if (config.target.type === 'http') {
-            await refillDeliverySecret(
-              db,
-              account.sub,
-              targetPasswordFromPlain(attempt.password, config.target.password_algorithm),
-            );
-          }
+          const refill =
+            config.target.type === 'http'
+              ? box.seal(targetPasswordFromPlain(attempt.password, config.target.password_algorithm))
+              : undefined;
+          if (await accounts.recordLogin(account.sub, refill)) await notifyOutbox(db, account.sub);
           return succeed(attempt, account.sub, 'bridge', false);
         }
         // The password may have been changed in the legacy application since migration.

@@ -54,24 +54,10 @@ export async function enqueueDelivery(
     })
     .onConflict(['sub', 'kind'])
     .ignore();
-  if (trx.client.config.client === 'pg') await trx.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, job.sub]);
+  await notifyOutbox(trx, job.sub);
 }
 
-/**
- * A job that failed because its password form was already gone (erased, or a user imported
- * without one) gets a fresh form from the next successful login, and goes back in the queue.
- * Returns true when a job was refilled.
- */
-export async function refillDeliverySecret(db: Knex, sub: string, secret: string): Promise<boolean> {
-  const n = await db('outbox').where({ sub, status: 'failed' }).whereNull('secret').update({
-    secret,
-    status: 'pending',
-    attempts: 0,
-    next_attempt_at: db.fn.now(),
-    last_error: null,
-    updated_at: db.fn.now(),
-  });
-  if (n > 0 && db.client.config.client === 'pg')
-    await db.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, sub]);
-  return n > 0;
+/** Wakes the delivery workers listening on PostgreSQL; the embedded store's workers poll. */
+export async function notifyOutbox(db: Knex, sub: string): Promise<void> {
+  if (db.client.config.client === 'pg') await db.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, sub]);
 }
