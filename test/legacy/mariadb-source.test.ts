@@ -1,5 +1,5 @@
 // The legacy source against a real MariaDB holding the seed's be_users table (loaded from
-// test/fixtures/be_users.sql exactly as the guide shows it) plus 249 more rows.
+// deploy/mariadb/initdb/001-be-users.sql, the guide's dump) plus 249 more rows.
 import knexPkg from 'knex';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -8,7 +8,10 @@ import mysql from 'mysql2/promise';
 import { legacySchema } from '../../src/config/schema.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 
-export const BE_USERS_SQL = readFileSync(new URL('../fixtures/be_users.sql', import.meta.url), 'utf8');
+export const BE_USERS_SQL = readFileSync(
+  new URL('../../deploy/mariadb/initdb/001-be-users.sql', import.meta.url),
+  'utf8',
+);
 
 /** The seed row's hash, to assert it never appears in messages, logs or mapping output. */
 export const SEED_HASH = '$2y$10$fKm6UoynjcE3cDoM5oVm3.WHXWTIv5hhyohExw2t83pOGqCUXU';

@@ -40,9 +40,9 @@ beforeAll(async () => {
   store = await createPgDatabase('obt_deploy');
   if (!CLIENT) return;
   // What the image's entrypoint does with docker-entrypoint-initdb.d, file by file.
-  execFileSync(CLIENT, [...clientArgs, legacy.name], {
-    input: readFileSync(join(INITDB, '001-be-users.sql')),
-  });
+  for (const file of ['001-be-users.sql', '001-test-user.sql']) {
+    execFileSync(CLIENT, [...clientArgs, legacy.name], { input: readFileSync(join(INITDB, file)) });
+  }
   execFileSync(
     'bash',
     ['-c', `docker_process_sql() { ${CLIENT} ${clientArgs.join(' ')} "$@"; }; . ./002-read-only-user.sh`],

@@ -36,7 +36,9 @@ beforeAll(async () => {
   legacyDb = await createMariaDatabase('obt_obs');
   const conn = await mysql.createConnection({ uri: legacyDb.url, multipleStatements: true });
   try {
-    await conn.query(readFileSync(join(REPO, 'deploy/mariadb/initdb/001-be-users.sql'), 'utf8'));
+    for (const file of ['001-be-users.sql', '001-test-user.sql']) {
+      await conn.query(readFileSync(join(REPO, 'deploy/mariadb/initdb', file), 'utf8'));
+    }
   } finally {
     await conn.end();
   }

@@ -1,12 +1,11 @@
--- The legacy database of the docker-compose stack: the seed 000 example dump (the platform's
--- import guide, as test/fixtures/be_users.sql has it: INSERT IGNORE, because the seed row puts
--- NULL into the NOT NULL gender column, and an unobfuscated email), plus one working test user.
--- The seed row's bcrypt value is 57 characters, cut short in the guide, so no password can
--- ever match it: the bridge counts it as an unusable hash. The test user can log in:
---   username testuser, email testuser@example.com, password Welcome-2024
--- (bcrypt, cost 10, in Laravel's $2y$ form). Run by the MariaDB image at first start, in
--- the database named by MARIADB_DATABASE.
-
+-- The seed 000 example dump (the platform's import guide), verbatim apart from two changes:
+-- 1. The email shows as "[email protected]" on the scraped page (an email-obfuscation
+--    artefact); the row uses testuser-bal@example.com instead.
+-- 2. INSERT IGNORE instead of INSERT: the row puts NULL into the NOT NULL `gender` column,
+--    which MariaDB refuses for a single-row INSERT in every sql_mode. IGNORE stores the
+--    column's implicit default ('M', the first enum value) with warning 1048, as a dump
+--    tool replaying this file non-strictly would. The CREATE TABLE is unchanged.
+-- Note: the seed's bcrypt value is 57 characters, not 60; it is kept as the seed has it.
 SET SQL_MODE = "NO_AUTO_VALUE_ON_ZERO";
 START TRANSACTION;
 SET time_zone = "+00:00";
@@ -40,8 +39,3 @@ ALTER TABLE `be_users`
 ALTER TABLE `be_users`
   MODIFY `id` int(10) UNSIGNED NOT NULL AUTO_INCREMENT, AUTO_INCREMENT=28776;
 COMMIT;
-
--- The working test user (seed 000, step 1: "Create a Test User"). Id 28775 is the one the
--- dump's AUTO_INCREMENT=28776 leaves free.
-INSERT INTO `be_users` (`id`, `first_name`, `last_name`, `username`, `email`, `password`, `gender`, `birthday`, `accept_notifications`, `accept_sharing`, `accept_personal_data`, `remember_token`, `is_logged`, `created_at`, `updated_at`) VALUES
-(28775, 'Test', 'User', 'testuser', 'testuser@example.com', '$2y$10$xk1ducI0yPX63XrtsUWabezA78XMTl1qtCA51b23vaD/4gL0/wyKq', 'F', '1990-05-17 00:00:00', 1, 0, 1, NULL, 0, '2021-03-04 10:00:00', '2021-03-04 10:00:00');
