@@ -11,6 +11,7 @@ import { parseConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createAdapterClass } from '../../src/oidc/adapter.ts';
 import { createClientStore } from '../../src/oidc/clients.ts';
+import { protocolConfiguration } from '../../src/oidc/provider.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { createStore } from '../../src/store/db.ts';
 import type { ServerSpec, ToChild, ToParent } from './servers.ts';
@@ -32,9 +33,7 @@ async function signingKeys(): Promise<{ keys: JWK[] }> {
 }
 
 async function startBare(): Promise<{ server: Server; close: () => Promise<void> }> {
-  // The bridge's own defaults for lifetimes and claims, so that only the bridge differs.
   const defaults = parseConfig({});
-  const ttl = defaults.oidc.ttl;
   const { client } = spec;
   const store = spec.kind === 'bare-knex' ? createStore({ database: spec.storeUrl }) : undefined;
   let adapter: Configuration['adapter'];
@@ -62,31 +61,8 @@ async function startBare(): Promise<{ server: Server; close: () => Promise<void>
     clients: staticClients,
     jwks: (await signingKeys()) as Configuration['jwks'],
     cookies: { keys: ['bench-cookie-key-0123456789abcdef'] },
-    claims: defaults.oidc.claims,
-    scopes: ['openid', 'offline_access', 'email', 'profile'],
-    conformIdTokenClaims: false,
-    // The metadata the bridge's client store writes: without these two the knex-backed
-    // provider would refuse the very client row the bridge uses.
-    extraClientMetadata: { properties: ['first_party'] },
-    pkce: { required: () => true },
-    features: {
-      devInteractions: { enabled: false },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
-      userinfo: { enabled: true },
-      clientCredentials: { enabled: true },
-    },
-    ttl: {
-      AccessToken: ttl.access_token,
-      AuthorizationCode: ttl.authorization_code,
-      IdToken: ttl.id_token,
-      RefreshToken: ttl.refresh_token,
-      Interaction: ttl.interaction,
-      Session: ttl.session,
-      Grant: ttl.grant,
-    },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    issueRefreshToken: async (_ctx, c) => c.grantTypeAllowed('refresh_token'),
+    // The bridge's own protocol settings and defaults, so that only the bridge's parts differ.
+    ...protocolConfiguration(defaults),
     rotateRefreshToken: false,
     async findAccount(_ctx, sub) {
       return { accountId: sub, claims: async () => ({ ...claims, sub }) };

@@ -32,24 +32,15 @@ const ERROR_HEADINGS: Record<string, 'session_expired_title' | 'error_title'> = 
   session_not_found: 'session_expired_title',
 };
 
-export function createProvider(deps: ProviderDeps): Provider {
-  const { config, renderer, accounts, logger } = deps;
+/**
+ * The protocol settings: scopes and claims, PKCE for every client, the features, token
+ * lifetimes and refresh-token issuing. Everything else (storage, keys, accounts, pages) is
+ * the caller's. The bench's bare oidc-provider is built on these too, so that only the
+ * bridge's own parts differ in a comparison.
+ */
+export function protocolConfiguration(config: Config): Configuration {
   const ttl = config.oidc.ttl;
-  // Hot reads on the token and userinfo paths; see oidc.read_cache_seconds.
-  const cacheMs = config.oidc.read_cache_seconds * 1000;
-  const clientCache = createTtlCache<Record<string, unknown>>(cacheMs, 1000);
-  const accountCache = createTtlCache<AccountRow>(cacheMs);
-
-  const configuration: Configuration = {
-    adapter: createAdapterClass(deps.db, (id) =>
-      clientCache.get(id, () => deps.clients.find(id)),
-    ) as unknown as Configuration['adapter'],
-    jwks: deps.keys.jwks as Configuration['jwks'],
-    cookies: {
-      keys: deps.keys.cookieKeys,
-      long: { signed: true, sameSite: 'lax' },
-      short: { signed: true, sameSite: 'lax' },
-    },
+  return {
     claims: config.oidc.claims,
     scopes: ['openid', 'offline_access', ...Object.keys(config.oidc.claims).filter((s) => s !== 'openid')],
     conformIdTokenClaims: false,
@@ -61,15 +52,6 @@ export function createProvider(deps: ProviderDeps): Provider {
       revocation: { enabled: true },
       userinfo: { enabled: true },
       clientCredentials: { enabled: true },
-      rpInitiatedLogout: {
-        enabled: true,
-        async logoutSource(ctx, form) {
-          await renderer.render(ctx as unknown as Context, 'logout', { form });
-        },
-        async postLogoutSuccessSource(ctx) {
-          await renderer.render(ctx as unknown as Context, 'logged-out', {});
-        },
-      },
     },
     ttl: {
       AccessToken: ttl.access_token,
@@ -87,6 +69,40 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Refresh tokens for every client allowed the grant, not only with offline_access:
     // the relying parties of a migration expect to stay signed in.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  };
+}
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, renderer, accounts, logger } = deps;
+  const protocol = protocolConfiguration(config);
+  // Hot reads on the token and userinfo paths; see oidc.read_cache_seconds.
+  const cacheMs = config.oidc.read_cache_seconds * 1000;
+  const clientCache = createTtlCache<Record<string, unknown>>(cacheMs, 1000);
+  const accountCache = createTtlCache<AccountRow>(cacheMs);
+
+  const configuration: Configuration = {
+    adapter: createAdapterClass(deps.db, (id) =>
+      clientCache.get(id, () => deps.clients.find(id)),
+    ) as unknown as Configuration['adapter'],
+    jwks: deps.keys.jwks as Configuration['jwks'],
+    cookies: {
+      keys: deps.keys.cookieKeys,
+      long: { signed: true, sameSite: 'lax' },
+      short: { signed: true, sameSite: 'lax' },
+    },
+    ...protocol,
+    features: {
+      ...protocol.features,
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          await renderer.render(ctx as unknown as Context, 'logout', { form });
+        },
+        async postLogoutSuccessSource(ctx) {
+          await renderer.render(ctx as unknown as Context, 'logged-out', {});
+        },
+      },
+    },
     async loadExistingGrant(ctx: KoaContextWithOIDC) {
       const oidc = ctx.oidc;
       const client = oidc.client!;
