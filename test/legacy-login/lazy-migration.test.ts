@@ -24,6 +24,7 @@ import {
   relyingParty,
   submitLogin,
 } from '../support/rp.ts';
+import { waitFor } from '../support/wait.ts';
 
 const SECRET = 'lazy-client-secret';
 const row = (id: number, username: string, hash: string, first: string | null) =>
@@ -37,16 +38,6 @@ let t: TestBridge;
 let worker: DeliveryWorker;
 let rp: oidc.Configuration;
 const passwords = new Map<string, string>();
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const outbox = (sub: string) => t.bridge.store.db('outbox').where({ sub }).first();
 
@@ -122,10 +113,10 @@ describe('delivery to the target after a first login', () => {
   it('brings the user to the target in seed 002 form, and the target accepts the plain password', async () => {
     const tokens = await login('ayla', passwords.get('ayla')!);
     expect(tokens.claims()?.sub).toBe('40001');
-    const job = await waitFor('delivery', async () => {
-      const j = await outbox('40001');
-      return j?.status === 'delivered' && j;
-    });
+    const job = await waitFor(
+      () => outbox('40001'),
+      (j) => j?.status === 'delivered',
+    );
     expect(job.secret).toBeNull();
     const user = target.state.users.get('40001')!;
     expect(user).toMatchObject({
@@ -150,13 +141,19 @@ describe('delivery to the target after a first login', () => {
       const tokens = await login('deniz', passwords.get('deniz')!);
       expect(tokens.claims()?.sub).toBe('40002');
       expect(Date.now() - started).toBeLessThan(5000);
-      await waitFor('a failed attempt', async () => ((await outbox('40002'))?.attempts ?? 0) >= 1);
+      await waitFor(
+        () => outbox('40002'),
+        (j) => (j?.attempts ?? 0) >= 1,
+      );
       expect((await outbox('40002')).status).toBe('pending');
       expect(target.state.users.has('40002')).toBe(false);
     } finally {
       target.state.setMode('normal');
     }
-    await waitFor('delivery after recovery', async () => (await outbox('40002'))?.status === 'delivered');
+    await waitFor(
+      () => outbox('40002'),
+      (j) => j?.status === 'delivered',
+    );
     expect(target.state.users.has('40002')).toBe(true);
   });
 });
@@ -172,7 +169,10 @@ describe('concurrency', () => {
     expect(await t.bridge.store.db('outbox').where({ sub: '40003' }).count({ n: '*' }).first()).toEqual({
       n: 1,
     });
-    await waitFor('delivery', async () => (await outbox('40003'))?.status === 'delivered');
+    await waitFor(
+      () => outbox('40003'),
+      (j) => j?.status === 'delivered',
+    );
     const creates = target.state.requests.filter(
       (r) => r.status === 201 && (r.body as { customer_code?: string }).customer_code === '40003',
     );
@@ -184,10 +184,10 @@ describe('a payload the target would reject', () => {
   it("records a failure naming first_name for the seed's NULL-name row shape, while the user still logs in", async () => {
     const tokens = await login('nameless', passwords.get('nameless')!);
     expect(tokens.claims()?.sub).toBe('40005');
-    const job = await waitFor('failure', async () => {
-      const j = await outbox('40005');
-      return j?.status === 'failed' && j;
-    });
+    const job = await waitFor(
+      () => outbox('40005'),
+      (j) => j?.status === 'failed',
+    );
     expect(job.last_error).toContain('first_name');
     expect(job.last_error).toContain('40005');
     expect(job.secret).not.toBeNull(); // kept, so a retry after the mapping is fixed can deliver it

@@ -14,7 +14,7 @@ export const BE_USERS_SQL = readFileSync(
 );
 
 /** The seed row's hash, to assert it never appears in messages, logs or mapping output. */
-export const SEED_HASH = '$2y$10$fKm6UoynjcE3cDoM5oVm3.WHXWTIv5hhyohExw2t83pOGqCUXU';
+export { SEED_HASH } from '../support/seed.ts';
 
 /** Runs the fixture as a script, the way `mysql shop < be_users.sql` would. */
 export async function loadBeUsers(url: string, extraSql = ''): Promise<void> {

@@ -16,27 +16,9 @@ import {
   validateTargetUser,
   verifyTargetPassword,
 } from '../../src/migration/payload.ts';
+import { SEED_ROW } from '../support/seed.ts';
 
 const PASSWORD = 'correct horse 42';
-
-/** The seed's own test row (000), as a driver hands it back. */
-const SEED_ROW = {
-  id: 28774,
-  first_name: null,
-  last_name: null,
-  username: 'testuser-bal',
-  email: 'testuser-bal@example.com',
-  password: '$2y$10$fKm6UoynjcE3cDoM5oVm3.WHXWTIv5hhyohExw2t83pOGqCUXU',
-  gender: null,
-  birthday: null,
-  accept_notifications: null,
-  accept_sharing: null,
-  accept_personal_data: null,
-  remember_token: null,
-  is_logged: '0',
-  created_at: null,
-  updated_at: null,
-};
 
 const COMPLETE_ROW = {
   ...SEED_ROW,

@@ -19,6 +19,7 @@ import {
   type ReferenceTarget,
 } from '../../src/target/reference-target.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
+import { waitFor } from '../support/wait.ts';
 import { spawnWorker } from '../support/worker-process.ts';
 
 async function seedJobs(db: Knex, ids: number[]): Promise<void> {
@@ -47,17 +48,6 @@ async function seedJobs(db: Knex, ids: number[]): Promise<void> {
         secret: targetPasswordFromPlain('pw', 'sha256'),
       });
     });
-  }
-}
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > until)
-      throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 

@@ -33,6 +33,8 @@ import {
 } from '../../src/target/reference-target.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
 import { captureLogLine, registerSecret } from '../support/secrets.ts';
+import { SEED_ROW } from '../support/seed.ts';
+import { waitFor } from '../support/wait.ts';
 
 const PASSWORD = registerSecret('password', 'correct horse 42');
 
@@ -50,20 +52,6 @@ const logger = createLogger({
     },
   }),
 });
-
-/** The seed's own be_users row (000): NULL names, NULL created_at. */
-const SEED_ROW = {
-  id: 28774,
-  first_name: null,
-  last_name: null,
-  username: 'testuser-bal',
-  email: 'testuser-bal@example.com',
-  password: '$2y$10$fKm6UoynjcE3cDoM5oVm3.WHXWTIv5hhyohExw2t83pOGqCUXU',
-  gender: null,
-  birthday: null,
-  accept_notifications: null,
-  created_at: null,
-};
 
 function legacyRow(id: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -113,17 +101,6 @@ async function job(db: Knex, sub: string) {
 async function passThenRead(w: DeliveryWorker, sub: string) {
   await w.runOnce();
   return job(store.db, sub);
-}
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > until)
-      throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Requests the target answered, per customer_code and status. */
