@@ -7,7 +7,6 @@ export async function up(db: Knex): Promise<void> {
   await db.schema.createTable('clients', (t) => {
     t.string('client_id', 255).primary();
     t.jsonb('metadata').notNullable();
-    t.boolean('first_party').notNullable().defaultTo(false);
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
   });

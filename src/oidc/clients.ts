@@ -114,7 +114,6 @@ export function createClientStore(db: Knex, box: SecretBox) {
         .insert({
           client_id: c.id,
           metadata: JSON.stringify(metadataOf(c, secret)),
-          first_party: c.firstParty === true,
         })
         .onConflict('client_id')
         .ignore()
@@ -130,14 +129,14 @@ export function createClientStore(db: Knex, box: SecretBox) {
     },
 
     async list(): Promise<ClientSummary[]> {
-      const rows = await db('clients').select('metadata', 'first_party', 'created_at').orderBy('client_id');
+      const rows = await db('clients').select('metadata', 'created_at').orderBy('client_id');
       return rows.map((r) => ({
         client_id: r.metadata.client_id,
         ...(r.metadata.client_name ? { client_name: r.metadata.client_name } : {}),
         redirect_uris: r.metadata.redirect_uris,
         post_logout_redirect_uris: r.metadata.post_logout_redirect_uris ?? [],
         token_endpoint_auth_method: r.metadata.token_endpoint_auth_method,
-        first_party: r.first_party,
+        first_party: r.metadata.first_party === true,
         created_at: r.created_at,
       }));
     },
