@@ -51,8 +51,18 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
         ? JSON.stringify(actual)
         : JSON.stringify(actual);
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return `${key}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}. Fix: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling against the configuration reference.`;
+    case 'unrecognized_keys': {
+      const known = knownKeysAt(issue.path, input);
+      return issue.keys
+        .map((k) => {
+          const where = issue.path.length ? `${issue.path.join('.')}.${k}` : k;
+          const near = nearestKey(k, known);
+          return near
+            ? `${where}: unknown key. Fix: did you mean ${issue.path.length ? `${issue.path.join('.')}.` : ''}${near}? Rename it, or remove it.`
+            : `${where}: unknown key. Fix: remove it; the keys here are ${known.join(', ') || 'listed in the configuration reference'}.`;
+        })
+        .join('\n  - ');
+    }
     case 'invalid_type':
       return actual === undefined
         ? `${key}: is required. Fix: set ${key} (expected ${issue.expected}).`
@@ -64,6 +74,99 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
     default:
       return `${key}: ${shown} ${issue.message}. Fix: correct ${key}.`;
   }
+}
+
+interface SchemaNode {
+  _zod: {
+    def: {
+      type: string;
+      innerType?: SchemaNode;
+      shape?: Record<string, SchemaNode>;
+      options?: SchemaNode[];
+      discriminator?: string;
+      values?: unknown[];
+    };
+  };
+}
+
+/** Peels default, prefault and optional wrappers off a schema node. */
+function bare(node: SchemaNode | undefined): SchemaNode | undefined {
+  let n = node;
+  while (n && ['default', 'prefault', 'optional', 'nullable'].includes(n._zod.def.type))
+    n = n._zod.def.innerType;
+  return n;
+}
+
+/** The keys the schema allows in the object at `path` (a union picks the branch the input names). */
+function knownKeysAt(path: readonly PropertyKey[], input: unknown): string[] {
+  let node = bare(configSchema as unknown as SchemaNode);
+  let value: unknown = input;
+  const objectKeys = (n: SchemaNode | undefined, v: unknown): string[] => {
+    const def = n?._zod.def;
+    if (!def) return [];
+    if (def.shape) return Object.keys(def.shape);
+    if (def.options) {
+      const disc = def.discriminator;
+      const chosen = def.options.find((o) => {
+        const lit = disc ? bare(o._zod.def.shape?.[disc]) : undefined;
+        return lit?._zod.def.values?.includes((v as Record<string, unknown> | undefined)?.[disc!]);
+      });
+      return chosen ? objectKeys(chosen, v) : [...new Set(def.options.flatMap((o) => objectKeys(o, v)))];
+    }
+    return [];
+  };
+  for (const p of path) {
+    const def = node?._zod.def;
+    if (!def) return [];
+    let next: SchemaNode | undefined;
+    if (def.shape) next = def.shape[String(p)];
+    else if (def.options) {
+      const disc = def.discriminator;
+      const chosen = def.options.find((o) => {
+        const lit = disc ? bare(o._zod.def.shape?.[disc]) : undefined;
+        return lit?._zod.def.values?.includes((value as Record<string, unknown> | undefined)?.[disc!]);
+      });
+      next = chosen?._zod.def.shape?.[String(p)];
+    }
+    node = bare(next);
+    value = (value as Record<string, unknown> | undefined)?.[String(p)];
+  }
+  return objectKeys(node, value);
+}
+
+/** Optimal string alignment distance: a swap of two neighbours counts as one edit. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The allowed key closest to a misspelt one (plural, British spelling, typo), if any is close. */
+export function nearestKey(unknown: string, known: readonly string[]): string | undefined {
+  const u = unknown.toLowerCase();
+  let best: string | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const k of known) {
+    const kl = k.toLowerCase();
+    let score = editDistance(u, kl);
+    // identifier ↔ identifiers, mappings ↔ mapping, primary_colour ↔ primary_color.
+    if (u.startsWith(kl) || kl.startsWith(u)) score = Math.min(score, Math.abs(u.length - kl.length));
+    if (score < bestScore) {
+      best = k;
+      bestScore = score;
+    }
+  }
+  const allowed = Math.max(2, Math.floor(unknown.length / 3));
+  return best !== undefined && bestScore <= allowed ? best : undefined;
 }
 
 /** Validates an already-parsed object. Throws ConfigError listing every problem. */

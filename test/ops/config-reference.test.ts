@@ -33,6 +33,17 @@ describe('the configuration reference', () => {
     );
   });
 
+  it('never restates in a description the default that its own column shows', () => {
+    const rows = renderConfigReference()
+      .split('\n')
+      .filter((l) => /^\| `[^`]+` \|/.test(l));
+    for (const row of rows) {
+      const [, , def, description] = row.split(' | ');
+      if (def && def !== '—' && def !== '**required**') expect(description, row).not.toMatch(/\bDefault\b/);
+    }
+    expect(rows.length).toBeGreaterThan(40);
+  });
+
   it('marks a key without a default inside its section as required', () => {
     expect(renderConfigReference()).toMatch(/\| `legacy\.table` \| string \| \*\*required\*\* \|/);
   });
