@@ -160,7 +160,7 @@ export interface LegacyFixture {
 }
 
 /**
- * A fresh store database and the seed's be_users table holding `users` distinct users, all
+ * A fresh store database and the import guide's example be_users table holding `users` distinct users, all
  * with one bcrypt hash of BENCH_PASSWORD (a $2y$ PHP hash at `cost`, computed once, off the
  * clock): each row is still a distinct user to migrate.
  */

@@ -1,4 +1,4 @@
-// The demo's legacy user database: an in-memory PGlite holding the seed's be_users table
+// The demo's legacy user database: an in-memory PGlite holding the import guide's example be_users table
 // (plus a salt column) with one user per hash format a real legacy table tends to hold.
 // The hashes are computed at start from the passwords printed beside them, so they are real.
 import { createHash, pbkdf2, randomBytes, randomInt } from 'node:crypto';
@@ -126,7 +126,7 @@ const SEEDS: Seed[] = [
   },
 ];
 
-// The seed's be_users, in PostgreSQL types. Two changes: password is wider than the seed's
+// The import guide's example be_users, in PostgreSQL types. Two changes: password is wider than the import guide's
 // varchar(60), which fits bcrypt but not a Django hash, and salt holds the digests' salts.
 const SCHEMA = `
 create table ${DEMO_TABLE} (

@@ -125,7 +125,7 @@ ${
 </div>
 <section class="card" aria-labelledby="users-heading">
   <h2 id="users-heading">Legacy users</h2>
-  <p class="muted">The demo legacy database holds these users of the seed's <code>be_users</code> table, each password
+  <p class="muted">The demo legacy database holds these users of the import guide's example <code>be_users</code> table, each password
   stored in a different format. Log in with the username or the email.</p>
   <table class="users">
     <colgroup><col class="c-user"><col class="c-password"><col></colgroup>

@@ -22,7 +22,7 @@ function connectionError(problem: string): LegacyConfigError {
 }
 
 // A legacy app wrote DATETIME/TIMESTAMP WITHOUT TIME ZONE as its own wall clock, which for
-// Laravel and Django is UTC unless changed (the seed dump sets time_zone +00:00). Reading them
+// Laravel and Django is UTC unless changed (the import guide's example dump sets time_zone +00:00). Reading them
 // as UTC keeps claims and import dates independent of the bridge host's time zone.
 const PG_TIMESTAMP = 1114;
 function parseUtcTimestamp(text: string): Date | string {

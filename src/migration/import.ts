@@ -1,4 +1,4 @@
-// The one-time bulk import (seed 000, Option 1): streams the legacy table in id order,
+// The one-time bulk import (Option 1 of the import guide): streams the legacy table in id order,
 // sends the users the target can take as they are, leaves the rest to lazy migration, and
 // gives every imported user a bridge account whose outbox row is already delivered, so a
 // later login only re-hashes the password and never delivers the user again.

@@ -1,4 +1,4 @@
-// The user object the target platform's import API takes (seed 002): building it from a
+// The user object the target platform's import API takes (the commerce platform's user-import format): building it from a
 // legacy row, producing the {algorithm}${salt}${hash} password form, and validating it
 // field by field. The reference target validates with the same rules, so a payload that
 // passes here is one the bridge may send.
@@ -10,7 +10,7 @@ import type { TargetPasswordForm } from '../hashing/types.ts';
 export type TargetAlgorithm = TargetPasswordForm['algorithm'];
 export const TARGET_ALGORITHMS: readonly TargetAlgorithm[] = ['md5', 'sha1', 'sha256'];
 
-/** One user as seed 002's test_user.json describes it. */
+/** One user as the user-import format's test_user.json describes it. */
 export interface TargetUser {
   first_name: string;
   last_name: string;
@@ -21,7 +21,7 @@ export interface TargetUser {
   verified: boolean;
   call_allowed?: boolean;
   phone: string | null;
-  /** `%Y-%m-%d` when the bridge builds it; the target accepts the five seed formats. */
+  /** `%Y-%m-%d` when the bridge builds it; the target accepts the format's five date formats. */
   date_of_birth: string | null;
   /** `YYYY-MM-DDTHH:mm:ssZ` when the bridge builds it. */
   date_joined: string;
@@ -77,7 +77,7 @@ export function targetPasswordFromPlain(password: string, algorithm: TargetAlgor
 
 const PASSWORD_FORM = /^(md5|sha1|sha256)\$([^$]*)\$([0-9a-f]+)$/;
 
-/** Splits a stored target password; undefined when it is not in the seed form. */
+/** Splits a stored target password; undefined when it is not in the user-import form. */
 export function parseTargetPassword(stored: string): TargetPasswordForm | undefined {
   const m = PASSWORD_FORM.exec(stored);
   if (!m) return undefined;
@@ -97,7 +97,7 @@ export function verifyTargetPassword(password: string, stored: string): boolean 
 
 /**
  * A password nobody knows: a valid form over random bytes. For users sent without their
- * password (the seed's "Forgot Password" path): the target accepts the record, and no
+ * password (the import guide's "Forgot Password" path): the target accepts the record, and no
  * password can ever match it.
  */
 export function unusableTargetPassword(algorithm: TargetAlgorithm): string {
@@ -113,7 +113,7 @@ export function unusableTargetPassword(algorithm: TargetAlgorithm): string {
 // ---------------------------------------------------------------------------------------
 
 /**
- * Target field ← legacy column, fitting the seed's be_users table. Deliberately absent:
+ * Target field ← legacy column, fitting the import guide's example be_users table. Deliberately absent:
  * - sms_allowed and call_allowed: be_users holds no phone number, and consent to be
  *   messaged is per channel (Turkey's İYS records SMS, call and e-mail apart), so a single
  *   accept_notifications flag is read as e-mail consent only. Map them when the legacy
@@ -215,8 +215,8 @@ type PasswordSource =
 /**
  * The user object for a legacy row, at login: the plain password is re-hashed into the
  * form the target accepts. Values are converted (M/F → male/female, tinyint → boolean,
- * dates → the seed formats, Turkish mobiles → 5XXXXXXXXX) but not validated: a mandatory
- * field the row cannot fill (the seed's NULL names, a NULL created_at) stays null, and
+ * dates → the user-import date formats, Turkish mobiles → 5XXXXXXXXX) but not validated: a mandatory
+ * field the row cannot fill (the example row's NULL names, a NULL created_at) stays null, and
  * validateTargetUser names it. date_joined is mandatory and never invented; set
  * `defaults.date_joined` (a date, or "now") for tables that lack it.
  *
@@ -247,8 +247,8 @@ export function buildTargetUserFromForm(
 
 /**
  * For `import --without-password` (hashes the target cannot take, such as bcrypt): the
- * seed makes password and password_algorithm mandatory, so the user gets an unusable
- * random password and `attributes.password_reset_required = true`; the seed's answer for
+ * user-import format makes password and password_algorithm mandatory, so the user gets an unusable
+ * random password and `attributes.password_reset_required = true`; the import guide's answer for
  * such users is the "Forgot Password" flow at their first login.
  */
 export function buildTargetUserWithoutPassword(
@@ -448,7 +448,7 @@ function toBirthDate(v: unknown): string | null {
   if (text === null) return null;
   // A DATETIME read as a string ("1990-05-17 00:00:00"): the date part is the birthday.
   const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$/.exec(text);
-  const parts = iso ? [Number(iso[1]), Number(iso[2]), Number(iso[3])] : parseSeedDate(text);
+  const parts = iso ? [Number(iso[1]), Number(iso[2]), Number(iso[3])] : parseFormatDate(text);
   // date_of_birth may be null: an unusable birthday (MySQL's 0000-00-00) must not stop a
   // migration, so it is dropped rather than sent.
   if (!parts || !isCalendarDate(parts[0]!, parts[1]!, parts[2]!)) return null;
@@ -467,7 +467,7 @@ function toJoinedAt(v: unknown): string | null {
   if (date) return Number.isNaN(date.getTime()) ? null : formatDateTime(date);
   const text = toText(v);
   if (text === null || text === '') return null;
-  // A zone-less DATETIME string is read as UTC, the zone the seed's dump is written in.
+  // A zone-less DATETIME string is read as UTC, the zone the import guide's example dump is written in.
   const local = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$/.exec(text);
   if (local) {
     const [y, mo, d, h = '0', mi = '0', s = '0'] = local.slice(1).map((x) => x ?? '0');
@@ -487,7 +487,7 @@ function toJoinedAt(v: unknown): string | null {
 // Validation
 // ---------------------------------------------------------------------------------------
 
-const SEED_DATE_FORMATS: Array<{ re: RegExp; order: 'ymd' | 'dmy' }> = [
+const FORMAT_DATES: Array<{ re: RegExp; order: 'ymd' | 'dmy' }> = [
   { re: /^(\d{4})-(\d{1,2})-(\d{1,2})$/, order: 'ymd' }, // %Y-%m-%d
   { re: /^(\d{4})\/(\d{1,2})\/(\d{1,2})$/, order: 'ymd' }, // %Y/%m/%d
   { re: /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/, order: 'dmy' }, // %d.%m.%Y
@@ -495,9 +495,9 @@ const SEED_DATE_FORMATS: Array<{ re: RegExp; order: 'ymd' | 'dmy' }> = [
   { re: /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/, order: 'dmy' }, // %d/%m/%Y
 ];
 
-/** [year, month, day] of a string in one of the seed's five date formats (not range-checked). */
-function parseSeedDate(text: string): [number, number, number] | undefined {
-  for (const { re, order } of SEED_DATE_FORMATS) {
+/** [year, month, day] of a string in one of the user-import format's five date formats (not range-checked). */
+function parseFormatDate(text: string): [number, number, number] | undefined {
+  for (const { re, order } of FORMAT_DATES) {
     const m = re.exec(text);
     if (!m) continue;
     const [a, b, c] = [Number(m[1]), Number(m[2]), Number(m[3])];
@@ -506,8 +506,8 @@ function parseSeedDate(text: string): [number, number, number] | undefined {
   return undefined;
 }
 
-function isSeedDate(text: string): boolean {
-  const parts = parseSeedDate(text);
+function isFormatDate(text: string): boolean {
+  const parts = parseFormatDate(text);
   return parts !== undefined && isCalendarDate(...parts);
 }
 
@@ -569,7 +569,7 @@ const targetUserSchema = z
         .optional(),
       date_of_birth: z
         .string({ error: (iss) => `must be a string or null (got ${got(iss.input)})` })
-        .refine(isSeedDate, {
+        .refine(isFormatDate, {
           error: 'must be a real date as %Y-%m-%d, %Y/%m/%d, %d.%m.%Y, %d-%m-%Y or %d/%m/%Y, or null',
         })
         .nullable()
@@ -607,7 +607,9 @@ const targetUserSchema = z
     },
     {
       error: (iss) =>
-        iss.code === 'unrecognized_keys' ? 'is not a seed-002 field' : 'must be a JSON object',
+        iss.code === 'unrecognized_keys'
+          ? 'is not a field of the user-import format'
+          : 'must be a JSON object',
     },
   )
   .superRefine((user, ctx) => {
@@ -621,7 +623,7 @@ const targetUserSchema = z
     }
   });
 
-/** Strict seed-002 rules; at most one problem per field, never echoing a value. */
+/** The user-import format's rules, strictly; at most one problem per field, never echoing a value. */
 export function validateTargetUser(user: unknown): ValidationResult {
   if (!isPlainObject(user))
     return { ok: false, problems: [{ field: '(body)', reason: 'must be a JSON object' }] };

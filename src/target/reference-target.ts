@@ -1,4 +1,4 @@
-// A reference implementation of the target platform's import API (seed 002), in memory:
+// A reference implementation of the target platform's import API (the commerce platform's user-import format), in memory:
 // strict validation, unique customer_code and email, the "Control" password check, and
 // switchable faults. Tests and the demo deliver to it over real HTTP.
 import { createHash, timingSafeEqual } from 'node:crypto';

@@ -1,5 +1,5 @@
-// The operator's hash tools and the seed's test-user step, through the real command line:
-// `hash verify` (also --stdin), `hash identify`, and `legacy check` against the seed's
+// The operator's hash tools and the import guide's test-user step, through the real command line:
+// `hash verify` (also --stdin), `hash identify`, and `legacy check` against the import guide's
 // be_users on MariaDB. Exit codes 0/1/2; no hash is ever printed by legacy check.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcrypt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBeUsers, SEED_HASH } from '../legacy/support.ts';
+import { EXAMPLE_HASH, loadBeUsers } from '../legacy/support.ts';
 import { runBin } from '../support/cli.ts';
 import { createMariaDatabase, type TestDatabase } from '../support/databases.ts';
 
@@ -33,10 +33,10 @@ describe('hash verify', () => {
   });
 
   it('exits 2 with a clear message on a malformed hash, without echoing it', async () => {
-    const r = await runBin(['hash', 'verify', '--password', 'x', '--hash', SEED_HASH]);
+    const r = await runBin(['hash', 'verify', '--password', 'x', '--hash', EXAMPLE_HASH]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('malformed bcrypt hash');
-    expect(r.stderr + r.stdout).not.toContain(SEED_HASH);
+    expect(r.stderr + r.stdout).not.toContain(EXAMPLE_HASH);
   });
 
   it('tries both salt positions when a salt is given without a scheme', async () => {
@@ -121,7 +121,7 @@ describe('hash identify', () => {
   });
 });
 
-describe('legacy check on the seed be_users table', () => {
+describe("legacy check on the import guide's be_users table", () => {
   let db: TestDatabase;
   let configFile: string;
   const hash = bcrypt.hashSync('check-pass-1', 4).replace('$2b$', '$2y$');
@@ -163,7 +163,7 @@ describe('legacy check on the seed be_users table', () => {
     expect(r.stdout).not.toContain(hash);
   });
 
-  it("shows why the seed's own row would be rejected and that its hash is unusable", async () => {
+  it("shows why the import guide's example row would be rejected and that its hash is unusable", async () => {
     const r = await runBin([
       'legacy',
       'check',
@@ -177,7 +177,7 @@ describe('legacy check on the seed be_users table', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('cannot be checked');
     expect(r.stdout).toContain('first_name');
-    expect(r.stdout).not.toContain(SEED_HASH);
+    expect(r.stdout).not.toContain(EXAMPLE_HASH);
   });
 
   it('exits 1 for an unknown user', async () => {

@@ -327,7 +327,7 @@ describe('worker --once', () => {
     expect((await store.db('outbox').where({ sub: '13' }).first()).status).toBe('failed');
   });
 
-  it('delivers a failed seed row once the configured defaults fill the missing fields and it is retried', async () => {
+  it('delivers a failed example row once the configured defaults fill the missing fields and it is retried', async () => {
     const seedRow = {
       id: 28774,
       first_name: null,

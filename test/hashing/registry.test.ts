@@ -179,7 +179,7 @@ describe('detectScheme', () => {
 });
 
 describe('verifyPassword', () => {
-  it('accepts a PHP $2y$ hash of the seed user', async () => {
+  it('accepts a PHP $2y$ hash of the example user', async () => {
     const stored = '$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a';
     expect(await verifyPassword({ password: 'rasmuslerdorf', stored })).toEqual({
       match: true,

@@ -100,7 +100,7 @@ describe(`importing ${ROWS} legacy users`, () => {
   it('writes every reject to the CSV with the field and reason, and no hash', () => {
     const lines = readFileSync(csv(), 'utf8').trim().split('\n');
     expect(lines[0]).toBe('legacy_id,field,reason');
-    // One line a problem: the seed row lacks both names and date_joined.
+    // One line a problem: the example row lacks both names and date_joined.
     expect(new Set(lines.slice(1).map((l) => l.split(',')[0])).size).toBe(generated.rejected);
     expect(lines).toContain('28774,first_name,is required (got null)');
     expect(lines.join('\n')).not.toMatch(/[0-9a-f]{32}|\$2[aby]\$/);

@@ -1,4 +1,4 @@
-// Helpers for the bulk-import tests and bench: a be_users table (the seed's, password column
+// Helpers for the bulk-import tests and bench: a be_users table (the import guide's, password column
 // widened for sha256 and argon2) filled quickly with mixed hash schemes through multi-row
 // INSERTs, and the reference target counting every user it creates per customer_code,
 // which is what "no user delivered twice" means.
@@ -10,7 +10,7 @@ import mysql from 'mysql2/promise';
 import { createReferenceTarget, type ReferenceTarget } from '../../src/target/reference-target.ts';
 import { loadBeUsers } from '../legacy/support.ts';
 
-/** Generated ids start here, above the seed row (28774). */
+/** Generated ids start here, above the example row (28774). */
 export const FIRST_ID = 30_000;
 
 export type Kind = 'md5' | 'sha1_salted' | 'sha256' | 'bcrypt' | 'argon2' | 'nameless';
@@ -36,13 +36,13 @@ export interface Generated {
   ids: number[];
   importable: number;
   needsLogin: number;
-  /** Includes the seed row (NULL names, bcrypt). */
+  /** Includes the example row (NULL names, bcrypt). */
   rejected: number;
   seconds: number;
 }
 
 /**
- * Loads the seed dump and `n` generated users into `url`. bcrypt and argon2 rows reuse a
+ * Loads the import guide's example dump and `n` generated users into `url`. bcrypt and argon2 rows reuse a
  * handful of hashes computed once: computing 20 % of a million of them would take hours.
  */
 export async function generateBeUsers(url: string, n: number): Promise<Generated> {

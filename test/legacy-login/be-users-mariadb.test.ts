@@ -1,4 +1,4 @@
-// The seed's exact be_users table on MariaDB, with a user of the seed's row shape (NULL names
+// The import guide's exact be_users table on MariaDB, with a user of the example row's shape (NULL names
 // and all) holding a PHP $2y$10$ hash, logs in through a real relying party (openid-client):
 // the account is migrated with an argon2id re-hash, the tokens carry the mapped claims, a
 // second login works with the legacy database stopped, and every failure gets its page.
@@ -7,7 +7,7 @@ import bcrypt from 'bcrypt';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBeUsers, SEED_HASH } from '../legacy/support.ts';
+import { EXAMPLE_HASH, loadBeUsers } from '../legacy/support.ts';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
 import { createMariaDatabase, createPgDatabase, type TestDatabase } from '../support/databases.ts';
 import {
@@ -31,7 +31,7 @@ let rp: oidc.Configuration;
 beforeAll(async () => {
   hash2y = (await bcrypt.hash(PASSWORD, 10)).replace(/^\$2b\$/, '$2y$');
   legacyDb = await createMariaDatabase();
-  // The seed's own row (id 28774, whose 57-character hash is truncated) plus a user of the
+  // The import guide's example row (id 28774, whose 57-character hash is truncated) plus a user of the
   // same shape with a whole $2y$10$ hash, and one with garbage in the password column.
   await loadBeUsers(
     legacyDb.url,
@@ -76,7 +76,7 @@ describe('a legacy be_users user with a PHP $2y$10$ hash', () => {
     expect(payload.sub).toBe('28775');
     expect(payload.email).toBe('testuser-php@example.com');
     expect(payload.preferred_username).toBe('testuser-php');
-    expect(payload).not.toHaveProperty('given_name'); // NULL in the seed's row shape
+    expect(payload).not.toHaveProperty('given_name'); // NULL in the example row's shape
     const info = await oidc.fetchUserInfo(rp, tokens.access_token, '28775');
     expect(info).toMatchObject({
       sub: '28775',
@@ -129,7 +129,7 @@ describe('failures get the right page and never a 500', () => {
     expect(page.html).toContain('Wrong username or password.');
   });
 
-  it("answers a row with a malformed hash (the seed's own truncated one) with 401, and logs the reason", async () => {
+  it("answers a row with a malformed hash (the import guide's truncated example) with 401, and logs the reason", async () => {
     const total = async () =>
       (await t.bridge.metrics.unusableHashes.get()).values.reduce((s, v) => s + v.value, 0);
     const before = await total();
@@ -167,7 +167,7 @@ describe('failures get the right page and never a 500', () => {
 
   it('never wrote a password or a hash into a log line', () => {
     const all = t.logs.join('\n');
-    for (const secret of [PASSWORD, hash2y, SEED_HASH, '$2y$10$this-is-not-a-hash', SECRET]) {
+    for (const secret of [PASSWORD, hash2y, EXAMPLE_HASH, '$2y$10$this-is-not-a-hash', SECRET]) {
       expect(all.includes(secret)).toBe(false);
     }
     expect(t.logs.length).toBeGreaterThan(5);

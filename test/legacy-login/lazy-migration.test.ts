@@ -1,5 +1,5 @@
 // Lazy migration end to end: a legacy user logs in through a real relying party, the
-// delivery worker brings them to the reference target in seed 002's format, the target's
+// delivery worker brings them to the reference target in the commerce platform's user-import format, the target's
 // own check accepts the plain password, and login never waits on the target. Concurrent
 // first logins give one account and one delivery; a legacy password change is honoured.
 import bcrypt from 'bcrypt';
@@ -110,7 +110,7 @@ async function targetCheck(email: string, password: string): Promise<boolean> {
 }
 
 describe('delivery to the target after a first login', () => {
-  it('brings the user to the target in seed 002 form, and the target accepts the plain password', async () => {
+  it('brings the user to the target in the user-import format, and the target accepts the plain password', async () => {
     const tokens = await login('ayla', passwords.get('ayla')!);
     expect(tokens.claims()?.sub).toBe('40001');
     const job = await waitFor(
@@ -181,7 +181,7 @@ describe('concurrency', () => {
 });
 
 describe('a payload the target would reject', () => {
-  it("records a failure naming first_name for the seed's NULL-name row shape, while the user still logs in", async () => {
+  it("records a failure naming first_name for the example row's NULL-name shape, while the user still logs in", async () => {
     const tokens = await login('nameless', passwords.get('nameless')!);
     expect(tokens.claims()?.sub).toBe('40005');
     const job = await waitFor(

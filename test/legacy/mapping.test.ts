@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeMapping, describeSecretShape, mapClaims } from '../../src/legacy/mapping.ts';
 import { valueAsText } from '../../src/legacy/row-values.ts';
-import { legacyConfig, SEED_HASH } from './support.ts';
+import { EXAMPLE_HASH, legacyConfig } from './support.ts';
 
 describe('mapClaims', () => {
   const claims = {
@@ -48,15 +48,15 @@ describe('mapClaims', () => {
   });
 
   it('never reads an excluded column', () => {
-    expect(mapClaims({ password: SEED_HASH }, { nickname: 'password' }, { exclude: ['password'] })).toEqual(
-      {},
-    );
+    expect(
+      mapClaims({ password: EXAMPLE_HASH }, { nickname: 'password' }, { exclude: ['password'] }),
+    ).toEqual({});
   });
 });
 
 describe('describeSecretShape', () => {
   it.each([
-    [SEED_HASH, '57 characters, starts with $2y$'],
+    [EXAMPLE_HASH, '57 characters, starts with $2y$'],
     ['$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA', '44 characters, starts with $argon2id$'],
     ['pbkdf2_sha256$260000$salt$hash=', '31 characters, starts with pbkdf2_sha256$'],
     ['{SSHA}abcdefgh', '14 characters, starts with {SSHA}'],
@@ -77,7 +77,7 @@ describe('describeSecretShape', () => {
   });
 
   it('keeps a bcrypt string stored in VARBINARY as text', () => {
-    expect(valueAsText(Buffer.from(SEED_HASH))).toBe(SEED_HASH);
+    expect(valueAsText(Buffer.from(EXAMPLE_HASH))).toBe(EXAMPLE_HASH);
   });
 });
 
@@ -90,7 +90,7 @@ describe('describeMapping', () => {
   });
   const row = {
     id: 28774,
-    password: SEED_HASH,
+    password: EXAMPLE_HASH,
     salt: 'pepper',
     username: 'testuser-bal',
     email: 'e@example.com',
@@ -118,7 +118,7 @@ describe('describeMapping', () => {
 
   it('shows the hash and the salt only by length and shape, wherever they are mapped', () => {
     const text = JSON.stringify(describeMapping(row, config));
-    expect(text).not.toContain(SEED_HASH);
+    expect(text).not.toContain(EXAMPLE_HASH);
     expect(text).not.toContain('pepper');
     expect(text).toContain('6 characters');
   });

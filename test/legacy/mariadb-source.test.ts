@@ -1,4 +1,4 @@
-// The legacy source against a real MariaDB holding the seed's be_users table (loaded from
+// The legacy source against a real MariaDB holding the import guide's example be_users table (loaded from
 // deploy/mariadb/initdb/001-be-users.sql, the guide's dump) plus 249 more rows.
 import knexPkg from 'knex';
 import mysql from 'mysql2/promise';
@@ -8,7 +8,7 @@ import { legacyKnexConfig } from '../../src/legacy/connection.ts';
 import { createLegacySource, type LegacySource } from '../../src/legacy/source.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { createMariaDatabase, type TestDatabase } from '../support/databases.ts';
-import { captureLogger, HOSTILE_IDENTIFIERS, legacyConfig, loadBeUsers, SEED_HASH } from './support.ts';
+import { captureLogger, EXAMPLE_HASH, HOSTILE_IDENTIFIERS, legacyConfig, loadBeUsers } from './support.ts';
 
 const { knex } = knexPkg;
 
@@ -24,7 +24,7 @@ function source(
   return s;
 }
 
-// Ids 1..247 plus two rows that share a login name across columns: 250 rows with the seed's.
+// Ids 1..247 plus two rows that share a login name across columns: 250 rows with the import guide's.
 function extraRows(): string {
   const values: string[] = [];
   for (let i = 1; i <= 247; i++) {
@@ -54,15 +54,15 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('the seed be_users table on MariaDB', () => {
-  it('finds the seed user by username', async () => {
+describe("the import guide's be_users table on MariaDB", () => {
+  it('finds the example user by username', async () => {
     const row = await source().findByIdentifier('testuser-bal');
-    expect(row).toMatchObject({ id: '28774', password: SEED_HASH, salt: undefined });
+    expect(row).toMatchObject({ id: '28774', password: EXAMPLE_HASH, salt: undefined });
     expect(row?.row.email).toBe('testuser-bal@example.com');
     expect(row?.row.first_name).toBeNull();
   });
 
-  it('finds the seed user by email in any case', async () => {
+  it('finds the example user by email in any case', async () => {
     const row = await source().findByIdentifier('TestUser-Bal@EXAMPLE.com');
     expect(row?.id).toBe('28774');
   });
@@ -155,7 +155,7 @@ describe('the seed be_users table on MariaDB', () => {
     expect(page.map((r) => r.id)).toEqual(['9', '11', '12']);
   });
 
-  it('maps the seed row’s claims, skipping its NULL names', async () => {
+  it('maps the example row’s claims, skipping its NULL names', async () => {
     const s = source();
     const row = await s.findByIdentifier('testuser-bal');
     expect(s.mapClaims(row!)).toEqual({
@@ -183,7 +183,7 @@ describe('the seed be_users table on MariaDB', () => {
     const row = await s.findByIdentifier('testuser-bal');
     const lines = s.describeMapping(row!);
     const text = JSON.stringify(lines);
-    expect(text).not.toContain(SEED_HASH);
+    expect(text).not.toContain(EXAMPLE_HASH);
     expect(text).not.toContain('fKm6Uoyn');
     expect(lines.find((l) => l.key === 'legacy.columns.password')?.value).toBe(
       '57 characters, starts with $2y$',
@@ -199,7 +199,7 @@ describe('the seed be_users table on MariaDB', () => {
   it('masks the hash even when a claim is mapped to the password column', async () => {
     const s = source({ claims: { email: 'email', nickname: 'password' } });
     const row = await s.findByIdentifier('testuser-bal');
-    expect(JSON.stringify(s.describeMapping(row!))).not.toContain(SEED_HASH);
+    expect(JSON.stringify(s.describeMapping(row!))).not.toContain(EXAMPLE_HASH);
     expect(s.mapClaims(row!)).toEqual({ email: 'testuser-bal@example.com' });
   });
 
@@ -283,7 +283,7 @@ describe('a legacy configuration that does not fit the MariaDB table', () => {
       details: { column: 'passwd', key: 'legacy.columns.password' },
     });
     expect((err as Error).message).toContain('legacy.columns.password');
-    expect((err as Error).message).not.toContain(SEED_HASH);
+    expect((err as Error).message).not.toContain(EXAMPLE_HASH);
   });
 
   it('refuses a where key that is not a plain column name', () => {

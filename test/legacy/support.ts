@@ -1,4 +1,4 @@
-// Helpers for the legacy source tests: load the seed's be_users dump into a real MariaDB
+// Helpers for the legacy source tests: load the import guide's example be_users dump into a real MariaDB
 // database, build a validated legacy config, capture log lines, and a TCP server that accepts
 // connections and never answers (a database that hangs rather than refuses).
 import { readFileSync } from 'node:fs';
@@ -13,8 +13,8 @@ export const BE_USERS_SQL = readFileSync(
   'utf8',
 );
 
-/** The seed row's hash, to assert it never appears in messages, logs or mapping output. */
-export { SEED_HASH } from '../support/seed.ts';
+/** The example row's hash, to assert it never appears in messages, logs or mapping output. */
+export { EXAMPLE_HASH } from '../support/example-row.ts';
 
 /** Runs the fixture as a script, the way `mysql shop < be_users.sql` would. */
 export async function loadBeUsers(url: string, extraSql = ''): Promise<void> {
@@ -84,12 +84,12 @@ export const HOSTILE_IDENTIFIERS: Array<[string, string]> = [
   ['a double-quoted tautology', '" OR ""="'],
   ['a LIKE wildcard %', '%'],
   ['a LIKE wildcard _', '_'],
-  ['wildcards around the seed name', '%testuser%'],
+  ["wildcards around the example user's name", '%testuser%'],
   ['a backslash', '\\'],
   ['a backslash before a quote', "\\' OR 1=1 #"],
   ['a stacked statement', "x'; DROP TABLE be_users; --"],
   ['a NUL byte', 'a\u0000b'],
-  ['the seed name with a NUL byte', 'testuser-bal\u0000'],
+  ["the example user's name with a NUL byte", 'testuser-bal\u0000'],
   ['a 10 KB string', 'x'.repeat(10 * 1024)],
   ['an emoji', 'testuser-bal😀'],
   ['a lone surrogate', 'testuser-bal\ud800'],

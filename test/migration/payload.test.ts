@@ -1,4 +1,4 @@
-// The seed-002 user object: building it from be_users rows, the password form, and the
+// The user-import record: building it from be_users rows, the password form, and the
 // strict validation the target applies. Rows are shaped as mysql2 returns them.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -16,12 +16,12 @@ import {
   validateTargetUser,
   verifyTargetPassword,
 } from '../../src/migration/payload.ts';
-import { SEED_ROW } from '../support/seed.ts';
+import { EXAMPLE_ROW } from '../support/example-row.ts';
 
 const PASSWORD = 'correct horse 42';
 
 const COMPLETE_ROW = {
-  ...SEED_ROW,
+  ...EXAMPLE_ROW,
   first_name: 'Ayşe',
   last_name: 'Yılmaz',
   gender: 'M',
@@ -49,9 +49,9 @@ function problemFields(user: unknown): string[] {
   return result.ok ? [] : result.problems.map((p) => p.field);
 }
 
-describe('building the seed-002 user from a be_users row', () => {
-  it("fails the seed's own test row, naming first_name, last_name and date_joined", () => {
-    const result = validateTargetUser(build(SEED_ROW));
+describe('building the user-import record from a be_users row', () => {
+  it("fails the import guide's own test row, naming first_name, last_name and date_joined", () => {
+    const result = validateTargetUser(build(EXAMPLE_ROW));
     expect(result.ok).toBe(false);
     expect(result.ok ? [] : result.problems).toEqual([
       { field: 'first_name', reason: 'is required (got null)' },
@@ -61,13 +61,17 @@ describe('building the seed-002 user from a be_users row', () => {
   });
 
   it('describes the problems of a row in one line that names the legacy id', () => {
-    const result = validateTargetUser(build(SEED_ROW));
+    const result = validateTargetUser(build(EXAMPLE_ROW));
     const line = describeProblems(result.ok ? [] : result.problems, '28774');
     expect(line).toMatch(/^legacy row 28774: first_name is required \(got null\); /);
   });
 
   it('keeps the password and its hash out of problem descriptions', () => {
-    const user = { ...build(SEED_ROW), password: `sha256$salt$${'A'.repeat(64)}`, password_algorithm: 'md5' };
+    const user = {
+      ...build(EXAMPLE_ROW),
+      password: `sha256$salt$${'A'.repeat(64)}`,
+      password_algorithm: 'md5',
+    };
     const result = validateTargetUser(user);
     const line = describeProblems(result.ok ? [] : result.problems, '28774');
     expect(line).toContain('password');
@@ -75,7 +79,7 @@ describe('building the seed-002 user from a be_users row', () => {
     expect(line).not.toContain(PASSWORD);
   });
 
-  it('maps a complete row to a valid user with the seed formats', () => {
+  it('maps a complete row to a valid user with the user-import date formats', () => {
     const result = validateTargetUser(validUser());
     expect(result.ok).toBe(true);
     expect(result.ok && result.user).toMatchObject({
@@ -159,7 +163,7 @@ describe('building the seed-002 user from a be_users row', () => {
 });
 
 describe('mapping and defaults', () => {
-  it('fits the seed be_users columns by default, sms consent included only when mapped', () => {
+  it("fits the import guide's be_users columns by default, sms consent included only when mapped", () => {
     expect(DEFAULT_MAPPING).toMatchObject({
       date_of_birth: 'birthday',
       email_allowed: 'accept_notifications',
@@ -184,7 +188,7 @@ describe('mapping and defaults', () => {
   });
 
   it('fills fields from defaults where the column is NULL or unmapped', () => {
-    const user = build(SEED_ROW, {
+    const user = build(EXAMPLE_ROW, {
       defaults: {
         first_name: 'Unknown',
         last_name: 'Customer',
@@ -283,7 +287,7 @@ describe('the password variants', () => {
   });
 });
 
-describe('validating against the seed-002 rules', () => {
+describe('validating against the rules of the user-import format', () => {
   it.each(['1990-05-17', '1990/05/17', '17.05.1990', '17-05-1990', '17/05/1990'])(
     'accepts the date of birth %s',
     (date_of_birth) => {
@@ -370,7 +374,7 @@ describe('validating against the seed-002 rules', () => {
     expect(problemFields({ ...validUser(), facebook_uuid: 10203040 })).toEqual(['facebook_uuid']);
   });
 
-  it('refuses fields the seed does not define, and a body that is not an object', () => {
+  it('refuses fields the user-import format does not define, and a body that is not an object', () => {
     expect(problemFields({ ...validUser(), username: 'x' })).toEqual(['username']);
     expect(problemFields([validUser()])).toEqual(['(body)']);
   });

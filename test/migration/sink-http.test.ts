@@ -79,7 +79,7 @@ function jobWith(overrides: Partial<DeliveryJob> = {}): DeliveryJob {
 const signal = new AbortController().signal;
 
 describe('HTTP sink', () => {
-  it('POSTs the seed-002 user as JSON with the configured headers and the stored password form', async () => {
+  it('POSTs the user-import record as JSON with the configured headers and the stored password form', async () => {
     const job = jobWith();
     const result = await createHttpSink(
       targetConfig({ headers: { Authorization: 'Bearer abcdefgh123' } }),

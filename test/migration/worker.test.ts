@@ -32,8 +32,8 @@ import {
   type RunningTarget,
 } from '../../src/target/reference-target.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
+import { EXAMPLE_ROW } from '../support/example-row.ts';
 import { captureLogLine, registerSecret } from '../support/secrets.ts';
-import { SEED_ROW } from '../support/seed.ts';
 import { waitFor } from '../support/wait.ts';
 
 const PASSWORD = registerSecret('password', 'correct horse 42');
@@ -278,8 +278,8 @@ describe('delivery worker', () => {
     expect((await delivered(ma)) + (await delivered(mb))).toBe(120);
   }, 90_000);
 
-  it('fails a job whose payload breaks seed 002, naming the field and the legacy row, and sends nothing', async () => {
-    const { sub } = await seedJob(store.db, SEED_ROW);
+  it('fails a job whose payload breaks the user-import format, naming the field and the legacy row, and sends nothing', async () => {
+    const { sub } = await seedJob(store.db, EXAMPLE_ROW);
     expect(await worker().runOnce()).toBe(1);
 
     const row = await job(store.db, sub);
@@ -291,8 +291,8 @@ describe('delivery worker', () => {
     expect(await worker().runOnce()).toBe(0); // not retried on its own
   });
 
-  it('delivers the failed seed row after defaults are configured and the job is re-queued', async () => {
-    const { sub, secret } = await seedJob(store.db, SEED_ROW);
+  it('delivers the failed example row after defaults are configured and the job is re-queued', async () => {
+    const { sub, secret } = await seedJob(store.db, EXAMPLE_ROW);
     await worker().runOnce();
     expect((await job(store.db, sub)).status).toBe('failed');
 
@@ -413,7 +413,7 @@ describe('delivery worker', () => {
     const secrets = [
       (await seedJob(store.db, legacyRow(6101))).secret,
       (await seedJob(store.db, legacyRow(6102, { email: 'user6101@example.com' }))).secret,
-      (await seedJob(store.db, SEED_ROW)).secret,
+      (await seedJob(store.db, EXAMPLE_ROW)).secret,
     ];
     await worker().runOnce();
     target.state.setMode('down');
@@ -566,7 +566,7 @@ describe('delivery worker', () => {
 
   it('updates the outbox depth gauge by status', async () => {
     await seedJob(store.db, legacyRow(7701));
-    await seedJob(store.db, SEED_ROW);
+    await seedJob(store.db, EXAMPLE_ROW);
     const w = worker(configFor(), {});
     await waitFor(
       async () => (await metrics.outboxDepth.get()).values,

@@ -1,7 +1,7 @@
 // The compose stack's legacy database, built the way the MariaDB image builds it: the init
 // SQL through the mariadb client and the init shell script sourced with docker_process_sql.
 // Then the playbook's first steps against it, with deploy/oidc-bridge.yaml as it ships:
-// `hash identify` and `legacy check` for the documented test user and for the seed's row.
+// `hash identify` and `legacy check` for the documented test user and for the example row.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,7 +79,7 @@ function bridgeEnv(): NodeJS.ProcessEnv {
 const config = join(REPO, 'deploy/oidc-bridge.yaml');
 
 describe.skipIf(!CLIENT)('the legacy database of the compose stack', () => {
-  it('holds the seed row and the documented test user after the init scripts', async () => {
+  it('holds the example row and the documented test user after the init scripts', async () => {
     const conn = await mysql.createConnection({ uri: legacy.url });
     try {
       const [rows] = await conn.query('SELECT id, username, email FROM be_users ORDER BY id');
@@ -146,7 +146,7 @@ describe.skipIf(!CLIENT)('the legacy database of the compose stack', () => {
     expect(r.stdout).not.toContain('$2y$10$');
   });
 
-  it("`legacy check` explains that the seed's own row cannot log in: its bcrypt value is cut short", async () => {
+  it("`legacy check` explains that the import guide's example row cannot log in: its bcrypt value is cut short", async () => {
     const r = await runBin(
       ['legacy', 'check', '--config', config, '--user', 'testuser-bal', '--password', 'anything'],
       {

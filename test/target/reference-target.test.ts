@@ -1,4 +1,4 @@
-// The reference import API over real HTTP: seed-002 validation, uniqueness, the Control
+// The reference import API over real HTTP: user-import format validation, uniqueness, the Control
 // password check, batches, and the fault modes the delivery worker is tested against.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildTargetUser, type TargetUser, targetPasswordFromPlain } from '../../src/migration/payload.ts';

@@ -1,11 +1,11 @@
--- The seed 000 example dump (the platform's import guide), verbatim apart from two changes:
+-- The example dump of the platform's import guide, verbatim apart from two changes:
 -- 1. The email shows as "[email protected]" on the scraped page (an email-obfuscation
 --    artefact); the row uses testuser-bal@example.com instead.
 -- 2. INSERT IGNORE instead of INSERT: the row puts NULL into the NOT NULL `gender` column,
 --    which MariaDB refuses for a single-row INSERT in every sql_mode. IGNORE stores the
 --    column's implicit default ('M', the first enum value) with warning 1048, as a dump
 --    tool replaying this file non-strictly would. The CREATE TABLE is unchanged.
--- Note: the seed's bcrypt value is 57 characters, not 60; it is kept as the seed has it.
+-- Note: the example row's bcrypt value is 57 characters, not 60; it is kept as the guide has it.
 SET SQL_MODE = "NO_AUTO_VALUE_ON_ZERO";
 START TRANSACTION;
 SET time_zone = "+00:00";

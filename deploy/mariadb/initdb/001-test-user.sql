@@ -1,5 +1,5 @@
--- The compose stack's working test user (seed 000, step 1: "Create a Test User"), run by the
--- MariaDB image right after 001-be-users.sql (the seed's dump). The seed row's own bcrypt
+-- The compose stack's working test user (step 1 of the import guide, "Create a Test User"), run by the
+-- MariaDB image right after 001-be-users.sql (the import guide's example dump). The example row's own bcrypt
 -- value is 57 characters, cut short in the guide, so no password can ever match it; this
 -- user can log in: username testuser, email testuser@example.com, password Welcome-2024
 -- (bcrypt, cost 10, in Laravel's $2y$ form).

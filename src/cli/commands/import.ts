@@ -27,7 +27,7 @@ const MAX_BATCH = 1000;
 const usage = `Usage: oidc-bridge import [--dry-run] [--batch N] [--concurrency N] [--resume | --restart]
                           [--without-password] [--json] [--rejects-csv FILE]
 
-  Imports the legacy users into the target platform in one run (seed 000, Option 1).
+  Imports the legacy users into the target platform in one run (Option 1 of the import guide).
   md5, sha1 and sha256 hashes (unsalted or salt-first) are sent as they are; users with
   any other hash are left to migrate at their first login. Every imported user gets a
   bridge account, so a later login re-hashes the password but never delivers them again.

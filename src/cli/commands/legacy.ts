@@ -1,4 +1,4 @@
-// legacy check: seed 000's "test user" step. Reads one legacy row, shows how the
+// legacy check: the import guide's "test user" step. Reads one legacy row, shows how the
 // configuration maps it, checks the password against its hash (and finds the scheme when
 // the configured one does not match), and prints the payload the target would receive.
 // It writes nothing anywhere, and never prints the hash or the salt.
@@ -19,7 +19,7 @@ Exit codes: 0 the password matches, 1 no such user or no match, 2 bad input or c
 export const legacyCommands: Command[] = [
   {
     name: 'legacy check',
-    summary: "the seed's test-user step: read, map, verify and preview one legacy user",
+    summary: "the import guide's test-user step: read, map, verify and preview one legacy user",
     usage,
     options: { user: { type: 'string' }, password: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values }, io) {

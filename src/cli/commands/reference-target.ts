@@ -1,4 +1,4 @@
-// reference-target: runs the reference import API of the target platform (seed 002) on
+// reference-target: runs the reference import API of the target platform (the commerce platform's user-import format) on
 // its own, for docker-compose, the demo and trying a configuration before go-live.
 import { serveReferenceTarget } from '../../target/serve.ts';
 import { type Command, positiveInt } from '../framework.ts';
@@ -11,7 +11,7 @@ const usage = `Usage: oidc-bridge reference-target [--port N] [--host H] [--toke
 
 export const referenceTargetCommand: Command = {
   name: 'reference-target',
-  summary: "serve the reference target platform's import API (seed 002)",
+  summary: "serve the reference target platform's import API (the commerce platform's user-import format)",
   usage,
   options: { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' } },
   async run({ values }, io) {

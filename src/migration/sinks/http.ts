@@ -1,7 +1,7 @@
-// The HTTP sink: POSTs one seed-002 user to the target's import API. The user is built from
+// The HTTP sink: POSTs one user-import record to the target's import API. The user is built from
 // the job's legacy-row snapshot with the CURRENT target.mapping and defaults, so fixing the
 // mapping and running `migration retry` delivers a job that failed validation. A payload
-// that breaks seed 002 is never sent; the target's answers map to outcomes below.
+// that breaks the user-import format is never sent; the target's answers map to outcomes below.
 
 import type { HttpTargetConfig } from '../../config/schema.ts';
 import { BridgeError } from '../../errors.ts';

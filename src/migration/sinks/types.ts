@@ -16,7 +16,7 @@ export interface DeliveryJob {
 /**
  * - delivered: the target holds the user (created now, or it already had this customer_code).
  * - conflict: another user holds the e-mail; reported, never retried (the user still logs in).
- * - invalid: the payload breaks seed 002 before sending; waits for a mapping fix and `migration retry`.
+ * - invalid: the payload breaks the user-import format before sending; waits for a mapping fix and `migration retry`.
  * - failed: the target refused it for good (other 4xx), or there is no password form to send.
  * - retry: the target or the network failed for now; back-off, or Retry-After when given.
  * - skipped: there is no target.

@@ -1,14 +1,14 @@
-// The seed's own be_users row (guide 000) as a driver hands it back: NULL names, NULL
+// The import guide's example be_users row as a driver hands it back: NULL names, NULL
 // created_at, and a bcrypt value cut to 57 characters in the guide, so no password matches it.
-export const SEED_HASH = '$2y$10$fKm6UoynjcE3cDoM5oVm3.WHXWTIv5hhyohExw2t83pOGqCUXU';
+export const EXAMPLE_HASH = '$2y$10$fKm6UoynjcE3cDoM5oVm3.WHXWTIv5hhyohExw2t83pOGqCUXU';
 
-export const SEED_ROW = {
+export const EXAMPLE_ROW = {
   id: 28774,
   first_name: null,
   last_name: null,
   username: 'testuser-bal',
   email: 'testuser-bal@example.com',
-  password: SEED_HASH,
+  password: EXAMPLE_HASH,
   gender: null,
   birthday: null,
   accept_notifications: null,
