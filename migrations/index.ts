@@ -8,6 +8,8 @@ import * as outbox from './20261122000400_outbox.ts';
 import * as auditEvents from './20261122000500_audit-events.ts';
 import * as outboxLease from './20261122000600_outbox-lease.ts';
 import * as rateLimits from './20261122000700_rate-limits.ts';
+import * as secondFactors from './20261201081220_second-factors.ts';
+import * as consentsAndLogouts from './20261201081221_consents-and-logouts.ts';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -22,6 +24,8 @@ const migrations: Array<[string, Migration]> = [
   ['20261122000500_audit-events', auditEvents],
   ['20261122000600_outbox-lease', outboxLease],
   ['20261122000700_rate-limits', rateLimits],
+  ['20261201081220_second-factors', secondFactors],
+  ['20261201081221_consents-and-logouts', consentsAndLogouts],
 ];
 
 export const migrationNames = migrations.map(([name]) => name);

@@ -12,6 +12,7 @@ import { createInteractionRouter } from './interactions/routes.ts';
 import { createLegacySource, type LegacySource } from './legacy/source.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { createAccountFeatures } from './mfa/features.ts';
 import { createAccounts } from './migration/accounts.ts';
 import { createLogin, type LoginGuard } from './migration/login.ts';
 import { sweepExpired } from './oidc/adapter.ts';
@@ -86,6 +87,7 @@ async function assemble(
   const clients = createClientStore(db, box);
   const accounts = createAccounts(db);
   const audit = createAudit(db, logger);
+  const features = createAccountFeatures({ config, store, box, audit, logger });
   const legacy = config.legacy
     ? createLegacySource(config.legacy, { logger, knex: opts.legacyDb })
     : undefined;
@@ -99,11 +101,12 @@ async function assemble(
     metrics,
     logger,
     guard: opts.guard ?? ownGuard,
+    totpCarryOver: features.totpCarryOver,
   });
   const renderer = createRenderer(config);
 
   const build = (k: ProviderKeys) =>
-    createProvider({ config, db, keys: k, clients, accounts, renderer, logger });
+    createProvider({ config, db, keys: k, clients, accounts, renderer, logger, consents: features.consents });
   let provider = build(keys);
   let providerHandler = provider.callback();
 
@@ -196,6 +199,12 @@ async function assemble(
     await next();
   });
 
+  const secondFactor = features.routes({
+    provider: () => provider,
+    cookieKeys: () => keys.cookieKeys,
+    renderer,
+    accounts,
+  });
   const interactions = createInteractionRouter({
     config,
     provider: () => provider,
@@ -203,7 +212,10 @@ async function assemble(
     login,
     renderer,
     logger,
+    afterPassword: secondFactor.afterPassword,
+    passkeys: config.mfa.passkeys.enabled,
   });
+  app.use(secondFactor.router.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
 
@@ -232,7 +244,8 @@ async function assemble(
     void providerHandler(req, res);
   };
 
-  const stopHooks: Array<() => Promise<void> | void> = [];
+  const logoutDelivery = features.startLogoutDelivery(() => provider);
+  const stopHooks: Array<() => Promise<void> | void> = [() => logoutDelivery.stop()];
   let server: Server | undefined;
   const sockets = new Set<Socket>();
   const responses = new Set<ServerResponse>();

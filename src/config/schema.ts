@@ -16,6 +16,37 @@ const identifierName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain column name (letters, digits, underscore)');
 
+export const legacyTotpSchema = z
+  .strictObject({
+    encoding: z
+      .enum(['base32', 'hex', 'raw'])
+      .default('base32')
+      .describe(
+        'How the secret is written once decrypted: base32 (RFC 4648, what authenticator apps show; Fortify, most PHP libraries), hex (django-otp key) or raw (the bytes themselves).',
+      ),
+    encryption: z
+      .enum(['none', 'laravel'])
+      .default('none')
+      .describe(
+        "none: the column holds the secret itself. laravel: the column holds Laravel's encrypter payload (encrypt() or encryptString(); AES-256-CBC with its MAC, or AES-GCM), opened with legacy.totp.key.",
+      ),
+    key: z
+      .string()
+      .optional()
+      .describe(
+        "The application's encryption key for encryption: laravel, as in its .env (APP_KEY=base64:…); use ${VAR}. No default: required with encryption: laravel.",
+      ),
+    previous_keys: z
+      .array(z.string())
+      .default([])
+      .describe("Earlier keys still able to open older values (Laravel's APP_PREVIOUS_KEYS)."),
+    digits: z.number().int().min(6).max(8).default(6).describe('Digits per code.'),
+    period: z.number().int().min(10).max(120).default(30).describe('Seconds each code is valid for.'),
+    algorithm: z.enum(['SHA1', 'SHA256', 'SHA512']).default('SHA1').describe('HMAC of the codes.'),
+  })
+  .prefault({})
+  .describe('How the legacy TOTP secret column (legacy.columns.totp_secret) is read.');
+
 export const legacySchema = z
   .strictObject({
     connection: z
@@ -47,6 +78,16 @@ export const legacySchema = z
         last_login: identifierName
           .optional()
           .describe('Last-login column, for the cut-over readiness figure. No default.'),
+        totp_secret: identifierName
+          .optional()
+          .describe(
+            "TOTP secret column (Laravel Fortify's two_factor_secret, a base32 column elsewhere): carried over at migration, so the user keeps their authenticator app. See legacy.totp for its encoding. No default: no TOTP is carried over.",
+          ),
+        totp_confirmed_at: identifierName
+          .optional()
+          .describe(
+            'Column that is NULL while a TOTP secret was set up but never confirmed (Fortify two_factor_confirmed_at): such a secret is not carried over. No default: every non-empty secret counts.',
+          ),
       })
       .prefault({})
       .describe('Which legacy columns hold the id, the hash and the salt.'),
@@ -67,6 +108,7 @@ export const legacySchema = z
       })
       .prefault({})
       .describe('How the legacy password column is verified.'),
+    totp: legacyTotpSchema,
     claims: z
       .record(z.string(), identifierName)
       .default({
@@ -297,6 +339,112 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('Branding of the login pages.'),
+  mfa: z
+    .strictObject({
+      required: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Every sign-in needs a second factor; a user without one sets up an authenticator app at their next sign-in. Off: a second factor is asked of users who have one, and of everyone when a client asks for it (acr_values aal2 or the PAPE multi-factor policy, or the client registered with --require-mfa).',
+        ),
+      totp_enrolment: z
+        .boolean()
+        .default(true)
+        .describe(
+          'A user without a second factor may set up an authenticator app when one is required. false: only secrets carried over from the legacy table are used, and a sign-in that needs a second factor from a user without one ends with unmet_authentication_requirements.',
+        ),
+      window: z
+        .number()
+        .int()
+        .min(0)
+        .max(5)
+        .default(1)
+        .describe('Codes accepted either side of the current one, for clock drift between phone and server.'),
+      code_failures: z
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .default(5)
+        .describe(
+          'Wrong codes (authenticator or recovery) one account may enter before code checks pause for code_lockout_seconds.',
+        ),
+      code_lockout_seconds: z
+        .number()
+        .int()
+        .min(1)
+        .default(900)
+        .describe('How long code checks pause after code_failures wrong codes. Seconds.'),
+      recovery_codes: z
+        .number()
+        .int()
+        .min(4)
+        .max(20)
+        .default(10)
+        .describe('Recovery codes made at enrolment, each usable once.'),
+      passkeys: z
+        .strictObject({
+          enabled: z
+            .boolean()
+            .default(true)
+            .describe('Passkeys (WebAuthn) may be created and used to sign in instead of the password.'),
+          offer: z
+            .boolean()
+            .default(true)
+            .describe(
+              'After a password sign-in on a device that can hold a passkey, offer to create one ("sign in faster next time"). Declining is remembered for 30 days.',
+            ),
+          rp_id: z
+            .string()
+            .optional()
+            .describe(
+              "The WebAuthn relying party id: the issuer's host name or a parent domain of it. No default: the issuer's host name.",
+            ),
+        })
+        .prefault({})
+        .describe('Passkeys.'),
+    })
+    .prefault({})
+    .describe(
+      'Second factors: TOTP (carried over from the legacy table or set up at sign-in), recovery codes and passkeys.',
+    ),
+  backchannel_logout: z
+    .strictObject({
+      timeout_ms: z
+        .number()
+        .int()
+        .positive()
+        .default(5000)
+        .describe('Per logout token delivery. Milliseconds.'),
+      max_attempts: z
+        .number()
+        .int()
+        .min(1)
+        .default(12)
+        .describe('Attempts to deliver one logout token before it is given up.'),
+      base_delay_ms: z
+        .number()
+        .int()
+        .min(1)
+        .default(2000)
+        .describe('First retry delay; doubles with jitter.'),
+      max_delay_ms: z
+        .number()
+        .int()
+        .min(1)
+        .default(10 * 60 * 1000)
+        .describe('Longest retry delay.'),
+      poll_interval_ms: z
+        .number()
+        .int()
+        .min(10)
+        .default(1000)
+        .describe('How often each replica looks for logout tokens due.'),
+    })
+    .prefault({})
+    .describe(
+      'Delivery of back-channel logout tokens to relying parties registered with --backchannel-logout-uri, through the store with retries.',
+    ),
   log_level: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -311,5 +459,6 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema> & { issuer: string };
 export type LegacyConfig = z.infer<typeof legacySchema>;
+export type LegacyTotpConfig = z.infer<typeof legacyTotpSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type HttpTargetConfig = Extract<TargetConfig, { type: 'http' }>;

@@ -22,6 +22,14 @@ export interface InteractionDeps {
   login: Login;
   renderer: Renderer;
   logger: Logger;
+  /** Takes over once the password is right: second factors, the passkey offer, the result. */
+  afterPassword?: (
+    ctx: Context,
+    interaction: Awaited<ReturnType<Provider['interactionDetails']>>,
+    sub: string,
+  ) => Promise<void>;
+  /** The login page offers passkey sign-in. */
+  passkeys?: boolean;
 }
 
 const MAX_IDENTIFIER = 320;
@@ -30,7 +38,7 @@ export function csrfToken(key: string, uid: string): string {
   return createHmac('sha256', key).update(`csrf:${uid}`).digest('base64url');
 }
 
-function csrfValid(keys: string[], uid: string, token: unknown): boolean {
+export function csrfValid(keys: string[], uid: string, token: unknown): boolean {
   if (typeof token !== 'string' || token.length > 100) return false;
   const given = Buffer.from(token);
   return keys.some((k) => {
@@ -113,6 +121,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
         identifier: extra.identifier,
         error: extra.error,
         fieldErrors: extra.fieldErrors,
+        passkeys: deps.passkeys === true,
       },
       { uiLocales: interaction.params.ui_locales as string | undefined },
     );
@@ -235,6 +244,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
         error: t('invalid_credentials'),
       });
     }
+    if (deps.afterPassword) return deps.afterPassword(ctx, interaction, outcome.sub);
     await finish(ctx, { login: { accountId: outcome.sub } }, false);
   });
 

@@ -118,7 +118,11 @@ export function describeValue(value: unknown): string {
  * The password and salt columns, wherever they are mapped, show only length and shape.
  */
 export function describeMapping(row: Record<string, unknown>, config: LegacyConfig): MappingLine[] {
-  const secret = new Set([config.columns.password, ...(config.columns.salt ? [config.columns.salt] : [])]);
+  const secret = new Set([
+    config.columns.password,
+    ...(config.columns.salt ? [config.columns.salt] : []),
+    ...(config.columns.totp_secret ? [config.columns.totp_secret] : []),
+  ]);
   const entries: Array<[key: string, role: string, column: string]> = [
     ['legacy.columns.id', 'id', config.columns.id],
     ['legacy.columns.password', 'password hash', config.columns.password],
@@ -126,6 +130,8 @@ export function describeMapping(row: Record<string, unknown>, config: LegacyConf
   if (config.columns.salt) entries.push(['legacy.columns.salt', 'salt', config.columns.salt]);
   if (config.columns.last_login)
     entries.push(['legacy.columns.last_login', 'last login', config.columns.last_login]);
+  if (config.columns.totp_secret)
+    entries.push(['legacy.columns.totp_secret', 'TOTP secret', config.columns.totp_secret]);
   config.identifiers.forEach((column, i) => {
     entries.push([`legacy.identifiers[${i}]`, 'identifier', column]);
   });

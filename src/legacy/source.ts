@@ -72,6 +72,8 @@ function columnKeys(config: LegacyConfig): Map<string, string[]> {
   add(config.columns.password, 'legacy.columns.password');
   add(config.columns.salt, 'legacy.columns.salt');
   add(config.columns.last_login, 'legacy.columns.last_login');
+  add(config.columns.totp_secret, 'legacy.columns.totp_secret');
+  add(config.columns.totp_confirmed_at, 'legacy.columns.totp_confirmed_at');
   for (const [claim, column] of Object.entries(config.claims)) add(column, `legacy.claims.${claim}`);
   for (const column of Object.keys(config.where ?? {})) add(column, `legacy.where.${column}`);
   return keys;
@@ -140,7 +142,11 @@ export function createLegacySource(config: LegacyConfig, deps: LegacySourceDeps 
     ...config.case_insensitive,
     ...config.identifiers.filter((c) => c === 'email'),
   ]);
-  const secretColumns = [config.columns.password, ...(config.columns.salt ? [config.columns.salt] : [])];
+  const secretColumns = [
+    config.columns.password,
+    ...(config.columns.salt ? [config.columns.salt] : []),
+    ...(config.columns.totp_secret ? [config.columns.totp_secret] : []),
+  ];
 
   interface Plan {
     info: TableInfo | undefined;
@@ -273,8 +279,16 @@ export function createLegacySource(config: LegacyConfig, deps: LegacySourceDeps 
       id: valueAsText(id) ?? '',
       password: valueAsText(raw[config.columns.password]),
       salt: config.columns.salt ? (valueAsText(raw[config.columns.salt]) ?? undefined) : undefined,
+      ...(config.columns.totp_secret ? { totpSecret: totpSecretOf(raw) } : {}),
       row: raw,
     };
+  }
+
+  function totpSecretOf(raw: Row): string | Buffer | undefined {
+    const confirmed = config.columns.totp_confirmed_at;
+    if (confirmed && (raw[confirmed] === null || raw[confirmed] === undefined)) return undefined;
+    const value = raw[config.columns.totp_secret!];
+    return typeof value === 'string' || Buffer.isBuffer(value) ? value : undefined;
   }
 
   /** A page's afterId bound with the id column's type: MySQL compares '100' > '99' as text. */

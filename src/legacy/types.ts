@@ -10,6 +10,12 @@ export interface LegacyRow {
   password: string | null;
   /** The salt column's value when `legacy.columns.salt` is set and the value is not NULL. */
   salt: string | undefined;
+  /**
+   * The TOTP secret column's value as the row holds it (maybe encrypted), when
+   * `legacy.columns.totp_secret` is set and the secret counts (confirmed, where
+   * `legacy.columns.totp_confirmed_at` is set). A secret: never log it.
+   */
+  totpSecret?: string | Buffer | undefined;
   /** Every column of the row, raw as the driver returned it. Holds the hash: never log it. */
   row: Record<string, unknown>;
 }

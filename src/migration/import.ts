@@ -191,7 +191,11 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
     passwordAlgorithm: httpTarget?.password_algorithm ?? 'sha256',
     withoutPassword: options.withoutPassword === true,
   } as const;
-  const omit = [legacyCfg.columns.password, ...(legacyCfg.columns.salt ? [legacyCfg.columns.salt] : [])];
+  const omit = [
+    legacyCfg.columns.password,
+    ...(legacyCfg.columns.salt ? [legacyCfg.columns.salt] : []),
+    ...(legacyCfg.columns.totp_secret ? [legacyCfg.columns.totp_secret] : []),
+  ];
 
   const counts = emptyCounts();
   let afterId: string | undefined;

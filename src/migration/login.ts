@@ -11,6 +11,7 @@ import { decoyHash, detectScheme, verifyPassword } from '../hashing/registry.ts'
 import type { LegacyRow, LegacySource } from '../legacy/source.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import type { TotpCarryOver } from '../mfa/carry-over.ts';
 import type { Audit } from '../security/audit.ts';
 import { createSecretBox } from '../security/secret-box.ts';
 import type { AccountRow, Accounts } from './accounts.ts';
@@ -57,6 +58,8 @@ export interface LoginDeps {
   metrics: Metrics;
   logger: Logger;
   guard?: LoginGuard;
+  /** Carries a legacy TOTP secret over with the account (see src/mfa/carry-over.ts). */
+  totpCarryOver?: TotpCarryOver | undefined;
 }
 
 /** A fingerprint of the legacy hash an account migrated from, to notice a later change. */
@@ -187,7 +190,9 @@ export function createLogin(deps: LoginDeps) {
       logger.error({ err: { message: (err as Error).message } }, 're-hash failed');
     }
     const fingerprint = legacyFingerprint(row.password, row.salt);
+    const totp = deps.totpCarryOver?.prepare(row);
     if (existing) {
+      if (totp) await deps.totpCarryOver!.save(db, existing.sub, totp);
       if (passwordHash) {
         await accounts.updatePassword(existing.sub, passwordHash, {
           legacyFingerprint: fingerprint,
@@ -209,6 +214,7 @@ export function createLogin(deps: LoginDeps) {
     const omit = [
       legacyCfg?.columns.password ?? 'password',
       ...(legacyCfg?.columns.salt ? [legacyCfg.columns.salt] : []),
+      ...(legacyCfg?.columns.totp_secret ? [legacyCfg.columns.totp_secret] : []),
     ];
     const created = await db.transaction(async (trx) => {
       const inserted = await accounts.insert(trx, {
@@ -222,6 +228,7 @@ export function createLogin(deps: LoginDeps) {
         identifiers,
       });
       if (!inserted) return false;
+      if (totp) await deps.totpCarryOver!.save(trx, sub, totp);
       await enqueueDelivery(trx, {
         sub,
         payload: { legacy_id: row.id, row: snapshotRow(row.row, omit), claims },

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { BridgeError, NotFoundError } from '../errors.ts';
+import { ACR } from '../mfa/acr.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 
 export interface NewClient {
@@ -14,6 +15,10 @@ export interface NewClient {
   postLogoutRedirectUris?: string[];
   firstParty?: boolean;
   name?: string | undefined;
+  /** Where logout tokens are POSTed (OpenID Connect Back-Channel Logout 1.0). */
+  backchannelLogoutUri?: string | undefined;
+  /** Every sign-in for this client needs a second factor (default_acr_values aal2). */
+  requireMfa?: boolean;
 }
 
 export interface ClientSummary {
@@ -23,6 +28,8 @@ export interface ClientSummary {
   post_logout_redirect_uris: string[];
   token_endpoint_auth_method: string;
   first_party: boolean;
+  backchannel_logout_uri?: string;
+  require_mfa: boolean;
   created_at: Date;
 }
 
@@ -52,6 +59,17 @@ function checkUris(uris: string[], flag: string): void {
         `${flag} ${JSON.stringify(u)} must use https (or http for local development, or a reverse-domain scheme for native apps).`,
       );
     }
+  }
+}
+
+/** A back-channel logout URI is called by the bridge itself: http(s) only, no fragment (spec 2.2). */
+function checkBackchannelUri(u: string): void {
+  checkUris([u], '--backchannel-logout-uri');
+  if (!/^https?:$/.test(new URL(u).protocol)) {
+    throw new BridgeError(
+      'client_invalid',
+      `--backchannel-logout-uri ${JSON.stringify(u)} must be an https URL (http for local development): the bridge POSTs logout tokens to it.`,
+    );
   }
 }
 
@@ -85,6 +103,10 @@ export function createClientStore(db: Knex, box: SecretBox) {
       token_endpoint_auth_method: c.public ? 'none' : 'client_secret_basic',
       ...(secret ? { client_secret: box.seal(secret) } : {}),
       first_party: c.firstParty === true,
+      ...(c.backchannelLogoutUri
+        ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true }
+        : {}),
+      ...(c.requireMfa ? { default_acr_values: [ACR.twoFactors] } : {}),
     };
   }
 
@@ -103,6 +125,7 @@ export function createClientStore(db: Knex, box: SecretBox) {
       checkText(c.secret, '--secret', 512);
       checkUris(c.redirectUris, '--redirect-uri');
       checkUris(c.postLogoutRedirectUris ?? [], '--post-logout-redirect-uri');
+      if (c.backchannelLogoutUri !== undefined) checkBackchannelUri(c.backchannelLogoutUri);
       if (c.public && c.secret) {
         throw new BridgeError(
           'client_invalid',
@@ -137,6 +160,10 @@ export function createClientStore(db: Knex, box: SecretBox) {
         post_logout_redirect_uris: r.metadata.post_logout_redirect_uris ?? [],
         token_endpoint_auth_method: r.metadata.token_endpoint_auth_method,
         first_party: r.metadata.first_party === true,
+        ...(r.metadata.backchannel_logout_uri
+          ? { backchannel_logout_uri: r.metadata.backchannel_logout_uri }
+          : {}),
+        require_mfa: Array.isArray(r.metadata.default_acr_values) && r.metadata.default_acr_values.length > 0,
         created_at: r.created_at,
       }));
     },

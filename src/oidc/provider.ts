@@ -8,7 +8,11 @@ import type { Context } from 'koa';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
+import { ACR_VALUES } from '../mfa/acr.ts';
+import { secondFactorPolicy } from '../mfa/policy.ts';
 import type { AccountRow, Accounts } from '../migration/accounts.ts';
+import type { Consents } from '../sessions/consents.ts';
+import { grantFromConsent, queueBackchannelLogouts, rememberConsent } from '../sessions/provider-hooks.ts';
 import type { Renderer } from '../ui/render.ts';
 import { createTtlCache } from '../util/ttl-cache.ts';
 import { createAdapterClass } from './adapter.ts';
@@ -23,6 +27,8 @@ export interface ProviderDeps {
   accounts: Accounts;
   renderer: Renderer;
   logger: Logger;
+  /** Consent remembered per account and client; without it each session asks again. */
+  consents?: Consents | undefined;
 }
 
 export { maxSignedTokenLifetime } from './keys.ts';
@@ -45,6 +51,7 @@ export function protocolConfiguration(config: Config): Configuration {
     scopes: ['openid', 'offline_access', ...Object.keys(config.oidc.claims).filter((s) => s !== 'openid')],
     conformIdTokenClaims: false,
     extraClientMetadata: { properties: ['first_party'] },
+    acrValues: ACR_VALUES,
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
@@ -52,6 +59,7 @@ export function protocolConfiguration(config: Config): Configuration {
       revocation: { enabled: true },
       userinfo: { enabled: true },
       clientCredentials: { enabled: true },
+      backchannelLogout: { enabled: true },
     },
     ttl: {
       AccessToken: ttl.access_token,
@@ -65,6 +73,7 @@ export function protocolConfiguration(config: Config): Configuration {
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: secondFactorPolicy(config),
     },
     // Refresh tokens for every client allowed the grant, not only with offline_access:
     // the relying parties of a migration expect to stay signed in.
@@ -109,6 +118,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(client.clientId);
       if (grantId) {
         const grant = await oidc.provider.Grant.find(grantId);
+        // Back from the consent page: what the user allowed is remembered for new sessions.
+        if (grant && oidc.result?.consent && deps.consents) await rememberConsent(grant, deps.consents);
         if (grant) return grant;
       }
       if ((client as unknown as { first_party?: boolean }).first_party === true) {
@@ -120,7 +131,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         await grant.save();
         return grant;
       }
-      return undefined;
+      return deps.consents ? grantFromConsent(ctx, deps.consents) : undefined;
     },
     async findAccount(_ctx, sub) {
       const account = await accountCache.get(sub, () => accounts.findBySub(sub));
@@ -156,6 +167,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.security.trust_proxy;
+  queueBackchannelLogouts(provider, deps.db);
   provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc server error'));
   return provider;
 }

@@ -1,5 +1,7 @@
 // The texts of the pages, in English and Turkish. The locale comes from the authorization
 // request's ui_locales, then Accept-Language, then the configured default.
+import { secondFactorEn, secondFactorTr } from '../mfa/messages.ts';
+
 export const LOCALES = ['en', 'tr'] as const;
 export type Locale = (typeof LOCALES)[number];
 
@@ -45,6 +47,7 @@ const en = {
     'The sign-in took too long or was already completed. Go back to the application and start again.',
   not_found_title: 'Page not found',
   language: 'Language',
+  ...secondFactorEn,
 };
 
 type Messages = typeof en;
@@ -90,6 +93,7 @@ const tr: Messages = {
   session_expired: 'Giriş çok uzun sürdü veya zaten tamamlandı. Uygulamaya dönün ve yeniden başlayın.',
   not_found_title: 'Sayfa bulunamadı',
   language: 'Dil',
+  ...secondFactorTr,
 };
 
 const catalogs: Record<Locale, Messages> = { en, tr };

@@ -111,7 +111,9 @@ describe('the code flow with a third-party client', () => {
   });
 
   it('shows the consent page to a third-party client and skips it for a first-party one', async () => {
-    const run = await beginLogin(rp);
+    // A client this account never allowed: consent given to "app" earlier is remembered.
+    await t.addClient({ id: 'partner', redirectUris: [REDIRECT_URI], secret: SECRET });
+    const run = await beginLogin(await relyingParty(t.url, 'partner', SECRET));
     const afterLogin = await submitLogin(run, 'ada', PASSWORD);
     expect(afterLogin.html).toContain('/confirm');
 

@@ -7,7 +7,8 @@ import { type Command, requireString } from '../framework.ts';
 
 const addUsage = `Usage: oidc-bridge clients add --id ID --redirect-uri URL [--redirect-uri URL...]
                           [--secret S | --public] [--post-logout-redirect-uri URL...]
-                          [--first-party] [--name NAME] [--json]
+                          [--first-party] [--name NAME] [--backchannel-logout-uri URL]
+                          [--require-mfa] [--json]
 
   --id ID                        the client_id
   --redirect-uri URL             an allowed redirect URI (repeatable)
@@ -15,7 +16,10 @@ const addUsage = `Usage: oidc-bridge clients add --id ID --redirect-uri URL [--r
   --public                       a public client (no secret; PKCE only), e.g. a SPA or native app
   --post-logout-redirect-uri URL where RP-initiated logout may return (repeatable)
   --first-party                  skip the consent page for this client
-  --name NAME                    shown on the login and consent pages`;
+  --name NAME                    shown on the login and consent pages
+  --backchannel-logout-uri URL   where the bridge POSTs a logout token when a session of this
+                                 client ends (OpenID Connect Back-Channel Logout 1.0)
+  --require-mfa                  every sign-in for this client needs a second factor`;
 
 export const clientCommands: Command[] = [
   {
@@ -30,6 +34,8 @@ export const clientCommands: Command[] = [
       'post-logout-redirect-uri': { type: 'string', multiple: true },
       'first-party': { type: 'boolean' },
       name: { type: 'string' },
+      'backchannel-logout-uri': { type: 'string' },
+      'require-mfa': { type: 'boolean' },
       json: { type: 'boolean' },
     },
     async run({ values }, io) {
@@ -48,6 +54,8 @@ export const clientCommands: Command[] = [
           postLogoutRedirectUris: (values['post-logout-redirect-uri'] as string[] | undefined) ?? [],
           firstParty: values['first-party'] === true,
           name: values.name as string | undefined,
+          backchannelLogoutUri: values['backchannel-logout-uri'] as string | undefined,
+          requireMfa: values['require-mfa'] === true,
         });
         await audit.record({ type: 'admin.client_added', outcome: 'success', actor: 'cli', clientId: id });
         if (values.json) {
@@ -57,6 +65,8 @@ export const clientCommands: Command[] = [
           if (created.client_secret) io.out(`client_secret: ${created.client_secret}`);
           else io.out('client_secret: (none: public client, PKCE only)');
           io.out(`redirect_uris: ${redirectUris.join(' ')}`);
+          if (values['backchannel-logout-uri'])
+            io.out(`backchannel_logout_uri: ${values['backchannel-logout-uri'] as string}`);
           if (created.client_secret && !values.secret)
             io.out('\nStore the secret now: it is not shown again.');
         }

@@ -1,0 +1,65 @@
+// An account's sessions and grants among oidc-provider's stored payloads, read by their
+// accountId, and removed through the storage adapter itself, so that however the adapter
+// keys its rows, what it removes is what oidc-provider would have removed.
+import type { Knex } from 'knex';
+import type { Adapter } from 'oidc-provider';
+import { createAdapterClass } from '../oidc/adapter.ts';
+
+export interface StoredSession {
+  jti: string;
+  uid: string;
+  accountId: string;
+  loginTs?: number;
+  amr?: string[];
+  acr?: string;
+  exp?: number;
+  authorizations?: Record<string, { sid?: string; grantId?: string; persistsLogout?: boolean }>;
+}
+
+export interface StoredGrant {
+  jti: string;
+  accountId: string;
+  clientId: string;
+  exp?: number;
+  iat?: number;
+}
+
+export function createPayloads(db: Knex) {
+  const Adapter = createAdapterClass(db, async () => undefined);
+  const adapters = new Map<string, Adapter>();
+  const adapter = (name: string) => {
+    const known = adapters.get(name);
+    if (known) return known;
+    const made = new Adapter(name);
+    adapters.set(name, made);
+    return made;
+  };
+
+  async function byAccount<T>(type: 'Session' | 'Grant', sub: string): Promise<T[]> {
+    const rows = await db('oidc_payloads')
+      .where({ type })
+      .andWhereRaw("payload->>'accountId' = ?", [sub])
+      .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
+      .select('payload');
+    return rows.map((r: { payload: T | string }) =>
+      typeof r.payload === 'string' ? (JSON.parse(r.payload) as T) : r.payload,
+    );
+  }
+
+  return {
+    sessions: (sub: string) => byAccount<StoredSession>('Session', sub),
+    grants: (sub: string) => byAccount<StoredGrant>('Grant', sub),
+
+    /** Ends a grant: every token issued under it, then the grant itself. */
+    async revokeGrant(grantId: string): Promise<void> {
+      await adapter('Grant').revokeByGrantId!(grantId);
+      await adapter('Grant').destroy(grantId);
+    },
+
+    async destroySession(jti: string): Promise<void> {
+      await adapter('Session').destroy(jti);
+    },
+  };
+}
+
+export type Payloads = ReturnType<typeof createPayloads>;
