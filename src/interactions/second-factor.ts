@@ -5,6 +5,7 @@
 // handed back to oidc-provider with its amr and acr.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
@@ -73,7 +74,9 @@ let browserBundle: string | undefined;
 function passkeysScript(): string {
   if (browserBundle === undefined) {
     const require = createRequire(import.meta.url);
-    const lib = readFileSync(require.resolve('@simplewebauthn/browser/dist/bundle/index.umd.min.js'), 'utf8');
+    // The package exports only its modules; its browser bundle sits beside them.
+    const main = require.resolve('@simplewebauthn/browser');
+    const lib = readFileSync(join(dirname(main), '../dist/bundle/index.umd.min.js'), 'utf8');
     const glue = readFileSync(new URL('../../public/passkeys.js', import.meta.url), 'utf8');
     browserBundle = `${lib}\n${glue}`;
   }

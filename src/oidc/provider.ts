@@ -47,7 +47,14 @@ const ERROR_HEADINGS: Record<string, 'session_expired_title' | 'error_title'> = 
 export function protocolConfiguration(config: Config): Configuration {
   const ttl = config.oidc.ttl;
   return {
-    claims: config.oidc.claims,
+    // How the user signed in (acr, amr) is part of every ID token, as openid's own claims;
+    // sid and auth_time stay requestable on their own.
+    claims: {
+      sid: null,
+      auth_time: null,
+      ...config.oidc.claims,
+      openid: [...new Set([...(config.oidc.claims.openid ?? ['sub']), 'acr', 'amr'])],
+    },
     scopes: ['openid', 'offline_access', ...Object.keys(config.oidc.claims).filter((s) => s !== 'openid')],
     conformIdTokenClaims: false,
     extraClientMetadata: { properties: ['first_party'] },
