@@ -1,5 +1,6 @@
 // The oidc-bridge command line: the list of commands and the process glue. All parsing,
 // validation and exit codes live in framework.ts; commands live in commands/.
+import { accountCommands } from './commands/accounts.ts';
 import { auditCommands } from './commands/audit.ts';
 import { clientCommands } from './commands/clients.ts';
 import { demoCommand } from './commands/demo.ts';
@@ -20,6 +21,7 @@ export const commands: Command[] = [
   ...hashCommands,
   ...legacyCommands,
   ...migrationCommands,
+  ...accountCommands,
   importCommand,
   workerCommand,
   ...auditCommands,

@@ -152,8 +152,9 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     if (interaction.prompt.name === 'login') return renderLogin(ctx, interaction);
     if (interaction.prompt.name === 'consent') {
       const t = renderer.t(renderer.locale(ctx, interaction.params.ui_locales as string | undefined));
-      const scopes = String(interaction.params.scope ?? 'openid')
-        .split(' ')
+      // Only what the account has not allowed this client before (consent is remembered).
+      const missing = (interaction.prompt.details as { missingOIDCScope?: string[] }).missingOIDCScope;
+      const scopes = (missing ?? String(interaction.params.scope ?? 'openid').split(' '))
         .filter(Boolean)
         .map((s) => ({
           name: s,

@@ -3,7 +3,6 @@
 // keys its rows, what it removes is what oidc-provider would have removed.
 import type { Knex } from 'knex';
 import type { Adapter } from 'oidc-provider';
-import { createAdapterClass } from '../oidc/adapter.ts';
 
 export interface StoredSession {
   jti: string;
@@ -25,15 +24,19 @@ export interface StoredGrant {
 }
 
 export function createPayloads(db: Knex) {
-  const Adapter = createAdapterClass(db, async () => undefined);
+  // Loaded when first needed: commands that only list never load oidc-provider.
+  let adapterClass: Promise<new (name: string) => Adapter> | undefined;
   const adapters = new Map<string, Adapter>();
-  const adapter = (name: string) => {
+  async function adapter(name: string): Promise<Adapter> {
+    adapterClass ??= import('../oidc/adapter.ts').then((m) =>
+      m.createAdapterClass(db, async () => undefined),
+    );
     const known = adapters.get(name);
     if (known) return known;
-    const made = new Adapter(name);
+    const made = new (await adapterClass)(name);
     adapters.set(name, made);
     return made;
-  };
+  }
 
   async function byAccount<T>(type: 'Session' | 'Grant', sub: string): Promise<T[]> {
     const rows = await db('oidc_payloads')
@@ -52,12 +55,13 @@ export function createPayloads(db: Knex) {
 
     /** Ends a grant: every token issued under it, then the grant itself. */
     async revokeGrant(grantId: string): Promise<void> {
-      await adapter('Grant').revokeByGrantId!(grantId);
-      await adapter('Grant').destroy(grantId);
+      const grants = await adapter('Grant');
+      await grants.revokeByGrantId!(grantId);
+      await grants.destroy(grantId);
     },
 
     async destroySession(jti: string): Promise<void> {
-      await adapter('Session').destroy(jti);
+      await (await adapter('Session')).destroy(jti);
     },
   };
 }
