@@ -13,6 +13,11 @@ const TABLES = [
   'account_identifiers',
   'outbox',
   'audit_events',
+  'account_second_factors',
+  'account_recovery_codes',
+  'account_passkeys',
+  'consents',
+  'backchannel_logouts',
 ];
 
 let database: TestDatabase;
