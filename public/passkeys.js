@@ -8,8 +8,11 @@
   const box = document.querySelector('[data-passkey]');
   if (!box) return;
   const mode = box.getAttribute('data-passkey');
-  const base = '/interaction/' + encodeURIComponent(box.getAttribute('data-uid'));
-  const csrf = box.getAttribute('data-csrf');
+  // The page's own forms say which interaction this is and carry its CSRF token.
+  const field = document.querySelector('form[action^="/interaction/"] input[name=csrf]');
+  if (!field) return;
+  const base = field.form.getAttribute('action').match(/^\/interaction\/[^/]+/)[0];
+  const csrf = field.value;
   const button = document.getElementById('passkey-button');
   const status = document.getElementById('passkey-status');
   const capable = document.getElementById('passkey-capable');

@@ -43,7 +43,7 @@ export const secondFactorEn = {
   passkey_offer_create: 'Create a passkey',
   passkey_offer_skip: 'Not now',
   passkey_failed: 'The passkey could not be created. You can try again, or continue without one.',
-  passkey_sign_in: 'Sign in with a passkey',
+  passkey_sign_in: 'Use a passkey',
   passkey_or: 'or',
   passkey_login_failed: 'Sign-in with a passkey did not work. Try again, or use your password.',
   passkey_working: 'Waiting for your passkey…',
@@ -99,7 +99,7 @@ export const secondFactorTr: SecondFactorMessages = {
   passkey_offer_skip: 'Şimdi değil',
   passkey_failed:
     'Geçiş anahtarı oluşturulamadı. Tekrar deneyebilir veya geçiş anahtarı olmadan devam edebilirsiniz.',
-  passkey_sign_in: 'Geçiş anahtarıyla giriş yap',
+  passkey_sign_in: 'Geçiş anahtarı kullan',
   passkey_or: 'veya',
   passkey_login_failed: 'Geçiş anahtarıyla giriş olmadı. Tekrar deneyin veya parolanızı kullanın.',
   passkey_working: 'Geçiş anahtarınız bekleniyor…',

@@ -78,13 +78,21 @@ describe.skipIf(!hasChromium)('the login page', () => {
     await openLogin(page, demo);
     expect(await focusedId(page)).toBe('identifier');
     const order: unknown[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 6; i++) {
       await page.keyboard.press('Tab');
       order.push((await focusedId(page)) || (await focusedText(page)));
     }
-    expect(order).toEqual(['password', 'show-password', 'Sign in', 'Forgot password?', 'Cancel']);
+    // The passkey button shows where the browser speaks WebAuthn, as Chromium does.
+    expect(order).toEqual([
+      'password',
+      'show-password',
+      'Sign in',
+      'Forgot password?',
+      'passkey-button',
+      'Cancel',
+    ]);
 
-    for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+Tab');
+    for (let i = 0; i < 6; i++) await page.keyboard.press('Shift+Tab');
     expect(await focusedId(page)).toBe('identifier');
     await page.keyboard.type('ayse');
     await page.keyboard.press('Tab');
