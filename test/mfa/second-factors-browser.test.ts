@@ -81,6 +81,7 @@ beforeAll(async () => {
       },
       { id: 3, name: 'Jordan', email: 'jordan@example.com', password: hash },
       { id: 4, name: 'Morgan', email: 'morgan@example.com', password: hash },
+      { id: 5, name: 'Casey', email: 'casey@example.com', password: hash },
     ]);
   } finally {
     await legacy.destroy();
@@ -278,6 +279,33 @@ describe.skipIf(!hasChromium)('enrolment of an authenticator app', () => {
   });
 });
 
+describe.skipIf(!hasChromium)('a client that requires a second factor', () => {
+  it('asks a session signed in with a password for the second step only, when the client was added with --require-mfa', async () => {
+    const bank = await t.addClient({ id: 'bank', firstParty: true, requireMfa: true });
+    const { context, page } = await freshContext();
+    const first = await authorization(rp);
+    await page.goto(first.url.toString());
+    await fillPassword(page, 'unconfirmed@example.com', PASSWORD);
+    expect((await exchange(rp, first, await waitForCallback(page))).claims()!.amr).toEqual(['pwd']);
+
+    // Same browser session, a client that needs aal2: no password again, the enrolment at once.
+    const second = await authorization(bank);
+    await page.goto(second.url.toString());
+    await page.waitForURL(/\/totp-setup$/);
+    const secret = ((await page.locator('#secret-key').textContent()) ?? '').replace(/\s/g, '');
+    registerSecret('key', secret);
+    await page.locator('#code').fill(totpCode({ ...totp, secret }));
+    await page.locator('form[action$="/totp-setup"] button[type=submit]').click();
+    await page.locator('input[name=saved]').check();
+    await page.locator('form[action$="/continue"] button[type=submit]').click();
+    const tokens = await exchange(bank, second, await waitForCallback(page));
+    expect(tokens.claims()!.sub).toBe('2');
+    expect(tokens.claims()!.amr).toEqual(['pwd', 'otp', 'mfa']);
+    expect(tokens.claims()!.acr).toBe('aal2');
+    await context.close();
+  });
+});
+
 describe.skipIf(!hasChromium)('passkeys', () => {
   it('offers one after a password sign-in, creates it, and then signs in with it while the legacy database is down', async () => {
     const { context, page } = await freshContext();
@@ -322,7 +350,7 @@ describe.skipIf(!hasChromium)('passkeys', () => {
     const auth = await authorization(rp);
     await page.goto(auth.url.toString());
     await page.waitForFunction("document.getElementById('passkey-capable')?.value === '1'");
-    await fillPassword(page, 'unconfirmed@example.com', PASSWORD);
+    await fillPassword(page, 'casey@example.com', PASSWORD);
     await page.waitForURL(/\/passkey$/);
     await page.locator('#passkey-skip').click();
     await exchange(rp, auth, await waitForCallback(page));
@@ -331,7 +359,7 @@ describe.skipIf(!hasChromium)('passkeys', () => {
     const auth2 = await authorization(rp);
     await page.goto(auth2.url.toString());
     await page.waitForFunction("document.getElementById('passkey-capable')?.value === '1'");
-    await fillPassword(page, 'unconfirmed@example.com', PASSWORD);
+    await fillPassword(page, 'casey@example.com', PASSWORD);
     const tokens = await exchange(rp, auth2, await waitForCallback(page));
     expect(tokens.claims()!.amr).toEqual(['pwd']);
     await context.close();
