@@ -533,7 +533,7 @@ export function createSecondFactorRouter(deps: SecondFactorDeps) {
     const challenge = pending?.challenge;
     if (pending) await keep(interaction, { ...pending, challenge: undefined });
     const response = (ctx.request.body as { response?: unknown }).response as AuthenticationResponseJSON;
-    const result = challenge ? await factors.passkeys.authenticate(response, challenge) : undefined;
+    const result = challenge ? await factors.passkeys.authenticate(response, challenge, ctx.ip) : undefined;
     const asSecond = pending?.stage === 'code';
     if (!result || (asSecond && result.sub !== pending!.sub)) {
       return jsonError(ctx, 401, 'passkey_invalid', t(ctx, interaction)('passkey_login_failed'));

@@ -8,7 +8,11 @@ import type { Logger } from '../logger.ts';
 import type { Audit } from '../security/audit.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { Store } from '../store/db.ts';
-import { createPasskeys } from './passkeys.ts';
+import {
+  type AuthenticationResponseJSON,
+  createPasskeys,
+  type RegistrationResponseJSON,
+} from './passkeys.ts';
 import { createSecondFactorQueries, type SecondFactorRow } from './queries.ts';
 import { looksLikeRecoveryCode, newRecoveryCode, recoveryCodeDigester } from './recovery-codes.ts';
 import { createCodeThrottle } from './throttle.ts';
@@ -61,7 +65,26 @@ export function createSecondFactors(deps: SecondFactorDeps) {
 
   return {
     queries,
-    passkeys,
+    /** Passkeys; a sign-in with one and a new one are audit rows, as password logins are. */
+    passkeys: {
+      ...passkeys,
+      async register(sub: string, response: RegistrationResponseJSON, challenge: string): Promise<boolean> {
+        const ok = await passkeys.register(sub, response, challenge);
+        await audit.record({ type: 'passkey_added', outcome: ok ? 'success' : 'failure', sub });
+        return ok;
+      },
+      async authenticate(response: AuthenticationResponseJSON, challenge: string, ip?: string) {
+        const result = await passkeys.authenticate(response, challenge);
+        await audit.record({
+          type: 'login',
+          outcome: result ? 'success' : 'failure',
+          reason: result ? 'passkey' : 'passkey_invalid',
+          sub: result?.sub,
+          ip,
+        });
+        return result;
+      },
+    },
 
     async status(sub: string): Promise<FactorStatus> {
       const [row, keys, left] = await Promise.all([

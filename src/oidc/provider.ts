@@ -1,7 +1,8 @@
 // Builds the oidc-provider instance: the code flow with PKCE (S256) for every client,
-// refresh tokens, userinfo, revocation, introspection, RP-initiated logout and client
-// credentials; the knex adapter; keys from the store; pages from views/. Consent is
-// skipped for first-party clients. Claims come from the bridge's own accounts only.
+// refresh tokens, userinfo, revocation, introspection, RP-initiated and back-channel logout,
+// client credentials, acr/amr; the knex adapter; keys from the store; pages from views/.
+// Consent is skipped for first-party clients and remembered for the others. Claims come
+// from the bridge's own accounts only.
 
 import type { Knex } from 'knex';
 import type { Context } from 'koa';
