@@ -338,6 +338,9 @@ describe.skipIf(!hasChromium)('passkeys', () => {
       expect(second.claims()!.amr).toEqual(['hwk', 'user', 'mfa']);
       expect(second.claims()!.acr).toBe('aal2');
       expect(t.bridge.legacy!.queryCount).toBe(queriesBefore);
+      expect(
+        await t.bridge.store.db('audit_events').where({ type: 'login', reason: 'passkey', sub: '4' }).first(),
+      ).toBeTruthy();
     } finally {
       await proxy.start();
     }
