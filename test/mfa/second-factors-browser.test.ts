@@ -82,6 +82,7 @@ beforeAll(async () => {
       { id: 3, name: 'Jordan', email: 'jordan@example.com', password: hash },
       { id: 4, name: 'Morgan', email: 'morgan@example.com', password: hash },
       { id: 5, name: 'Casey', email: 'casey@example.com', password: hash },
+      { id: 6, name: 'Deniz', email: 'deniz@example.com', password: hash },
     ]);
   } finally {
     await legacy.destroy();
@@ -365,6 +366,41 @@ describe.skipIf(!hasChromium)('passkeys', () => {
     await fillPassword(page, 'casey@example.com', PASSWORD);
     const tokens = await exchange(rp, auth2, await waitForCallback(page));
     expect(tokens.claims()!.amr).toEqual(['pwd']);
+    await context.close();
+  });
+});
+
+describe.skipIf(!hasChromium)('the new pages in Turkish', () => {
+  it('sets up an app, shows recovery codes and offers a passkey in Turkish, each page accessible', async () => {
+    const { context, page } = await freshContext('tr-TR');
+    await addVirtualAuthenticator(page);
+    const auth = await authorization(rp, { acr_values: 'aal2' });
+    await page.goto(auth.url.toString());
+    await page.waitForFunction("document.getElementById('passkey-capable')?.value === '1'");
+    expect(await page.locator('#passkey-button').textContent()).toBe('Geçiş anahtarı kullan');
+    await fillPassword(page, 'deniz@example.com', PASSWORD);
+    await page.waitForURL(/\/totp-setup$/);
+    expect(await page.locator('h1').textContent()).toBe('İki adımlı doğrulamayı kurun');
+    await expectAccessible(page, 'mfa-totp-setup-tr');
+    const secret = registerSecret(
+      'key',
+      ((await page.locator('#secret-key').textContent()) ?? '').replace(/\s/g, ''),
+    );
+    await page.locator('#code').fill(totpCode({ ...totp, secret }));
+    await page.locator('form[action$="/totp-setup"] button[type=submit]').click();
+    await page.locator('#recovery-codes').waitFor();
+    for (const c of await page.locator('#recovery-codes li').allTextContents()) registerSecret('token', c);
+    expect(await page.locator('h1').textContent()).toBe('Kurtarma kodlarınızı kaydedin');
+    await expectAccessible(page, 'mfa-recovery-codes-tr');
+    await page.locator('input[name=saved]').check();
+    await page.locator('form[action$="/continue"] button[type=submit]').click();
+    await page.waitForURL(/\/passkey$/);
+    expect(await page.locator('h1').textContent()).toBe('Bir dahaki sefere daha hızlı giriş yapın');
+    await expectAccessible(page, 'passkey-offer-tr');
+    await page.locator('#passkey-skip').click();
+    const tokens = await exchange(rp, auth, await waitForCallback(page));
+    expect(tokens.claims()!.amr).toEqual(['pwd', 'otp', 'mfa']);
+    expect(tokens.claims()!.acr).toBe('aal2');
     await context.close();
   });
 });
