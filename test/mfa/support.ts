@@ -2,7 +2,10 @@
 // http://localhost:PORT (WebAuthn refuses an IP address as relying party id), a relying
 // party on openid-client with a redirect_uri served by a small local server, and Chromium
 // steps that run an authorization request and wait for it to come back there.
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
@@ -168,4 +171,11 @@ export async function addVirtualAuthenticator(page: Page): Promise<{ credentials
       return credentials.length;
     },
   };
+}
+
+/** A configuration file that points the command line at this bridge's store. */
+export function cliConfig(t: LocalBridge): string[] {
+  const path = join(mkdtempSync(join(tmpdir(), 'oidc-bridge-cli-')), 'oidc-bridge.yaml');
+  writeFileSync(path, `issuer: ${t.url}\ndatabase: ${t.database.url}\nlog_level: silent\n`);
+  return ['--config', path];
 }

@@ -13,6 +13,7 @@ import { hashBridgePassword } from '../../src/hashing/bridge-hash.ts';
 import { createAccounts } from '../../src/migration/accounts.ts';
 import {
   authorization,
+  cliConfig,
   exchange,
   expectAccessible,
   fillPassword,
@@ -223,7 +224,7 @@ describe.skipIf(!hasChromium)('remembered consent', () => {
     expect(Math.abs(new Date(remembered.expires_at).getTime() - (Date.now() + ttl))).toBeLessThan(60_000);
 
     // The operator's view, and revoking the grant ends its refresh tokens.
-    const cfg = ['--config', await configFile()];
+    const cfg = cliConfig(t);
     const listed = await runBin(['accounts', 'grants', 'grace', '--json', ...cfg]);
     expect(listed.code).toBe(0);
     const grants = JSON.parse(listed.stdout) as Array<{ client_id: string; active_grants: number }>;
@@ -252,7 +253,7 @@ describe.skipIf(!hasChromium)('remembered consent', () => {
     await page.goto(a.url.toString());
     await fillPassword(page, 'grace', PASSWORD);
     const tokens = await exchange(alpha, a, await waitForCallback(page));
-    const cfg = ['--config', await configFile()];
+    const cfg = cliConfig(t);
     const listed = await runBin(['accounts', 'sessions', 'grace@example.com', '--json', ...cfg]);
     expect(listed.code).toBe(0);
     const sessions = JSON.parse(listed.stdout) as Array<{
@@ -285,14 +286,3 @@ describe.skipIf(!hasChromium)('remembered consent', () => {
     await page.context().close();
   });
 });
-
-let configPath: string | undefined;
-async function configFile(): Promise<string> {
-  if (configPath) return configPath;
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  configPath = join(mkdtempSync(join(tmpdir(), 'accounts-cli-')), 'oidc-bridge.yaml');
-  writeFileSync(configPath, `issuer: ${t.url}\ndatabase: ${t.database.url}\nlog_level: silent\n`);
-  return configPath;
-}
