@@ -16,7 +16,6 @@ import type { Config } from '../config/schema.ts';
 import { ThrottledError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import {
-  ACR,
   AMR,
   type Amr,
   acrFor,
@@ -562,5 +561,3 @@ export function createSecondFactorRouter(deps: SecondFactorDeps) {
 }
 
 export type SecondFactorRoutes = ReturnType<typeof createSecondFactorRouter>;
-
-export { ACR };
