@@ -98,23 +98,31 @@ export const legacySchema = z
   })
   .describe('The legacy user database. Omit it to serve only the accounts in the bridge store.');
 
+const targetHeaders = z
+  .record(z.string(), z.string())
+  .default({})
+  .describe('Headers sent with every request, e.g. Authorization. Use ${VAR} for secrets.');
+
+const targetTimeout = z.number().int().positive().default(10000).describe('Per request. Milliseconds.');
+
 export const targetSchema = z
   .discriminatedUnion('type', [
     z.strictObject({
       type: z.literal('none').describe('Deliver nowhere: accounts are kept in the bridge only.'),
     }),
     z.strictObject({
-      type: z.literal('http').describe("POST each migrated user to the target's import API."),
-      url: url("The target platform's user import endpoint. No default."),
-      headers: z
-        .record(z.string(), z.string())
-        .default({})
-        .describe('Headers sent with every request, e.g. Authorization. Use ${VAR} for secrets.'),
+      type: z
+        .literal(['commerce-import', 'http'])
+        .describe(
+          "POST each migrated user to the commerce platform's user-import API, in its user-import format (docs/targets.md). `http` is the older name of the same target.",
+        ),
+      url: url("The platform's user-import endpoint. No default."),
+      headers: targetHeaders,
       password_algorithm: z
         .enum(['md5', 'sha1', 'sha256'])
         .default('sha256')
-        .describe('The algorithm of the {algorithm}${salt}${hash} password the target accepts.'),
-      timeout_ms: z.number().int().positive().default(10000).describe('Per request. Milliseconds.'),
+        .describe('The algorithm of the {algorithm}${salt}${hash} password the platform accepts.'),
+      timeout_ms: targetTimeout,
       mapping: z
         .record(z.string(), z.string())
         .default({})
@@ -312,4 +320,6 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema> & { issuer: string };
 export type LegacyConfig = z.infer<typeof legacySchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
-export type HttpTargetConfig = Extract<TargetConfig, { type: 'http' }>;
+export type CommerceImportConfig = Extract<TargetConfig, { type: 'commerce-import' | 'http' }>;
+/** @deprecated The older name of CommerceImportConfig. */
+export type HttpTargetConfig = CommerceImportConfig;

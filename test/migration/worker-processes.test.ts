@@ -8,23 +8,22 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { parseConfig } from '../../src/config/load.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
-import { createAccounts } from '../../src/migration/accounts.ts';
-import { enqueueDelivery, snapshotRow } from '../../src/migration/outbox.ts';
-import { targetPasswordFromPlain } from '../../src/migration/payload.ts';
 import { startDeliveryWorker } from '../../src/migration/worker.ts';
+import { createServices } from '../../src/services.ts';
 import { createStore, type Store } from '../../src/store/db.ts';
 import {
   createReferenceTarget,
   IMPORT_PATH,
   type ReferenceTarget,
-} from '../../src/target/reference-target.ts';
+} from '../../src/target/commerce-import/reference.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
+import { seedDelivery } from '../support/outbox.ts';
 import { waitFor } from '../support/wait.ts';
 import { spawnWorker } from '../support/worker-process.ts';
 
 async function seedJobs(db: Knex, ids: number[]): Promise<void> {
+  const deps = createServices(parseConfig(childConfig()), { store, logger: silentLogger });
   for (const id of ids) {
-    const sub = String(id);
     const row = {
       id,
       first_name: 'Mehmet',
@@ -33,21 +32,7 @@ async function seedJobs(db: Knex, ids: number[]): Promise<void> {
       gender: 'M',
       created_at: '2018-01-02T03:04:05.000Z',
     };
-    await db.transaction(async (trx) => {
-      await createAccounts(db).insert(trx, {
-        sub,
-        legacyId: sub,
-        passwordHash: null,
-        claims: {},
-        source: 'legacy',
-        identifiers: [row.email],
-      });
-      await enqueueDelivery(trx, {
-        sub,
-        payload: { legacy_id: sub, row: snapshotRow(row, []), claims: {} },
-        secret: targetPasswordFromPlain('pw', 'sha256'),
-      });
-    });
+    await seedDelivery(db, deps, row, 'pw-of-a-process-test', {});
   }
 }
 
@@ -158,13 +143,14 @@ describe('delivery workers in separate processes', () => {
     expect(orphan.secret).not.toBeNull();
 
     target.state.setMode('normal');
-    const restarted = startDeliveryWorker({
-      config: parseConfig(childConfig()),
-      store,
-      logger: silentLogger,
-      metrics: createMetrics({ defaultMetrics: false }),
-      options: { leaseMs: 1500 },
-    });
+    const restarted = startDeliveryWorker(
+      createServices(parseConfig(childConfig()), {
+        store,
+        logger: silentLogger,
+        metrics: createMetrics({ defaultMetrics: false }),
+      }),
+      { leaseMs: 1500 },
+    );
     try {
       const done = await waitFor(
         () => store.db('outbox').where({ sub: '8500' }).first(),

@@ -10,29 +10,26 @@ import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
-import { createAccounts } from '../../src/migration/accounts.ts';
 import { createDeliveryQueries } from '../../src/migration/delivery-queries.ts';
-import { enqueueDelivery, snapshotRow } from '../../src/migration/outbox.ts';
-import {
-  buildTargetUser,
-  parseTargetPassword,
-  targetPasswordFromPlain,
-} from '../../src/migration/payload.ts';
-import { NO_PASSWORD_FORM } from '../../src/migration/sinks/http.ts';
 import {
   backoffDelay,
   type DeliveryWorker,
   LISTEN_APPLICATION_NAME,
   startDeliveryWorker,
 } from '../../src/migration/worker.ts';
+import { createServices } from '../../src/services.ts';
 import { createStore, type Store } from '../../src/store/db.ts';
+import { buildUser } from '../../src/target/commerce-import/mapping.ts';
+import { parsePassword } from '../../src/target/commerce-import/password.ts';
 import {
   createReferenceTarget,
   type ReferenceTarget,
   type RunningTarget,
-} from '../../src/target/reference-target.ts';
+} from '../../src/target/commerce-import/reference.ts';
+import { NO_PASSWORD_FORM } from '../../src/target/commerce-import/sink.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
 import { EXAMPLE_ROW } from '../support/example-row.ts';
+import { seedDelivery } from '../support/outbox.ts';
 import { captureLogLine, registerSecret } from '../support/secrets.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -71,26 +68,15 @@ function legacyRow(id: number, overrides: Record<string, unknown> = {}): Record<
 
 /** What a first login writes: the account and its delivery job, in one transaction. */
 async function seedJob(db: Knex, row: Record<string, unknown>): Promise<{ sub: string; secret: string }> {
-  const sub = String(row.id);
-  const secret = registerSecret('hash', targetPasswordFromPlain(PASSWORD, 'sha256'));
-  registerSecret('hash', parseTargetPassword(secret)!.hash);
-  await db.transaction(async (trx) => {
-    await createAccounts(db).insert(trx, {
-      sub,
-      legacyId: sub,
-      passwordHash: null,
-      claims: { email: row.email },
-      source: 'legacy',
-      legacyScheme: 'bcrypt',
-      identifiers: [String(row.username), String(row.email)],
-    });
-    await enqueueDelivery(trx, {
-      sub,
-      payload: { legacy_id: sub, row: snapshotRow(row, ['password']), claims: { email: row.email } },
-      secret,
-    });
-  });
-  return { sub, secret };
+  const { sub, secret } = await seedDelivery(
+    db,
+    createServices(configFor(), { store, logger }),
+    row,
+    PASSWORD,
+  );
+  registerSecret('hash', secret!);
+  registerSecret('hash', parsePassword(secret!)!.hash);
+  return { sub, secret: secret! };
 }
 
 async function job(db: Knex, sub: string) {
@@ -135,11 +121,11 @@ function configFor(
 
 function worker(
   config: Config = configFor(),
-  options: Parameters<typeof startDeliveryWorker>[0]['options'] = { loop: false },
+  options: Parameters<typeof startDeliveryWorker>[1] = { loop: false },
   on: Store = store,
   m: Metrics = metrics,
 ): DeliveryWorker {
-  const w = startDeliveryWorker({ config, store: on, logger, metrics: m, options });
+  const w = startDeliveryWorker(createServices(config, { store: on, logger, metrics: m }), options);
   workers.push(w);
   return w;
 }
@@ -334,11 +320,11 @@ describe('delivery worker', () => {
   it('counts a user the target already holds as delivered', async () => {
     const row = legacyRow(4101);
     const { sub } = await seedJob(store.db, row);
-    const earlier = buildTargetUser(row, {
-      password: 'another',
-      passwordAlgorithm: 'sha256',
-      legacyId: '4101',
-    });
+    const earlier = buildUser(
+      row,
+      { legacyId: '4101' },
+      { kind: 'plain', password: 'another', algorithm: 'sha256' },
+    );
     const res = await fetch(running.importUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -393,7 +379,7 @@ describe('delivery worker', () => {
       (r) => r.status === 'dead',
     );
 
-    const hashes = secrets.map((s) => parseTargetPassword(s)!.hash);
+    const hashes = secrets.map((s) => parsePassword(s)!.hash);
     for (const tableName of ['outbox', 'audit_events', 'accounts']) {
       const columns = await store
         .db('information_schema.columns')
@@ -425,7 +411,7 @@ describe('delivery worker', () => {
     expect(text).toContain('"msg":"delivery ended without success"');
     for (const s of secrets) {
       expect(text).not.toContain(s);
-      expect(text).not.toContain(parseTargetPassword(s)!.hash);
+      expect(text).not.toContain(parsePassword(s)!.hash);
     }
     expect(text).not.toContain(PASSWORD);
   });
