@@ -17,6 +17,8 @@ export interface ClaimedJob {
   rowData: string | null;
   /** The user's id at the target, from their first delivery. */
   targetRef: string | null;
+  /** The account's claims: read from the account, not copied into the job. */
+  claims: Record<string, unknown>;
   /** Attempts including this one. */
   attempts: number;
   leaseToken: string;
@@ -89,7 +91,8 @@ export function createDeliveryQueries(db: Knex) {
           WHERE o.id = due.id
          RETURNING o.id, o.sub, o.kind, o.payload, o.secret, o.row_data, o.attempts,
                    (SELECT d.target_ref FROM outbox d
-                     WHERE d.sub = o.sub AND d.kind = 'deliver') AS target_ref`,
+                     WHERE d.sub = o.sub AND d.kind = 'deliver') AS target_ref,
+                   (SELECT a.claims FROM accounts a WHERE a.sub = o.sub) AS claims`,
         [limit, seconds(leaseMs), token],
       );
       const rows = (
@@ -102,6 +105,7 @@ export function createDeliveryQueries(db: Knex) {
             secret: string | null;
             row_data: string | null;
             target_ref: string | null;
+            claims: unknown;
             attempts: number | string;
           }>;
         }
@@ -115,6 +119,10 @@ export function createDeliveryQueries(db: Knex) {
           secret: r.secret,
           rowData: r.row_data,
           targetRef: r.target_ref,
+          claims: (typeof r.claims === 'string' ? JSON.parse(r.claims) : (r.claims ?? {})) as Record<
+            string,
+            unknown
+          >,
           attempts: Number(r.attempts),
           leaseToken: token,
         }))

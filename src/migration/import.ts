@@ -292,7 +292,6 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
         .map(String),
       payload: {
         legacy_id: row.id,
-        claims,
         imported: true,
         ...(withoutPassword ? { without_password: true } : {}),
       },

@@ -219,7 +219,7 @@ export function createLogin(deps: LoginDeps) {
       if (!inserted) return false;
       await enqueueDelivery(trx, {
         sub,
-        payload: { legacy_id: row.id, claims },
+        payload: { legacy_id: row.id },
         ...sealed,
         status: target.delivers ? 'pending' : 'skipped',
       });
@@ -296,7 +296,7 @@ export function createLogin(deps: LoginDeps) {
                   const form = await target.passwordForm(attempt.password);
                   await enqueuePasswordChange(db, {
                     sub: account.sub,
-                    payload: { legacy_id: account.legacy_id, claims: account.claims },
+                    payload: { legacy_id: account.legacy_id },
                     secret: form === null ? null : box.seal(form),
                   });
                 }

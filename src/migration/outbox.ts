@@ -9,7 +9,8 @@ import { snapshotColumns } from '../target/values.ts';
 
 export interface DeliveryPayload {
   legacy_id: string | null;
-  claims: Record<string, unknown>;
+  /** Jobs written before delivery read the account's claims kept a copy here. */
+  claims?: Record<string, unknown>;
   /** Set by the bulk import: the target form was passed through, no re-hash. */
   imported?: boolean;
   /**

@@ -199,6 +199,7 @@ export function startDeliveryWorker(services: Services, opts: WorkerOptions = {}
           row: openRow(job.rowData, job.payload, box),
           secret: job.secret === null ? null : box.open(job.secret),
           targetRef: job.targetRef,
+          claims: job.claims,
           attempts: job.attempts,
         },
         abort.signal,

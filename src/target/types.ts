@@ -19,6 +19,8 @@ export interface DeliveryJob {
   payload: DeliveryPayload;
   /** The legacy columns the target maps, as the login copied them; {} once erased. */
   row: Record<string, unknown>;
+  /** The account's OIDC claims, as the bridge holds them now. */
+  claims: Record<string, unknown>;
   /** The password form the target takes (see TargetFormat.passwordForm); null once erased. */
   secret: string | null;
   /** The user's id at the target, from the answer to the first delivery, when it gave one. */

@@ -31,7 +31,7 @@ export async function seedDelivery(
       legacyScheme: 'bcrypt',
       identifiers: [row.username, row.email].filter((v) => v != null).map(String),
     });
-    await enqueueDelivery(trx, { sub, payload: { legacy_id: sub, claims }, ...sealed });
+    await enqueueDelivery(trx, { sub, payload: { legacy_id: sub }, ...sealed });
   });
   return { sub, secret: sealed.secret === null ? null : deps.box.open(sealed.secret) };
 }
