@@ -134,6 +134,28 @@ export const targetSchema = z
         .default({})
         .describe('Constant values for target fields no column provides, e.g. { user_type: registered }.'),
     }),
+    z.strictObject({
+      type: z
+        .literal('webhook')
+        .describe(
+          'POST each migrated user (claims and a password form) as signed JSON to an endpoint of your own (docs/targets.md).',
+        ),
+      url: url('The endpoint that receives the events. No default.'),
+      secret: z
+        .string()
+        .min(32, 'must be at least 32 characters; generate one with: openssl rand -base64 32')
+        .describe(
+          'Signs every request (HMAC-SHA256 over the timestamp and the body); the receiver checks it. Use ${VAR}. No default: it is yours to choose.',
+        ),
+      password_form: z
+        .enum(['argon2id', 'bcrypt', 'commerce'])
+        .default('argon2id')
+        .describe(
+          "The password the event carries: an argon2id or bcrypt hash made at login, or the commerce platform's sha256$salt$hash.",
+        ),
+      headers: targetHeaders,
+      timeout_ms: targetTimeout,
+    }),
   ])
   .default({ type: 'none' })
   .describe('Where migrated users are delivered.');

@@ -8,6 +8,7 @@ import { createCommerceImportFormat } from './commerce-import/index.ts';
 import { createNoneFormat } from './none/index.ts';
 import type { ReferenceFactory } from './reference.ts';
 import type { TargetFormat } from './types.ts';
+import { createWebhookFormat } from './webhook/index.ts';
 
 export interface TargetDeps {
   logger?: Logger | undefined;
@@ -30,6 +31,7 @@ const TARGETS: { [T in TargetType]: Entry<T> } = {
     reference: () => import('./commerce-import/double.ts'),
   },
   http: { create: createCommerceImportFormat },
+  webhook: { create: createWebhookFormat, reference: () => import('./webhook/double.ts') },
 };
 
 export function createTargetFormat(config: TargetConfig, deps: TargetDeps = {}): TargetFormat {
