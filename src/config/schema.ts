@@ -136,6 +136,37 @@ export const targetSchema = z
     }),
     z.strictObject({
       type: z
+        .literal('scim')
+        .describe(
+          'Provision each migrated user with SCIM 2.0 (RFC 7643/7644) at a service provider (docs/targets.md).',
+        ),
+      url: url('The SCIM base URL, the one /Users and /ServiceProviderConfig hang off. No default.'),
+      token: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Bearer token for the service provider. Use ${VAR}. No default: no Authorization header.'),
+      headers: targetHeaders,
+      send_password: z
+        .enum(['auto', 'always', 'never'])
+        .default('auto')
+        .describe(
+          'Send the password the user typed: auto when the ServiceProviderConfig says changePassword is supported. It waits in the outbox sealed, so anything but never needs key_encryption_key.',
+        ),
+      mapping: z
+        .record(z.string(), z.string())
+        .default({})
+        .describe(
+          'SCIM attribute ← legacy column, over the defaults (userName ← username, name.givenName ← first_name, name.familyName ← last_name, email ← email). Enterprise attributes as enterprise.employeeNumber, enterprise.department…; "" sends nothing.',
+        ),
+      defaults: z
+        .record(z.string(), z.unknown())
+        .default({})
+        .describe('Constant values for SCIM attributes no column provides, e.g. { userType: customer }.'),
+      timeout_ms: targetTimeout,
+    }),
+    z.strictObject({
+      type: z
         .literal('webhook')
         .describe(
           'POST each migrated user (claims and a password form) as signed JSON to an endpoint of your own (docs/targets.md).',

@@ -7,6 +7,7 @@ import type { SecretBox } from '../security/secret-box.ts';
 import { createCommerceImportFormat } from './commerce-import/index.ts';
 import { createNoneFormat } from './none/index.ts';
 import type { ReferenceFactory } from './reference.ts';
+import { createScimFormat } from './scim/index.ts';
 import type { TargetFormat } from './types.ts';
 import { createWebhookFormat } from './webhook/index.ts';
 
@@ -31,6 +32,7 @@ const TARGETS: { [T in TargetType]: Entry<T> } = {
     reference: () => import('./commerce-import/double.ts'),
   },
   http: { create: createCommerceImportFormat },
+  scim: { create: createScimFormat, reference: () => import('./scim/double.ts') },
   webhook: { create: createWebhookFormat, reference: () => import('./webhook/double.ts') },
 };
 
