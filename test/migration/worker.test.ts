@@ -1,6 +1,7 @@
-// The delivery worker against real PostgreSQL and the reference target over real HTTP:
-// delivery and erasure of the password form, back-off, faults, competing workers sharing
-// one store, validation failures fixed by configuration, conflicts and dead letters.
+// The delivery worker against real PostgreSQL and the commerce platform's reference import
+// API over real HTTP: delivery and erasure of the password form, validation failures fixed
+// by configuration, conflicts, dead letters, shutdown and LISTEN. The guarantees every target
+// shares (outages, flaky targets, competing workers, SIGKILL) are in test/delivery/.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -178,91 +179,6 @@ describe('delivery worker', () => {
       expect.objectContaining({ labels: { outcome: 'delivered' }, value: 1 }),
     );
   });
-
-  it('retries with back-off while the target is down, then delivers once it is back', async () => {
-    const { sub } = await seedJob(store.db, legacyRow(1002));
-    target.state.setMode('down');
-    const w = worker(configFor({ worker: { base_delay_ms: 300, max_delay_ms: 300, poll_interval_ms: 20 } }));
-    expect(await w.runOnce()).toBe(1);
-
-    const retried = await job(store.db, sub);
-    expect(retried).toMatchObject({ status: 'pending', attempts: 1, last_reason: 'retry' });
-    expect(retried.secret).not.toBeNull();
-    expect(retried.last_error).toContain('503');
-    expect(retried.next_attempt_at.getTime()).toBeGreaterThan(retried.last_attempt_at.getTime());
-    expect(retried.next_attempt_at.getTime()).toBeLessThanOrEqual(
-      retried.last_attempt_at.getTime() + 300 + 1000,
-    );
-
-    target.state.setMode('normal');
-    const delivered = await waitFor(
-      () => passThenRead(w, sub),
-      (r) => r.status === 'delivered',
-    );
-    expect(delivered).toMatchObject({ attempts: 2, secret: null });
-    expect(requestsFor(target, '1002', 503)).toBe(1);
-    expect(requestsFor(target, '1002', 201)).toBe(1);
-  });
-
-  it('delivers 200 jobs each exactly once through a target failing every other request', async () => {
-    const codes: string[] = [];
-    for (let id = 2000; id < 2200; id++) {
-      await seedJob(store.db, legacyRow(id));
-      codes.push(String(id));
-    }
-    target.state.setMode('flaky');
-    worker(
-      configFor({
-        worker: { base_delay_ms: 10, max_delay_ms: 40, poll_interval_ms: 20, batch: 20, max_attempts: 40 },
-      }),
-      {},
-    );
-
-    await waitFor(
-      () => store.db('outbox').whereNot({ status: 'delivered' }).count({ n: '*' }).first(),
-      (r) => Number(r?.n) === 0,
-      60_000,
-    );
-    expect(target.state.users.size).toBe(200);
-    for (const code of codes) expect(requestsFor(target, code, 201)).toBe(1);
-    expect(target.state.requests.filter((r) => r.status === 409)).toHaveLength(0);
-    expect(target.state.requests.filter((r) => r.status === 500).length).toBeGreaterThan(0);
-  }, 90_000);
-
-  it('never delivers one job twice when two workers with their own pools share the store', async () => {
-    const codes: string[] = [];
-    for (let id = 3000; id < 3120; id++) {
-      await seedJob(store.db, legacyRow(id));
-      codes.push(String(id));
-    }
-    // A little latency keeps both workers busy at once.
-    target.state.setMode('slow', { delayMs: 15 });
-    const config = configFor({
-      worker: { base_delay_ms: 10, max_delay_ms: 40, poll_interval_ms: 20, batch: 5 },
-    });
-    const a = createStore({ database: database.url });
-    const b = createStore({ database: database.url });
-    extraStores.push(a, b);
-    const [ma, mb] = [createMetrics({ defaultMetrics: false }), createMetrics({ defaultMetrics: false })];
-    worker(config, {}, a, ma);
-    worker(config, {}, b, mb);
-
-    await waitFor(
-      () => store.db('outbox').whereNot({ status: 'delivered' }).count({ n: '*' }).first(),
-      (r) => Number(r?.n) === 0,
-      60_000,
-    );
-    for (const code of codes) expect(requestsFor(target, code)).toBe(1);
-    expect(target.state.requests).toHaveLength(120);
-    const attempts = await store.db('outbox').max({ m: 'attempts' }).first();
-    expect(Number(attempts?.m)).toBe(1);
-    // Both took part: the point is sharing, not one worker doing everything.
-    const delivered = async (m: Metrics) =>
-      (await m.deliveries.get()).values.find((v) => v.labels.outcome === 'delivered')?.value ?? 0;
-    expect(await delivered(ma)).toBeGreaterThan(0);
-    expect(await delivered(mb)).toBeGreaterThan(0);
-    expect((await delivered(ma)) + (await delivered(mb))).toBe(120);
-  }, 90_000);
 
   it('fails a job whose payload breaks the user-import format, naming the field and the legacy row, and sends nothing', async () => {
     const { sub } = await seedJob(store.db, EXAMPLE_ROW);

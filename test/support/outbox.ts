@@ -35,3 +35,10 @@ export async function seedDelivery(
   });
   return { sub, secret: sealed.secret === null ? null : deps.box.open(sealed.secret) };
 }
+
+/** Empties what deliveries leave in a store, between tests that share it. */
+export async function clearDeliveries(db: Knex): Promise<void> {
+  await db('outbox').del();
+  await db('account_identifiers').del();
+  await db('accounts').del();
+}

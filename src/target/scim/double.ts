@@ -131,29 +131,34 @@ export async function startReference(
           ? String(store.byId.get(decodeURIComponent(pathId))?.resource.externalId ?? '') || undefined
           : undefined;
     const writes = req.method !== 'GET';
-    res.on('finish', () => {
-      if (!writes) return;
-      const status = res.statusCode;
-      const outcome: RequestRecord['outcome'] =
-        status === 201
-          ? 'created'
-          : status === 409
-            ? 'duplicate'
-            : status === 200 || status === 204
-              ? 'updated'
-              : status >= 500 || status === 429
-                ? 'fault'
-                : 'refused';
-      requests.push({
-        at: Date.now(),
-        method: req.method,
-        path: req.path,
-        legacyId,
-        status,
-        outcome,
-        body: redactPasswords(body),
-      });
-    });
+    // Recorded when the handler answers, whether or not the client is still there: a
+    // request whose client went away was handled all the same.
+    const end = res.end.bind(res) as (...args: unknown[]) => Response;
+    res.end = ((...args: unknown[]) => {
+      if (writes) {
+        const status = res.statusCode;
+        const outcome: RequestRecord['outcome'] =
+          status === 201
+            ? 'created'
+            : status === 409
+              ? 'duplicate'
+              : status === 200 || status === 204
+                ? 'updated'
+                : status >= 500 || status === 429
+                  ? 'fault'
+                  : 'refused';
+        requests.push({
+          at: Date.now(),
+          method: req.method,
+          path: req.path,
+          legacyId,
+          status,
+          outcome,
+          body: redactPasswords(body),
+        });
+      }
+      return end(...args);
+    }) as Response['end'];
     next();
   });
   app.use(SCIM_PATH, async (_req: Request, res: Response, next: NextFunction) => {

@@ -13,7 +13,7 @@ import { createStore, type Store } from '../../../src/store/db.ts';
 import type { ReferenceDouble } from '../../../src/target/reference.ts';
 import { startReference } from '../../../src/target/scim/double.ts';
 import { createPgDatabase, type TestDatabase } from '../../support/databases.ts';
-import { seedDelivery } from '../../support/outbox.ts';
+import { clearDeliveries, seedDelivery } from '../../support/outbox.ts';
 import { registerSecret } from '../../support/secrets.ts';
 
 const KEK = registerSecret('key', 'a-key-encryption-key-for-the-scim-tests');
@@ -62,9 +62,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   sp.reset();
-  await store.db('outbox').del();
-  await store.db('account_identifiers').del();
-  await store.db('accounts').del();
+  await clearDeliveries(store.db);
 });
 
 async function deliverAll(services: Services): Promise<void> {

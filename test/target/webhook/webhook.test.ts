@@ -14,7 +14,7 @@ import { startReference } from '../../../src/target/webhook/double.ts';
 import { checkForm, makeForm } from '../../../src/target/webhook/password.ts';
 import { signatureHeader, verifySignature } from '../../../src/target/webhook/signature.ts';
 import { createPgDatabase, type TestDatabase } from '../../support/databases.ts';
-import { seedDelivery } from '../../support/outbox.ts';
+import { clearDeliveries, seedDelivery } from '../../support/outbox.ts';
 import { registerSecret } from '../../support/secrets.ts';
 
 const PASSWORD = registerSecret('password', 'webhook-user-pw-1');
@@ -49,9 +49,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   double.reset();
-  await store.db('outbox').del();
-  await store.db('account_identifiers').del();
-  await store.db('accounts').del();
+  await clearDeliveries(store.db);
 });
 
 describe('the webhook signature', () => {
