@@ -6,6 +6,7 @@ import { createLogger } from '../../logger.ts';
 import { referenceTypes } from '../../target/registry.ts';
 import { table } from '../context.ts';
 import { type Command, positiveInt } from '../framework.ts';
+import { referenceTypeOption } from './reference-target.ts';
 
 const usage = `Usage: oidc-bridge demo [--target TYPE] [--port N] [--rp-port N] [--target-port N] [--host H] [--data-dir DIR]
 
@@ -46,10 +47,7 @@ export const demoCommand: Command = {
     const rpPort = portOption(values, 'rp-port', 3001);
     const targetPort = portOption(values, 'target-port', 4000);
     const host = (values.host as string | undefined) ?? '127.0.0.1';
-    const target = (values.target as string | undefined) ?? 'commerce-import';
-    if (!referenceTypes().includes(target)) {
-      throw new UsageError(`--target must be one of ${referenceTypes().join(', ')}, got "${target}".`, usage);
-    }
+    const target = referenceTypeOption(values, usage);
     const requested = io.env.LOG_LEVEL as LogLevel | undefined;
     const logLevel: LogLevel = requested && LOG_LEVELS.includes(requested) ? requested : 'info';
     const logger = createLogger({ level: logLevel });

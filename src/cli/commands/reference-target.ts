@@ -13,6 +13,15 @@ const usage = `Usage: oidc-bridge reference-target [--target TYPE] [--port N] [-
   --host H       default 127.0.0.1
   --token T      require "Authorization: Bearer T" on API requests (or $REFERENCE_TARGET_TOKEN)`;
 
+/** `--target TYPE`: a target type that has a test double; commerce-import when not given. */
+export function referenceTypeOption(values: Record<string, unknown>, usage: string): string {
+  const type = (values.target as string | undefined) ?? 'commerce-import';
+  if (!referenceTypes().includes(type)) {
+    throw new UsageError(`--target must be one of ${referenceTypes().join(', ')}, got "${type}".`, usage);
+  }
+  return type;
+}
+
 export const referenceTargetCommand: Command = {
   name: 'reference-target',
   summary: 'serve the test double of a target platform (the commerce import API, SCIM, a webhook receiver)',
@@ -24,10 +33,7 @@ export const referenceTargetCommand: Command = {
     token: { type: 'string' },
   },
   async run({ values }, io) {
-    const type = (values.target as string | undefined) ?? 'commerce-import';
-    if (!referenceTypes().includes(type)) {
-      throw new UsageError(`--target must be one of ${referenceTypes().join(', ')}, got "${type}".`, usage);
-    }
+    const type = referenceTypeOption(values, usage);
     const target = await serveReferenceTarget({
       type,
       port: positiveInt(values, 'port', usage, 4000),
