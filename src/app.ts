@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import Koa, { type Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from './config/schema.ts';
+import { type AdminListener, startAdminListener } from './console/admin-server.ts';
 import { isBridgeError } from './errors.ts';
 import { createInteractionRouter } from './interactions/routes.ts';
 import { createLegacySource, type LegacySource } from './legacy/source.ts';
@@ -18,7 +19,7 @@ import { sweepExpired } from './oidc/adapter.ts';
 import { createClientStore } from './oidc/clients.ts';
 import { createKeyStore, type ProviderKeys } from './oidc/keys.ts';
 import { createProvider, maxSignedTokenLifetime } from './oidc/provider.ts';
-import { createAudit } from './security/audit.ts';
+import { type Audit, createAudit } from './security/audit.ts';
 import { createLoginGuard } from './security/guard.ts';
 import { createSecretBox } from './security/secret-box.ts';
 import { createStore, type Store } from './store/db.ts';
@@ -42,11 +43,14 @@ export interface Bridge {
   store: Store;
   logger: Logger;
   metrics: Metrics;
+  audit: Audit;
   legacy: LegacySource | undefined;
   provider(): Provider;
   /** Re-reads keys from the store and rebuilds the provider when they changed. */
   refreshKeys(): Promise<boolean>;
   listen(port?: number, host?: string): Promise<{ url: string; server: Server }>;
+  /** The admin listener (console, /metrics), after listen(); closed by stop(). */
+  listenAdmin(port?: number, host?: string): Promise<AdminListener>;
   stop(): Promise<void>;
   /** Runs at stop(), alongside the drain of requests in flight and before the store closes. */
   onStop(fn: () => Promise<void> | void): void;
@@ -188,11 +192,6 @@ async function assemble(
       ctx.body = { status: ready ? 'ready' : 'not ready', checks };
       return;
     }
-    if (ctx.path === '/metrics') {
-      ctx.type = metrics.registry.contentType;
-      ctx.body = await metrics.registry.metrics();
-      return;
-    }
     await next();
   });
 
@@ -220,7 +219,7 @@ async function assemble(
   // HTTP server: it is a koa app of its own (its own cookie keys), and a second koa
   // context per request would cost the token and discovery endpoints for nothing.
   const koaHandler = app.callback();
-  const OWN_PATHS = /^\/(interaction(\/|$)|healthz$|readyz$|metrics$|$)/;
+  const OWN_PATHS = /^\/(interaction(\/|$)|healthz$|readyz$|$)/;
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (OWN_PATHS.test(path)) {
@@ -234,6 +233,7 @@ async function assemble(
 
   const stopHooks: Array<() => Promise<void> | void> = [];
   let server: Server | undefined;
+  let mainUrl: string | undefined;
   const sockets = new Set<Socket>();
   const responses = new Set<ServerResponse>();
   const timers: NodeJS.Timeout[] = [];
@@ -258,6 +258,7 @@ async function assemble(
     store,
     logger,
     metrics,
+    audit,
     legacy,
     provider: () => provider,
     refreshKeys,
@@ -280,7 +281,18 @@ async function assemble(
       });
       const address = server.address();
       const actualPort = typeof address === 'object' && address ? address.port : port;
-      return { url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}`, server };
+      mainUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}`;
+      return { url: mainUrl, server };
+    },
+    async listenAdmin(port, host) {
+      if (!mainUrl) throw new Error('listenAdmin() needs listen() first');
+      const admin = await startAdminListener(
+        { config, store, metrics, audit, logger, legacy, mainUrl, cookieKeys: () => keys.cookieKeys },
+        port,
+        host,
+      );
+      stopHooks.push(() => admin.close());
+      return admin;
     },
     async stop() {
       stopping = true;

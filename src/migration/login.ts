@@ -29,7 +29,13 @@ export type LoginOutcome =
   | { ok: false; reason: FailureReason };
 
 /** Reason codes for audit rows and metrics. The user sees one message for all of them. */
-export type FailureReason = 'unknown_user' | 'wrong_password' | 'hash_unusable' | 'no_password' | 'throttled';
+export type FailureReason =
+  | 'unknown_user'
+  | 'wrong_password'
+  | 'hash_unusable'
+  | 'no_password'
+  | 'throttled'
+  | 'disabled';
 
 /** Login-path protection (rate limits, lockouts, the legacy concurrency cap). */
 export interface LoginGuard {
@@ -132,7 +138,10 @@ export function createLogin(deps: LoginDeps) {
       ip: attempt.ip,
       clientId: attempt.clientId,
       sub: typeof extra.sub === 'string' ? extra.sub : undefined,
-      details: extra.scheme ? { scheme: extra.scheme } : {},
+      details: {
+        ...(extra.scheme ? { scheme: extra.scheme } : {}),
+        ...(extra.unusable ? { unusable: extra.unusable } : {}),
+      },
     });
     return { ok: false as const, reason };
   }
@@ -158,17 +167,21 @@ export function createLogin(deps: LoginDeps) {
       identifier: attempt.identifier,
       ip: attempt.ip,
       clientId: attempt.clientId,
+      details: { scheme: scheme ?? (source === 'bridge' ? 'argon2id' : '') },
     });
     return { ok: true as const, sub, source, migrated };
   }
 
   async function lookupLegacy<T>(fn: (l: LegacySource) => Promise<T>): Promise<T> {
     if (!legacy) throw new LegacyUnavailableError('No legacy database is configured.');
+    const stopTimer = metrics.legacyLookupSeconds.startTimer();
     try {
       return await guard.legacySlot(() => fn(legacy));
     } catch (err) {
       if (err instanceof LegacyUnavailableError) metrics.legacyErrors.inc({ code: err.code });
       throw err;
+    } finally {
+      stopTimer();
     }
   }
 
@@ -267,7 +280,7 @@ export function createLogin(deps: LoginDeps) {
           { legacy_id: row.id, reason: err.reason, scheme: err.scheme },
           'legacy hash cannot be used',
         );
-        return fail(attempt, 'hash_unusable', { source: 'legacy', scheme: err.scheme });
+        return fail(attempt, 'hash_unusable', { source: 'legacy', scheme: err.scheme, unusable: err.reason });
       }
       throw err;
     }
@@ -280,6 +293,11 @@ export function createLogin(deps: LoginDeps) {
     async authenticate(attempt: LoginAttempt): Promise<LoginOutcome> {
       await guard.check(attempt.identifier, attempt.ip);
       const account = await accounts.findByIdentifier(attempt.identifier);
+      if (account?.disabled_at) {
+        // Refused like a wrong password, and at the cost of one, so it reveals nothing.
+        await decoy(attempt.password);
+        return fail(attempt, 'disabled', { source: 'bridge', sub: account.sub });
+      }
       if (account?.password_hash) {
         if (await verifyBridgePassword(attempt.password, account.password_hash)) {
           const refill =

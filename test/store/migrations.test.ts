@@ -13,6 +13,8 @@ const TABLES = [
   'account_identifiers',
   'outbox',
   'audit_events',
+  'rollups',
+  'rollup_state',
 ];
 
 let database: TestDatabase;

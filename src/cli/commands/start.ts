@@ -31,6 +31,7 @@ export const startCommand: Command = {
       { url, issuer: config.issuer, store: bridge.store.kind, legacy: config.legacy ? 'configured' : 'none' },
       'oidc-bridge listening',
     );
+    if (config.admin.enabled) await bridge.listenAdmin();
     const worker = values['no-worker'] ? undefined : startDeliveryWorker(bridge);
     if (worker) bridge.onStop(() => worker.stop());
     logger.info({ signal: await signal }, 'shutting down');
