@@ -103,7 +103,10 @@ export function createAccountsView(db: Knex) {
     async audit(sub: string, limit = 50) {
       return db('audit_events')
         .where({ sub })
-        .orderBy('id', 'desc')
+        .orderBy([
+          { column: 'at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
         .limit(limit)
         .select(
           'id',

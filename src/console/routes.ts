@@ -108,7 +108,7 @@ export function createConsoleRouter(deps: ConsoleRouteDeps): Router {
   function common(ctx: Context, current?: string) {
     const admin = ctx.state.admin as AdminState | undefined;
     return {
-      nav: PAGES.map((p) => ({ ...p, current: p.href === current })),
+      nav: admin ? PAGES.map((p) => ({ ...p, current: p.href === current })) : undefined,
       admin: admin ? { sub: admin.session.sub } : undefined,
       csrf: admin?.csrf,
       actions: true,

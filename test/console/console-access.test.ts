@@ -18,9 +18,7 @@ import {
 let f: ConsoleFixture;
 
 beforeAll(async () => {
-  f = await startConsoleFixture();
-  await seedHistory(f.t.bridge.store.db);
-  await f.admin.tick();
+  f = await startConsoleFixture({ seed: true });
 });
 
 afterAll(async () => {

@@ -31,7 +31,9 @@ export interface ConsoleFixture {
   close(): Promise<void>;
 }
 
-export async function startConsoleFixture(extra: Record<string, unknown> = {}): Promise<ConsoleFixture> {
+export async function startConsoleFixture(
+  opts: { extra?: Record<string, unknown>; seed?: boolean } = {},
+): Promise<ConsoleFixture> {
   const legacyDb = await createPgDatabase('obt_console_legacy');
   const legacy = knex({ client: 'pg', connection: legacyDb.url, pool: { min: 0, max: 2 } });
   await legacy.raw(`CREATE TABLE users (
@@ -67,9 +69,12 @@ export async function startConsoleFixture(extra: Record<string, unknown> = {}): 
       },
     },
     admin: { admins: [String(USERS.opal.id)], admin_groups: ['ops'] },
-    ...extra,
+    ...opts.extra,
   });
+  // History first: the first rollup starts where the store's oldest row is.
+  if (opts.seed) await seedHistory(t.bridge.store.db);
   const admin = await t.bridge.listenAdmin(0, '127.0.0.1');
+  await admin.tick();
   return {
     t,
     admin,
