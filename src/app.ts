@@ -23,6 +23,7 @@ import { type Audit, createAudit } from './security/audit.ts';
 import { createLoginGuard } from './security/guard.ts';
 import { createSecretBox } from './security/secret-box.ts';
 import { createStore, type Store } from './store/db.ts';
+import { noTracing, startTracing, type Tracing } from './tracing.ts';
 import { createRenderer, securityHeaders } from './ui/render.ts';
 
 export interface BridgeOptions {
@@ -35,6 +36,8 @@ export interface BridgeOptions {
   keyRefreshMs?: number;
   guard?: LoginGuard;
   metrics?: Metrics;
+  /** Tracing started by the caller (whose logger carries its trace ids); else from config. */
+  tracing?: Tracing;
 }
 
 export interface Bridge {
@@ -72,7 +75,11 @@ async function assemble(
   opts: BridgeOptions & { store: Store },
   ownsStore: boolean,
 ): Promise<Bridge> {
-  const logger = opts.logger ?? createLogger({ level: config.log_level });
+  const ownTracing = opts.tracing ? undefined : await startTracing(config.tracing);
+  const tracing = opts.tracing ?? ownTracing ?? noTracing;
+  const logger =
+    opts.logger ??
+    createLogger({ level: config.log_level, mixin: tracing.enabled ? tracing.logFields : undefined });
   const store = opts.store;
   await store.migrate();
   const db = store.db;
@@ -103,6 +110,7 @@ async function assemble(
     metrics,
     logger,
     guard: opts.guard ?? ownGuard,
+    tracing,
   });
   const renderer = createRenderer(config);
 
@@ -321,6 +329,7 @@ async function assemble(
       await Promise.all([drain(), ...stopHooks.map(async (fn) => fn())]);
       await ownGuard?.close();
       await legacy?.close();
+      await ownTracing?.shutdown();
       if (ownsStore) await store.close();
     },
   };

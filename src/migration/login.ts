@@ -13,6 +13,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Audit } from '../security/audit.ts';
 import { createSecretBox } from '../security/secret-box.ts';
+import { noTracing, type Tracing } from '../tracing.ts';
 import type { AccountRow, Accounts } from './accounts.ts';
 import { enqueueDelivery, notifyOutbox, snapshotRow } from './outbox.ts';
 import { targetPasswordFromPlain } from './payload.ts';
@@ -63,6 +64,7 @@ export interface LoginDeps {
   metrics: Metrics;
   logger: Logger;
   guard?: LoginGuard;
+  tracing?: Tracing | undefined;
 }
 
 /** A fingerprint of the legacy hash an account migrated from, to notice a later change. */
@@ -77,6 +79,13 @@ export function legacyFingerprint(stored: string | null, salt: string | undefine
 export function createLogin(deps: LoginDeps) {
   const { config, db, accounts, legacy, audit, metrics, logger } = deps;
   const guard = deps.guard ?? openGuard;
+  const tracing = deps.tracing ?? noTracing;
+  const inTransaction = <T>(fn: (trx: Knex.Transaction) => Promise<T>) =>
+    tracing.span('store.transaction', () => db.transaction(fn));
+  const verifyOwn = (password: string, hash: string) =>
+    tracing.span('hash.verify', () => verifyBridgePassword(password, hash), {
+      'oidc_bridge.scheme': 'argon2id',
+    });
   // The target password form waits in the outbox sealed with the key encryption key, if set.
   const box = createSecretBox(config.key_encryption_key);
   const legacyCfg = config.legacy;
@@ -115,7 +124,11 @@ export function createLogin(deps: LoginDeps) {
 
   async function timedVerify(password: string, row: LegacyRow): Promise<{ match: boolean; scheme: string }> {
     const started = process.hrtime.bigint();
-    const result = await verifyPassword({ password, stored: row.password ?? '', salt: row.salt, scheme });
+    const result = await tracing.span('hash.verify', async (span) => {
+      const r = await verifyPassword({ password, stored: row.password ?? '', salt: row.salt, scheme });
+      span.set({ 'oidc_bridge.scheme': r.scheme });
+      return r;
+    });
     metrics.hashVerifySeconds.observe(
       { scheme: result.scheme },
       Number(process.hrtime.bigint() - started) / 1e9,
@@ -176,7 +189,7 @@ export function createLogin(deps: LoginDeps) {
     if (!legacy) throw new LegacyUnavailableError('No legacy database is configured.');
     const stopTimer = metrics.legacyLookupSeconds.startTimer();
     try {
-      return await guard.legacySlot(() => fn(legacy));
+      return await tracing.span('legacy.lookup', () => guard.legacySlot(() => fn(legacy)));
     } catch (err) {
       if (err instanceof LegacyUnavailableError) metrics.legacyErrors.inc({ code: err.code });
       throw err;
@@ -223,7 +236,7 @@ export function createLogin(deps: LoginDeps) {
       legacyCfg?.columns.password ?? 'password',
       ...(legacyCfg?.columns.salt ? [legacyCfg.columns.salt] : []),
     ];
-    const created = await db.transaction(async (trx) => {
+    const created = await inTransaction(async (trx) => {
       const inserted = await accounts.insert(trx, {
         sub,
         legacyId: row.id,
@@ -289,7 +302,7 @@ export function createLogin(deps: LoginDeps) {
     return succeed(attempt, sub, 'legacy', created, result.scheme);
   }
 
-  return {
+  const login = {
     async authenticate(attempt: LoginAttempt): Promise<LoginOutcome> {
       await guard.check(attempt.identifier, attempt.ip);
       const account = await accounts.findByIdentifier(attempt.identifier);
@@ -299,7 +312,7 @@ export function createLogin(deps: LoginDeps) {
         return fail(attempt, 'disabled', { source: 'bridge', sub: account.sub });
       }
       if (account?.password_hash) {
-        if (await verifyBridgePassword(attempt.password, account.password_hash)) {
+        if (await verifyOwn(attempt.password, account.password_hash)) {
           const refill =
             config.target.type === 'http'
               ? box.seal(targetPasswordFromPlain(attempt.password, config.target.password_algorithm))
@@ -332,6 +345,23 @@ export function createLogin(deps: LoginDeps) {
       }
       return viaLegacy(attempt, account);
     },
+  };
+  if (!tracing.enabled) return login;
+  return {
+    authenticate: (attempt: LoginAttempt) =>
+      tracing.span('login', async (span) => {
+        const outcome = await login.authenticate(attempt);
+        span.set(
+          outcome.ok
+            ? {
+                'oidc_bridge.outcome': 'success',
+                'oidc_bridge.source': outcome.source,
+                'oidc_bridge.migrated': outcome.migrated,
+              }
+            : { 'oidc_bridge.outcome': 'failure', 'oidc_bridge.reason': outcome.reason },
+        );
+        return outcome;
+      }),
   };
 }
 
