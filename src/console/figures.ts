@@ -72,7 +72,7 @@ export async function deliveryFigures(db: Knex, rollups: Rollups, opts: { days?:
   const fromDay = new Date(dayOf(now).getTime() - (nDays - 1) * DAY_MS);
   const [depth, deliveries, latest] = await Promise.all([
     rollups.series(['outbox'], fromHour, now),
-    rollups.series(['delivery'], fromDay, now),
+    rollups.series(['delivery'], fromDay, now, { daily: true }),
     rollups.latest('outbox'),
   ]);
   const hourTimes = timeline(fromHour, HOUR_MS, hours);
@@ -171,7 +171,7 @@ export async function securityFigures(
   const fromDay = new Date(dayOf(now).getTime() - (nDays - 1) * DAY_MS);
   const [hourly, unusable, legacy] = await Promise.all([
     rollups.series(['login', 'lockout', 'throttled'], fromHour, now),
-    rollups.series(['unusable'], fromDay, now),
+    rollups.series(['unusable'], fromDay, now, { daily: true }),
     rollups.series(['legacy_errors', 'legacy_lookup'], fromHour, now),
   ]);
   const hourTimes = timeline(fromHour, HOUR_MS, nHours);

@@ -155,7 +155,7 @@ export async function progressFigures(
   const today = dayOf(now);
   const from = new Date(today.getTime() - (nDays - 1) * DAY_MS);
   const [series, accountTotals, legacy, active] = await Promise.all([
-    rollups.series(['accounts', 'login', 'login_users'], from, now),
+    rollups.series(['accounts', 'login', 'login_users'], from, now, { daily: true }),
     rollups.totals('accounts', now),
     rollups.latest('legacy_total'),
     rollups.latest('cutover_active'),

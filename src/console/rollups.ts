@@ -22,6 +22,8 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 const STATE = 'audit';
+/** Metrics counted from the audit trail and the accounts, also kept by day as `metric@day`. */
+const DAILY = ['login', 'delivery', 'lockout', 'migration', 'admin', 'unusable', 'accounts'];
 
 export function hourOf(t: Date | number): Date {
   const ms = typeof t === 'number' ? t : t.getTime();
@@ -150,6 +152,16 @@ export function createRollups(db: Knex) {
           const lastDay = dayOf(to);
           if (lastDay > firstDay) rows.push(...rowsOf(await usersSql(trx, firstDay, lastDay)));
           await upsert(trx, rows, 'set');
+          // The same counts by day, for pages that span months: a few rows per day instead of 24.
+          await trx.raw(
+            `INSERT INTO rollups (metric, bucket, label, value)
+             SELECT metric || '@day', date_trunc('day', bucket, 'UTC'), label, sum(value)
+               FROM rollups
+              WHERE metric = ANY(?) AND bucket >= ? AND bucket < ?
+              GROUP BY 1, 2, 3
+             ON CONFLICT (metric, bucket, label) DO UPDATE SET value = excluded.value`,
+            [DAILY, firstDay, to],
+          );
           await trx('rollup_state')
             .where({ name: STATE })
             .update({ rolled_until: to, updated_at: trx.fn.now() });
@@ -184,13 +196,22 @@ export function createRollups(db: Knex) {
       metrics: string[],
       from: Date,
       now = new Date(),
+      opts: { daily?: boolean } = {},
     ): Promise<{ rows: RollupRow[]; complete: boolean }> {
       const until = (await rolledUntil()) ?? hourOf(now);
       const stored = (await db('rollups')
-        .whereIn('metric', metrics)
+        .whereIn(
+          'metric',
+          metrics.map((m) => (opts.daily && DAILY.includes(m) ? `${m}@day` : m)),
+        )
         .andWhere('bucket', '>=', from)
         .select('metric', 'bucket', 'label', 'value')) as RollupRow[];
-      const rows = stored.map((r) => ({ ...r, bucket: new Date(r.bucket), value: Number(r.value) }));
+      const rows = stored.map((r) => ({
+        ...r,
+        metric: r.metric.replace(/@day$/, ''),
+        bucket: new Date(r.bucket),
+        value: Number(r.value),
+      }));
       const liveFrom = new Date(Math.max(until.getTime(), from.getTime(), now.getTime() - MAX_LIVE_MS));
       const complete = now.getTime() - until.getTime() <= MAX_LIVE_MS;
       const liveMetrics = metrics.filter((m) => m !== 'login_users' && !SNAPSHOT_METRICS.has(m));
@@ -206,7 +227,7 @@ export function createRollups(db: Knex) {
     async totals(metric: string, now = new Date()): Promise<Record<string, number>> {
       const until = (await rolledUntil()) ?? hourOf(now);
       const stored = (await db('rollups')
-        .where({ metric })
+        .where({ metric: DAILY.includes(metric) ? `${metric}@day` : metric })
         .select('label')
         .sum({ value: 'value' })
         .groupBy('label')) as Array<{ label: string; value: number | string }>;
