@@ -76,7 +76,15 @@ export async function startAdminListener(
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL'
+          ? new ConfigError([
+              `admin.port: ${host}:${port} cannot be used (${err.code}). Fix: give the admin listener a free port and an address of this machine (admin.port, admin.host), or set admin.enabled: false.`,
+            ])
+          : err,
+      ),
+    );
     server.listen(port, host, () => resolve());
   });
   const address = server.address();

@@ -67,10 +67,16 @@ describe('the admin listener', () => {
     }
   });
 
-  it('refuses to share the login port', async () => {
+  it('refuses to share the login port, or a port already taken, naming admin.port', async () => {
     const b = await startTestBridge();
     try {
       await expect(b.bridge.listenAdmin(b.config.port)).rejects.toMatchObject({ code: 'config_invalid' });
+      // A port another process holds: the error names the key, not a bare EADDRINUSE.
+      const taken = Number(new URL(f.admin.url).port);
+      await expect(b.bridge.listenAdmin(taken, '127.0.0.1')).rejects.toMatchObject({
+        code: 'config_invalid',
+        message: expect.stringContaining('admin.port: 127.0.0.1:'),
+      });
     } finally {
       await b.close();
     }
