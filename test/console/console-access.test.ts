@@ -5,15 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge } from '../support/bridge.ts';
+import { formOf } from '../support/browser.ts';
 import { beginLogin, REDIRECT_URI, relyingParty, submitLogin } from '../support/rp.ts';
-import {
-  type ConsoleFixture,
-  consoleSignIn,
-  csrfOf,
-  seedHistory,
-  startConsoleFixture,
-  USERS,
-} from './support.ts';
+import { type ConsoleFixture, consoleSignIn, csrfOf, startConsoleFixture, USERS } from './support.ts';
 
 let f: ConsoleFixture;
 
@@ -237,8 +231,6 @@ describe('console actions', () => {
     expect(await login()).toContain(REDIRECT_URI);
   });
 });
-
-import { formOf } from '../support/browser.ts';
 
 beforeAll(async () => {
   await f.t.addClient({
