@@ -7,6 +7,7 @@ import { progressFigures, projectCutover } from '../../src/console/progress.ts';
 import { createRollups, hourOf } from '../../src/console/rollups.ts';
 import { createStore, type Store } from '../../src/store/db.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
+import { waitFor } from '../support/wait.ts';
 
 const DAY = 86_400_000;
 const now = new Date('2026-12-01T10:30:00Z');
@@ -121,5 +122,28 @@ describe('the rollups', () => {
     const yesterday = f.days.at(-2)!;
     expect(yesterday.users).toBeGreaterThan(0);
     expect(f.days.at(-1)!.users).toBeNull();
+  });
+});
+
+describe('today’s readiness from a legacy last-login column', () => {
+  it('is counted by the console’s tick and shown by the Progress figures', async () => {
+    const { startConsoleFixture } = await import('./support.ts');
+    const f = await startConsoleFixture({ lastLogin: true });
+    try {
+      const { createRollups } = await import('../../src/console/rollups.ts');
+      const rollups = createRollups(f.t.bridge.store.db);
+      const latest = await waitFor(
+        () => rollups.latest('cutover_active'),
+        (v) => v !== undefined,
+        20_000,
+      );
+      // Three legacy users logged in three days ago; none has an account yet.
+      expect(latest!.values).toEqual({ users: 3, with_account: 0 });
+      const figures = await progressFigures(rollups);
+      expect(figures.readiness).toMatchObject({ activeUsers: 3, withAccount: 0, percent: 0 });
+      expect(figures.projection.basis).toBe('last_login');
+    } finally {
+      await f.close();
+    }
   });
 });

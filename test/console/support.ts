@@ -32,7 +32,7 @@ export interface ConsoleFixture {
 }
 
 export async function startConsoleFixture(
-  opts: { extra?: Record<string, unknown>; seed?: boolean } = {},
+  opts: { extra?: Record<string, unknown>; seed?: boolean; lastLogin?: boolean } = {},
 ): Promise<ConsoleFixture> {
   const legacyDb = await createPgDatabase('obt_console_legacy');
   const legacy = knex({ client: 'pg', connection: legacyDb.url, pool: { min: 0, max: 2 } });
@@ -60,6 +60,7 @@ export async function startConsoleFixture(
       connection: legacyDb.url,
       table: 'users',
       identifiers: ['username', 'email'],
+      ...(opts.lastLogin ? { columns: { last_login: 'last_login' } } : {}),
       claims: {
         email: 'email',
         given_name: 'first_name',
