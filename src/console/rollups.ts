@@ -40,7 +40,15 @@ export function dayOf(t: Date | number): Date {
  * login `outcome/reason/scheme`, unusable `scheme/reason`, lockout `reason`,
  * delivery `outcome/reason`, admin `type`, accounts `source`.
  */
-function countsSql(db: Knex, from: Date, to: Date): Knex.Raw {
+function countsSql(db: Knex, from: Date, to: Date, only?: 'accounts'): Knex.Raw {
+  if (only === 'accounts') {
+    return db.raw(
+      `SELECT 'accounts' AS metric, date_trunc('hour', created_at, 'UTC') AS bucket, source AS label,
+              count(*)::float8 AS value
+         FROM accounts WHERE created_at >= ? AND created_at < ? GROUP BY 2, 3`,
+      [from, to],
+    );
+  }
   return db.raw(
     `SELECT CASE WHEN type LIKE 'admin.%' THEN 'admin' ELSE type END AS metric,
             date_trunc('hour', at, 'UTC') AS bucket,
@@ -235,7 +243,8 @@ export function createRollups(db: Knex) {
       for (const r of stored) out[r.label] = Number(r.value);
       const liveFrom = new Date(Math.max(until.getTime(), now.getTime() - MAX_LIVE_MS));
       if (liveFrom < now) {
-        for (const r of rowsOf(await countsSql(db, liveFrom, now))) {
+        const part = metric === 'accounts' ? 'accounts' : undefined;
+        for (const r of rowsOf(await countsSql(db, liveFrom, now, part))) {
           if (r.metric === metric) out[r.label] = (out[r.label] ?? 0) + r.value;
         }
       }
@@ -244,14 +253,19 @@ export function createRollups(db: Knex) {
 
     /** The newest snapshot of a metric, with the hour it was taken in. */
     async latest(metric: string): Promise<{ at: Date; values: Record<string, number> } | undefined> {
-      const top = await db('rollups').where({ metric }).max({ bucket: 'bucket' }).first();
-      if (!top?.bucket) return undefined;
-      const at = new Date(top.bucket);
-      const rows = (await db('rollups').where({ metric, bucket: at }).select('label', 'value')) as Array<{
+      const rows = (await db('rollups')
+        .where({ metric })
+        .andWhere('bucket', db('rollups').where({ metric }).max('bucket'))
+        .select('bucket', 'label', 'value')) as Array<{
+        bucket: Date | string;
         label: string;
         value: number | string;
       }>;
-      return { at, values: Object.fromEntries(rows.map((r) => [r.label, Number(r.value)])) };
+      if (rows.length === 0) return undefined;
+      return {
+        at: new Date(rows[0]!.bucket),
+        values: Object.fromEntries(rows.map((r) => [r.label, Number(r.value)])),
+      };
     },
   };
 }
