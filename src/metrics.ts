@@ -2,10 +2,8 @@
 // several bridges in one process do not share counters. Served on the admin listener's
 // /metrics. Names follow the Prometheus conventions: the unit in the name, `_total` on
 // counters, `_timestamp_seconds` for moments; `promtool check metrics` passes on them.
-import { createRequire } from 'node:module';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+import { VERSION } from './version.ts';
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
@@ -21,7 +19,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     help: 'Always 1; the version of the running bridge in a label.',
     labelNames: ['version'] as const,
     registers: [registry],
-  }).set({ version }, 1);
+  }).set({ version: VERSION }, 1);
   return {
     registry,
     logins: new Counter({

@@ -4,9 +4,9 @@
 // Off, `noTracing` runs the function it is given and nothing else: the SDK is not even loaded.
 // Nothing global is registered, so several bridges in one process trace independently.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createRequire } from 'node:module';
 import type { Span } from '@opentelemetry/api';
 import type { Config } from './config/schema.ts';
+import { VERSION as version } from './version.ts';
 
 export type Attributes = Record<string, string | number | boolean>;
 
@@ -44,7 +44,6 @@ export async function startTracing(config: Config['tracing']): Promise<Tracing> 
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'),
   ]);
-  const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
   const processor = new sdk.BatchSpanProcessor(
     new OTLPTraceExporter({ url: config.otlp_endpoint, headers: config.headers }),
     { scheduledDelayMillis: 1000 },
