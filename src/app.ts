@@ -12,16 +12,15 @@ import { isBridgeError } from './errors.ts';
 import { createInteractionRouter } from './interactions/routes.ts';
 import { createLegacySource, type LegacySource } from './legacy/source.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import type { Metrics } from './metrics.ts';
 import { createAccounts } from './migration/accounts.ts';
 import { createLogin, type LoginGuard } from './migration/login.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { createClientStore } from './oidc/clients.ts';
 import { createKeyStore, type ProviderKeys } from './oidc/keys.ts';
 import { createProvider, maxSignedTokenLifetime } from './oidc/provider.ts';
-import { type Audit, createAudit } from './security/audit.ts';
 import { createLoginGuard } from './security/guard.ts';
-import { createSecretBox } from './security/secret-box.ts';
+import { createServices, type Services } from './services.ts';
 import { createStore, type Store } from './store/db.ts';
 import { noTracing, startTracing, type Tracing } from './tracing.ts';
 import { createRenderer, securityHeaders } from './ui/render.ts';
@@ -40,13 +39,12 @@ export interface BridgeOptions {
   tracing?: Tracing;
 }
 
-export interface Bridge {
+export interface Bridge extends Services {
   config: Config;
   app: Koa;
   store: Store;
   logger: Logger;
   metrics: Metrics;
-  audit: Audit;
   legacy: LegacySource | undefined;
   provider(): Provider;
   /** Re-reads keys from the store and rebuilds the provider when they changed. */
@@ -83,7 +81,8 @@ async function assemble(
   const store = opts.store;
   await store.migrate();
   const db = store.db;
-  const box = createSecretBox(config.key_encryption_key);
+  const services = createServices(config, { store, logger, metrics: opts.metrics });
+  const { box, audit, metrics, target } = services;
   if (!box.enabled) {
     logger.warn(
       'no key_encryption_key is set: private signing keys are stored unencrypted. Set OIDC_BRIDGE_KEY (openssl rand -base64 32) to encrypt them.',
@@ -93,10 +92,8 @@ async function assemble(
   if (await keyStore.ensure()) logger.info('generated signing keys (RS256, ES256) and a cookie key');
   let keys: ProviderKeys = await keyStore.load();
 
-  const metrics = opts.metrics ?? createMetrics();
   const clients = createClientStore(db, box);
   const accounts = createAccounts(db);
-  const audit = createAudit(db, logger);
   const legacy = config.legacy
     ? createLegacySource(config.legacy, { logger, knex: opts.legacyDb })
     : undefined;
@@ -110,6 +107,8 @@ async function assemble(
     metrics,
     logger,
     guard: opts.guard ?? ownGuard,
+    box,
+    target,
     tracing,
   });
   const renderer = createRenderer(config);
@@ -261,12 +260,8 @@ async function assemble(
   );
 
   return {
-    config,
+    ...services,
     app,
-    store,
-    logger,
-    metrics,
-    audit,
     legacy,
     provider: () => provider,
     refreshKeys,

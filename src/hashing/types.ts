@@ -10,12 +10,15 @@ export interface VerifyInput {
   salt?: string | undefined;
 }
 
-/** The target platform's password form: {algorithm}${salt}${hash}, hash in lowercase hex. */
-export interface TargetPasswordForm {
+/** A digest hash taken apart: hash = hex(algorithm(salt + password)), lowercase. */
+export interface DigestForm {
   algorithm: 'md5' | 'sha1' | 'sha256';
   salt: string;
   hash: string;
 }
+
+/** @deprecated The older name of DigestForm; what a target makes of one lives in src/target/. */
+export type TargetPasswordForm = DigestForm;
 
 export interface Verifier {
   /** Stable scheme id, used in config output, metrics labels and audit rows, e.g. "bcrypt". */

@@ -176,12 +176,12 @@ describe('console actions', () => {
     expect(event.details).toMatchObject({ jobs: 1, id: job.id });
   });
 
-  it('gives up on the failed jobs of one reason: dead, password form erased, audited', async () => {
+  it('gives up on the failed jobs of one reason: dead, password form and row copy erased, audited', async () => {
     const { browser } = await consoleSignIn(f.admin.url, 'opal', USERS.opal.password);
     const db = f.t.bridge.store.db;
     await db('outbox')
       .where({ status: 'failed', last_reason: 'invalid' })
-      .update({ secret: 'sealed-form-placeholder' });
+      .update({ secret: 'sealed-form-placeholder', row_data: 'sealed-row-placeholder' });
     const before = Number(
       (await db('outbox').where({ status: 'failed', last_reason: 'invalid' }).count({ n: '*' }).first())!.n,
     );
@@ -197,7 +197,11 @@ describe('console actions', () => {
       await db('outbox').where({ status: 'failed', last_reason: 'invalid' }).count({ n: '*' }).first(),
     ).toMatchObject({ n: 0 });
     expect(
-      await db('outbox').where({ last_reason: 'invalid' }).whereNotNull('secret').count({ n: '*' }).first(),
+      await db('outbox')
+        .where({ last_reason: 'invalid' })
+        .where((q) => q.whereNotNull('secret').orWhereNotNull('row_data'))
+        .count({ n: '*' })
+        .first(),
     ).toMatchObject({ n: 0 });
     const [event] = await audit('admin.delivery_dead_lettered');
     expect(event.details).toMatchObject({ jobs: before, reason: 'invalid' });
