@@ -40,7 +40,8 @@ COPY views ./dist/views
 # The embedded store's directory (data_dir ./data), for runs without `database`.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
-EXPOSE 3000
+# 3000: the login port; 9464: the admin listener (console, /metrics), for admin.host 0.0.0.0.
+EXPOSE 3000 9464
 # Liveness only; readiness (store and legacy database) is /readyz, for load balancers.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:3000/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

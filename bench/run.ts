@@ -35,6 +35,7 @@ function rows(r: {
   endpoints: EndpointsReport;
   importRun: unknown;
   enumeration: unknown;
+  consolePages: unknown;
 }): Row[] {
   const out: Row[] = [];
   const add = (figure: string, value: string, target = '', met?: boolean) =>
@@ -116,6 +117,29 @@ function rows(r: {
       '0.8 to 1.25',
       en.ratio !== undefined && en.ratio >= 0.8 && en.ratio <= 1.25,
     );
+  const cp = r.consolePages as {
+    missing?: true;
+    error?: string;
+    auditRows?: number;
+    accounts?: number;
+    rollupSeconds?: number;
+    pages?: Record<string, { medianMs: number; p95Ms: number }>;
+  };
+  if (cp.missing) add('console (benchConsole)', 'missing: bench/console.ts not present');
+  else if (cp.pages?.progress) {
+    const size = `${cp.auditRows} audit rows, ${cp.accounts} accounts`;
+    add(
+      `console progress page, ${size}: median / p95`,
+      `${cp.pages.progress.medianMs} / ${cp.pages.progress.p95Ms} ms`,
+      '< 200 ms median',
+      cp.pages.progress.medianMs < 200,
+    );
+    for (const page of ['delivery', 'security'] as const) {
+      const p = cp.pages[page];
+      if (p) add(`console ${page} page: median / p95`, `${p.medianMs} / ${p.p95Ms} ms`);
+    }
+    add('console: first rollup of the whole history', `${cp.rollupSeconds} s`);
+  }
   return out;
 }
 
@@ -185,6 +209,13 @@ const importRun = await part('import', async () => {
 const enumeration = await part('enumeration', () =>
   optionalBench('./enumeration.ts', 'benchEnumeration', { logins: quick ? 5 : 30 }),
 );
+// The console's Progress page over ten million audit rows and a million accounts.
+const consolePages = await part('console', () =>
+  optionalBench('./console.ts', 'benchConsole', {
+    auditRows: quick ? 100_000 : 10_000_000,
+    accounts: quick ? 10_000 : 1_000_000,
+  }),
+);
 if (failed(ceiling) || failed(login) || failed(endpoints)) {
   process.stderr.write(`a part failed; bench-results.json holds what was measured:\n`);
   for (const [k, v] of Object.entries({ ceiling, login, endpoints })) {
@@ -209,8 +240,9 @@ const results = {
   endpoints,
   import: importRun,
   enumeration,
+  console: consolePages,
 };
-const table = rows({ ceiling, login, endpoints, importRun, enumeration });
+const table = rows({ ceiling, login, endpoints, importRun, enumeration, consolePages });
 writeFileSync('bench-results.json', `${JSON.stringify({ ...results, table }, null, 2)}\n`);
 process.stdout.write(
   `\nmachine: ${machine.cpus} cpus (${machine.cpuModel}), node ${machine.node}, load ${results.machine.loadAverageAtStart.join(' ')} → ${results.machine.loadAverageAtEnd.join(' ')}\n\n`,

@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import Koa, { type Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from './config/schema.ts';
+import { type AdminListener, startAdminListener } from './console/admin-server.ts';
 import { isBridgeError } from './errors.ts';
 import { createInteractionRouter } from './interactions/routes.ts';
 import { createLegacySource, type LegacySource } from './legacy/source.ts';
@@ -22,6 +23,7 @@ import { createProvider, maxSignedTokenLifetime } from './oidc/provider.ts';
 import { createLoginGuard } from './security/guard.ts';
 import { createServices, type Services } from './services.ts';
 import { createStore, type Store } from './store/db.ts';
+import { noTracing, startTracing, type Tracing } from './tracing.ts';
 import { createRenderer, securityHeaders } from './ui/render.ts';
 
 export interface BridgeOptions {
@@ -34,6 +36,8 @@ export interface BridgeOptions {
   keyRefreshMs?: number;
   guard?: LoginGuard;
   metrics?: Metrics;
+  /** Tracing started by the caller (whose logger carries its trace ids); else from config. */
+  tracing?: Tracing;
 }
 
 export interface Bridge extends Services {
@@ -47,6 +51,8 @@ export interface Bridge extends Services {
   /** Re-reads keys from the store and rebuilds the provider when they changed. */
   refreshKeys(): Promise<boolean>;
   listen(port?: number, host?: string): Promise<{ url: string; server: Server }>;
+  /** The admin listener (console, /metrics), after listen(); closed by stop(). */
+  listenAdmin(port?: number, host?: string): Promise<AdminListener>;
   stop(): Promise<void>;
   /** Runs at stop(), alongside the drain of requests in flight and before the store closes. */
   onStop(fn: () => Promise<void> | void): void;
@@ -68,7 +74,11 @@ async function assemble(
   opts: BridgeOptions & { store: Store },
   ownsStore: boolean,
 ): Promise<Bridge> {
-  const logger = opts.logger ?? createLogger({ level: config.log_level });
+  const ownTracing = opts.tracing ? undefined : await startTracing(config.tracing);
+  const tracing = opts.tracing ?? ownTracing ?? noTracing;
+  const logger =
+    opts.logger ??
+    createLogger({ level: config.log_level, mixin: tracing.enabled ? tracing.logFields : undefined });
   const store = opts.store;
   await store.migrate();
   const db = store.db;
@@ -102,6 +112,7 @@ async function assemble(
     box,
     target,
     totpCarryOver: features.totpCarryOver,
+    tracing,
   });
   const renderer = createRenderer(config);
 
@@ -191,11 +202,6 @@ async function assemble(
       ctx.body = { status: ready ? 'ready' : 'not ready', checks };
       return;
     }
-    if (ctx.path === '/metrics') {
-      ctx.type = metrics.registry.contentType;
-      ctx.body = await metrics.registry.metrics();
-      return;
-    }
     await next();
   });
 
@@ -232,7 +238,7 @@ async function assemble(
   // HTTP server: it is a koa app of its own (its own cookie keys), and a second koa
   // context per request would cost the token and discovery endpoints for nothing.
   const koaHandler = app.callback();
-  const OWN_PATHS = /^\/(interaction(\/|$)|healthz$|readyz$|metrics$|$)/;
+  const OWN_PATHS = /^\/(interaction(\/|$)|healthz$|readyz$|$)/;
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (OWN_PATHS.test(path)) {
@@ -247,6 +253,7 @@ async function assemble(
   const logoutDelivery = features.startLogoutDelivery(() => provider);
   const stopHooks: Array<() => Promise<void> | void> = [() => logoutDelivery.stop()];
   let server: Server | undefined;
+  let mainUrl: string | undefined;
   const sockets = new Set<Socket>();
   const responses = new Set<ServerResponse>();
   const timers: NodeJS.Timeout[] = [];
@@ -290,7 +297,18 @@ async function assemble(
       });
       const address = server.address();
       const actualPort = typeof address === 'object' && address ? address.port : port;
-      return { url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}`, server };
+      mainUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}`;
+      return { url: mainUrl, server };
+    },
+    async listenAdmin(port, host) {
+      if (!mainUrl) throw new Error('listenAdmin() needs listen() first');
+      const admin = await startAdminListener(
+        { config, store, metrics, audit, logger, legacy, mainUrl, cookieKeys: () => keys.cookieKeys },
+        port,
+        host,
+      );
+      stopHooks.push(() => admin.close());
+      return admin;
     },
     async stop() {
       stopping = true;
@@ -319,6 +337,7 @@ async function assemble(
       await Promise.all([drain(), ...stopHooks.map(async (fn) => fn())]);
       await ownGuard?.close();
       await legacy?.close();
+      await ownTracing?.shutdown();
       if (ownsStore) await store.close();
     },
   };

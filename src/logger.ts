@@ -44,6 +44,8 @@ export interface LoggerOptions {
   /** Where JSON lines go; default stdout. Tests pass a stream to capture every line. */
   destination?: NodeJS.WritableStream;
   pretty?: boolean;
+  /** Fields added to every line, e.g. the trace id of the span around it. */
+  mixin?: (() => Record<string, unknown>) | undefined;
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
@@ -54,6 +56,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     // The paths catch the usual places cheaply; this walks any depth, arrays and errors.
     formatters: { log: (o: Record<string, unknown>) => redactDeep(o) },
     base: { name: 'oidc-bridge' },
+    ...(opts.mixin ? { mixin: opts.mixin } : {}),
   };
   if (opts.destination) return pino(base, opts.destination as pino.DestinationStream);
   const pretty = opts.pretty ?? (process.stdout.isTTY === true && process.env.CI !== 'true');

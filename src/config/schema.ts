@@ -233,6 +233,78 @@ export const targetSchema = z
   .default({ type: 'none' })
   .describe('Where migrated users are delivered.');
 
+export const adminSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('Serve the admin listener (operator console and /metrics) beside the login port.'),
+    port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(9464)
+      .describe('Port of the admin listener. It must differ from `port`.'),
+    host: z
+      .string()
+      .default('127.0.0.1')
+      .describe(
+        'Address the admin listener binds to. Loopback keeps the console and the metrics off the network; bind wider only behind a firewall, and set metrics_token.',
+      ),
+    url: url(
+      "The public base URL of the admin listener as an operator's browser reaches it (the console's OIDC redirect goes there). Default http://HOST:PORT of the admin listener.",
+    ).optional(),
+    metrics_token: z
+      .string()
+      .min(16, 'must be at least 16 characters; generate one with: openssl rand -base64 24')
+      .optional()
+      .describe(
+        'When set, /metrics answers only requests with "Authorization: Bearer TOKEN" (Prometheus: authorization.credentials). No default: open on the admin listener, which is loopback unless host says otherwise.',
+      ),
+    admins: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Subjects (sub) of the bridge accounts allowed into the operator console. Nobody is an admin until this or admin_groups names someone.',
+      ),
+    admin_groups: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "Groups whose members may use the operator console: values of group_claim in the account's claims.",
+      ),
+    group_claim: z
+      .string()
+      .min(1)
+      .default('groups')
+      .describe(
+        'The account claim holding its groups (a string or a list of strings), mapped like any claim in legacy.claims.',
+      ),
+    session_seconds: duration('How long a console sign-in lasts.', 3600),
+  })
+  .prefault({})
+  .describe(
+    'The admin listener: the operator console (signed in through the bridge itself) and the Prometheus metrics, apart from the login port.',
+  );
+
+export const tracingSchema = z
+  .strictObject({
+    otlp_endpoint: url(
+      'OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces. No default: tracing is off and costs nothing.',
+    ).optional(),
+    headers: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('Headers sent with every export, e.g. an API key. Use ${VAR} for secrets.'),
+    service_name: z.string().min(1).default('oidc-bridge').describe('The service.name resource attribute.'),
+    sample_ratio: z.number().min(0).max(1).default(1).describe('Share of logins traced, from 0 to 1.'),
+  })
+  .prefault({})
+  .describe(
+    'OpenTelemetry tracing of logins: one span per login, with the legacy lookup, the hash check and the store transaction as children.',
+  );
+
 export const configSchema = z.strictObject({
   issuer: url(
     'The issuer identifier, the public base URL of the bridge. Default http://localhost:PORT.',
@@ -506,6 +578,8 @@ export const configSchema = z.strictObject({
     .describe(
       'Delivery of back-channel logout tokens to relying parties registered with --backchannel-logout-uri, through the store with retries.',
     ),
+  admin: adminSchema,
+  tracing: tracingSchema,
   log_level: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

@@ -15,6 +15,8 @@ export interface AccountRow {
   imported_at: Date | null;
   last_login_at: Date | null;
   created_at: Date;
+  /** Set while the account is disabled: it cannot log in. */
+  disabled_at?: Date | null;
 }
 
 export interface NewAccount {

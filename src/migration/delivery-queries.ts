@@ -213,14 +213,38 @@ export function createDeliveryQueries(db: Knex) {
      * Puts jobs of the given statuses back to pending, due now, with a fresh attempt
      * budget. The secret is left as it is: the sink decides what a job without one means.
      */
-    async requeue(statuses: OutboxStatus[], id?: number): Promise<number[]> {
+    async requeue(statuses: OutboxStatus[], id?: number, reason?: string): Promise<number[]> {
       const query = db('outbox').whereIn('status', statuses);
       if (id !== undefined) query.andWhere({ id });
+      if (reason !== undefined) query.andWhere({ last_reason: reason });
       const rows: Array<{ id: number | string }> = await query
         .update({
           status: 'pending',
           attempts: 0,
           next_attempt_at: db.fn.now(),
+          locked_until: null,
+          lease_token: null,
+          updated_at: db.fn.now(),
+        })
+        .returning('id');
+      return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    },
+
+    /**
+     * Gives up on failed jobs (all, one, or those of one reason): they become dead and their
+     * password form is erased. Returns the ids.
+     */
+    async deadLetter(id?: number, reason?: string): Promise<number[]> {
+      const query = db('outbox').where('status', 'failed');
+      if (id !== undefined) query.andWhere({ id });
+      if (reason !== undefined) query.andWhere({ last_reason: reason });
+      const rows: Array<{ id: number | string }> = await query
+        .update({
+          status: 'dead',
+          // Erased as when a job ends on its own: the password form and the row copy.
+          secret: null,
+          row_data: null,
+          payload: db.raw("payload - 'row'"),
           locked_until: null,
           lease_token: null,
           updated_at: db.fn.now(),

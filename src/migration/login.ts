@@ -15,6 +15,7 @@ import type { TotpCarryOver } from '../mfa/carry-over.ts';
 import type { Audit } from '../security/audit.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { TargetFormat } from '../target/types.ts';
+import { noTracing, type Tracing } from '../tracing.ts';
 import type { AccountRow, Accounts } from './accounts.ts';
 import { enqueueDelivery, enqueuePasswordChange, notifyOutbox, sealDelivery } from './outbox.ts';
 
@@ -30,7 +31,13 @@ export type LoginOutcome =
   | { ok: false; reason: FailureReason };
 
 /** Reason codes for audit rows and metrics. The user sees one message for all of them. */
-export type FailureReason = 'unknown_user' | 'wrong_password' | 'hash_unusable' | 'no_password' | 'throttled';
+export type FailureReason =
+  | 'unknown_user'
+  | 'wrong_password'
+  | 'hash_unusable'
+  | 'no_password'
+  | 'throttled'
+  | 'disabled';
 
 /** Login-path protection (rate limits, lockouts, the legacy concurrency cap). */
 export interface LoginGuard {
@@ -63,6 +70,7 @@ export interface LoginDeps {
   target: TargetFormat;
   /** Carries a legacy TOTP secret over with the account (see src/mfa/carry-over.ts). */
   totpCarryOver?: TotpCarryOver | undefined;
+  tracing?: Tracing | undefined;
 }
 
 /** A fingerprint of the legacy hash an account migrated from, to notice a later change. */
@@ -77,6 +85,13 @@ export function legacyFingerprint(stored: string | null, salt: string | undefine
 export function createLogin(deps: LoginDeps) {
   const { config, db, accounts, legacy, audit, metrics, logger, box, target } = deps;
   const guard = deps.guard ?? openGuard;
+  const tracing = deps.tracing ?? noTracing;
+  const inTransaction = <T>(fn: (trx: Knex.Transaction) => Promise<T>) =>
+    tracing.span('store.transaction', () => db.transaction(fn));
+  const verifyOwn = (password: string, hash: string) =>
+    tracing.span('hash.verify', () => verifyBridgePassword(password, hash), {
+      'oidc_bridge.scheme': 'argon2id',
+    });
   const legacyCfg = config.legacy;
   const scheme = legacyCfg?.password.scheme ?? 'auto';
   let decoyStored: string | undefined;
@@ -113,7 +128,11 @@ export function createLogin(deps: LoginDeps) {
 
   async function timedVerify(password: string, row: LegacyRow): Promise<{ match: boolean; scheme: string }> {
     const started = process.hrtime.bigint();
-    const result = await verifyPassword({ password, stored: row.password ?? '', salt: row.salt, scheme });
+    const result = await tracing.span('hash.verify', async (span) => {
+      const r = await verifyPassword({ password, stored: row.password ?? '', salt: row.salt, scheme });
+      span.set({ 'oidc_bridge.scheme': r.scheme });
+      return r;
+    });
     metrics.hashVerifySeconds.observe(
       { scheme: result.scheme },
       Number(process.hrtime.bigint() - started) / 1e9,
@@ -136,7 +155,10 @@ export function createLogin(deps: LoginDeps) {
       ip: attempt.ip,
       clientId: attempt.clientId,
       sub: typeof extra.sub === 'string' ? extra.sub : undefined,
-      details: extra.scheme ? { scheme: extra.scheme } : {},
+      details: {
+        ...(extra.scheme ? { scheme: extra.scheme } : {}),
+        ...(extra.unusable ? { unusable: extra.unusable } : {}),
+      },
     });
     return { ok: false as const, reason };
   }
@@ -162,17 +184,21 @@ export function createLogin(deps: LoginDeps) {
       identifier: attempt.identifier,
       ip: attempt.ip,
       clientId: attempt.clientId,
+      details: { scheme: scheme ?? (source === 'bridge' ? 'argon2id' : '') },
     });
     return { ok: true as const, sub, source, migrated };
   }
 
   async function lookupLegacy<T>(fn: (l: LegacySource) => Promise<T>): Promise<T> {
     if (!legacy) throw new LegacyUnavailableError('No legacy database is configured.');
+    const stopTimer = metrics.legacyLookupSeconds.startTimer();
     try {
-      return await guard.legacySlot(() => fn(legacy));
+      return await tracing.span('legacy.lookup', () => guard.legacySlot(() => fn(legacy)));
     } catch (err) {
       if (err instanceof LegacyUnavailableError) metrics.legacyErrors.inc({ code: err.code });
       throw err;
+    } finally {
+      stopTimer();
     }
   }
 
@@ -210,7 +236,7 @@ export function createLogin(deps: LoginDeps) {
       .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
       .map(String);
     const sealed = await sealDelivery(row.row, password, { target, box });
-    const created = await db.transaction(async (trx) => {
+    const created = await inTransaction(async (trx) => {
       const inserted = await accounts.insert(trx, {
         sub,
         legacyId: row.id,
@@ -268,7 +294,7 @@ export function createLogin(deps: LoginDeps) {
           { legacy_id: row.id, reason: err.reason, scheme: err.scheme },
           'legacy hash cannot be used',
         );
-        return fail(attempt, 'hash_unusable', { source: 'legacy', scheme: err.scheme });
+        return fail(attempt, 'hash_unusable', { source: 'legacy', scheme: err.scheme, unusable: err.reason });
       }
       throw err;
     }
@@ -277,12 +303,17 @@ export function createLogin(deps: LoginDeps) {
     return succeed(attempt, sub, 'legacy', created, result.scheme);
   }
 
-  return {
+  const login = {
     async authenticate(attempt: LoginAttempt): Promise<LoginOutcome> {
       await guard.check(attempt.identifier, attempt.ip);
       const account = await accounts.findByIdentifier(attempt.identifier);
+      if (account?.disabled_at) {
+        // Refused like a wrong password, and at the cost of one, so it reveals nothing.
+        await decoy(attempt.password);
+        return fail(attempt, 'disabled', { source: 'bridge', sub: account.sub });
+      }
       if (account?.password_hash) {
-        if (await verifyBridgePassword(attempt.password, account.password_hash)) {
+        if (await verifyOwn(attempt.password, account.password_hash)) {
           // A form that costs next to nothing is made on the off chance a failed job needs it.
           const form =
             target.delivers && target.cheapPasswordForm ? await target.passwordForm(attempt.password) : null;
@@ -323,6 +354,23 @@ export function createLogin(deps: LoginDeps) {
       }
       return viaLegacy(attempt, account);
     },
+  };
+  if (!tracing.enabled) return login;
+  return {
+    authenticate: (attempt: LoginAttempt) =>
+      tracing.span('login', async (span) => {
+        const outcome = await login.authenticate(attempt);
+        span.set(
+          outcome.ok
+            ? {
+                'oidc_bridge.outcome': 'success',
+                'oidc_bridge.source': outcome.source,
+                'oidc_bridge.migrated': outcome.migrated,
+              }
+            : { 'oidc_bridge.outcome': 'failure', 'oidc_bridge.reason': outcome.reason },
+        );
+        return outcome;
+      }),
   };
 }
 

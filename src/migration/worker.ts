@@ -97,7 +97,7 @@ export function startDeliveryWorker(services: Services, opts: WorkerOptions = {}
     if (Date.now() - depthAt < Math.max(pollMs, DEPTH_MIN_INTERVAL_MS)) return;
     depthAt = Date.now();
     const counts = await queries.countByStatus();
-    for (const status of OUTBOX_STATUSES) metrics.outboxDepth.set({ status }, counts[status]);
+    for (const status of OUTBOX_STATUSES) metrics.outboxJobs.set({ status }, counts[status]);
   }
 
   function toOutcome(

@@ -143,7 +143,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     async findAccount(_ctx, sub) {
       const account = await accountCache.get(sub, () => accounts.findBySub(sub));
-      if (!account) return undefined;
+      if (!account || account.disabled_at) return undefined;
       return {
         accountId: sub,
         async claims() {

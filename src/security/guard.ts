@@ -29,7 +29,7 @@ const SWEEP_MS = 5 * 60_000;
 export interface LoginGuardDeps {
   config: Pick<Config, 'security'>;
   store: Pick<Store, 'db' | 'kind'>;
-  metrics: Pick<Metrics, 'throttled'>;
+  metrics: Pick<Metrics, 'throttled' | 'lockouts'>;
   audit: Pick<Audit, 'record'>;
   logger: Logger;
 }
@@ -176,6 +176,7 @@ export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
     details: Record<string, unknown>,
   ): Promise<void> {
     logger.warn({ reason, ...details }, 'login lockout started');
+    metrics.lockouts.inc({ reason });
     await audit.record({
       type: 'lockout',
       outcome: 'info',

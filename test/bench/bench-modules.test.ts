@@ -3,6 +3,7 @@
 // anything is; the figures come from the full run (BENCHMARKS.md).
 import { describe, expect, it } from 'vitest';
 import { benchCeiling } from '../../bench/ceiling.ts';
+import { benchConsole } from '../../bench/console.ts';
 import { benchEndpoints } from '../../bench/endpoints.ts';
 import { benchLoginThroughput } from '../../bench/login-throughput.ts';
 
@@ -55,5 +56,14 @@ describe('the bench modules, with tiny parameters', () => {
       }
     }
     positive(r.ratioToBareMemory.jwks);
+  });
+
+  it('builds a store with generate_series, rolls it up and times the console pages of a signed-in operator', async () => {
+    const r = await benchConsole({ auditRows: 2000, accounts: 300, samples: 3 });
+    expect(r).toMatchObject({ auditRows: 2000, accounts: 300 });
+    for (const page of ['progress', 'delivery', 'security'] as const) {
+      positive(r.pages[page].medianMs);
+      expect(r.pages[page].p95Ms).toBeGreaterThanOrEqual(r.pages[page].medianMs);
+    }
   });
 });

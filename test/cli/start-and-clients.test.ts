@@ -21,7 +21,7 @@ beforeAll(async () => {
   configFile = join(dir, 'oidc-bridge.yaml');
   writeFileSync(
     configFile,
-    `issuer: http://127.0.0.1:${port}\nport: ${port}\nhost: 127.0.0.1\ndatabase: \${TEST_STORE_URL}\n`,
+    `issuer: http://127.0.0.1:${port}\nport: ${port}\nhost: 127.0.0.1\ndatabase: \${TEST_STORE_URL}\nadmin:\n  port: 0\n`,
   );
 });
 

@@ -466,12 +466,12 @@ describe('delivery worker', () => {
     expect(released.secret).not.toBeNull();
   });
 
-  it('updates the outbox depth gauge by status', async () => {
+  it('updates the outbox jobs gauge by status', async () => {
     await seedJob(store.db, legacyRow(7701));
     await seedJob(store.db, EXAMPLE_ROW);
     const w = worker(configFor(), {});
     await waitFor(
-      async () => (await metrics.outboxDepth.get()).values,
+      async () => (await metrics.outboxJobs.get()).values,
       (v) =>
         v.some((m) => m.labels.status === 'delivered' && m.value === 1) &&
         v.some((m) => m.labels.status === 'failed' && m.value === 1),

@@ -179,9 +179,10 @@ describe('deploy/oidc-bridge.yaml', () => {
     });
   });
 
-  it('publishes the port it listens on', () => {
+  it('publishes the ports it listens on: the login port, and the admin listener on loopback', () => {
     const config = parseConfig(parse(CONFIG_TEXT), bridgeEnv());
-    expect(publishedPorts(services.bridge!)).toEqual([String(config.port)]);
+    expect(publishedPorts(services.bridge!)).toEqual([String(config.port), String(config.admin.port)]);
+    expect(services.bridge!.ports).toContain(`127.0.0.1:${config.admin.port}:${config.admin.port}`);
   });
 
   it('interpolates like Compose: defaults, required messages and $$', () => {

@@ -1,7 +1,8 @@
 // What an operator watches, against real bridges on PostgreSQL with the compose stack's
 // legacy table in MariaDB and the reference target: /healthz, /readyz (the store and the
 // legacy database decide it, the target is only reported, and a stopping bridge says so),
-// /metrics counters moving across a login, a failed login and a delivery, and JSON logs.
+// /metrics (on the admin listener) counters moving across a login, a failed login and a
+// delivery, and JSON logs.
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ const WORKER_SOURCE = join(REPO, 'src/migration/worker.ts');
 let legacyDb: TestDatabase;
 let target: RunningTarget;
 let t: TestBridge;
+let adminUrl: string;
 let stopWorker: (() => Promise<void>) | undefined;
 
 const legacyConfig = (connection: string) => ({ connection, table: 'be_users' });
@@ -48,6 +50,7 @@ beforeAll(async () => {
     target: { type: 'http', url: target.importUrl, headers: { Authorization: `Bearer ${TOKEN}` } },
     worker: { poll_interval_ms: 50 },
   });
+  adminUrl = (await t.bridge.listenAdmin(0, '127.0.0.1')).url;
   await t.addClient({ id: CLIENT.id, redirectUris: [REDIRECT_URI], secret: CLIENT.secret, firstParty: true });
   if (existsSync(WORKER_SOURCE)) {
     const { startDeliveryWorker } = await import('../../src/migration/worker.ts');
@@ -63,7 +66,7 @@ afterAll(async () => {
   await legacyDb?.drop();
 });
 
-const metrics = async () => (await fetch(`${t.url}/metrics`)).text();
+const metrics = async () => (await fetch(`${adminUrl}/metrics`)).text();
 
 describe('health and readiness', () => {
   it('answers /healthz with 200', async () => {
@@ -173,7 +176,7 @@ describe('metrics', () => {
   });
 
   it('serves the Prometheus text format with process metrics under the oidc_bridge_ prefix', async () => {
-    const res = await fetch(`${t.url}/metrics`);
+    const res = await fetch(`${adminUrl}/metrics`);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
     expect(text).toContain('# TYPE oidc_bridge_logins_total counter');

@@ -23,7 +23,8 @@ export function tempDir(prefix: string): string {
 
 export function writeConfig(dir: string, name: string, yaml: string): string {
   const file = join(dir, name);
-  writeFileSync(file, yaml);
+  // Replicas on one machine: each admin listener on a port of its own.
+  writeFileSync(file, /^admin:/m.test(yaml) ? yaml : `${yaml.replace(/\n?$/, '\n')}admin:\n  port: 0\n`);
   return file;
 }
 

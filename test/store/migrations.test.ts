@@ -18,6 +18,8 @@ const TABLES = [
   'account_passkeys',
   'consents',
   'backchannel_logouts',
+  'rollups',
+  'rollup_state',
 ];
 
 let database: TestDatabase;

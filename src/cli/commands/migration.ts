@@ -1,5 +1,7 @@
 // migration status | list | retry: how far the migration has come and what the delivery
 // worker could not do. Reads and re-queues outbox rows; never prints a password form.
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { migrationReport } from '../../console/report.ts';
 import { UsageError } from '../../errors.ts';
 import { createLegacySource } from '../../legacy/source.ts';
 import { silentLogger } from '../../logger.ts';
@@ -8,7 +10,7 @@ import { type CutoverFigures, cutoverFigures } from '../../migration/import-stat
 import { OUTBOX_STATUSES, type OutboxStatus } from '../../migration/outbox.ts';
 import { table, withStore } from '../context.ts';
 import type { Command, Io } from '../framework.ts';
-import { positiveInt } from '../framework.ts';
+import { positiveInt, requireString } from '../framework.ts';
 
 const statusUsage = `Usage: oidc-bridge migration status [--json] [--active-days N]
 
@@ -208,4 +210,43 @@ const retryCommand: Command = {
   },
 };
 
-export const migrationCommands: Command[] = [statusCommand, listCommand, retryCommand];
+const reportUsage = `Usage: oidc-bridge migration report --html FILE
+
+  Writes the operator console's Progress and Delivery pages as one self-contained HTML file
+  (no script, nothing loaded from elsewhere), e.g. for a weekly e-mail to the business.
+  --html FILE   where to write it; replaced whole, never left half-written`;
+
+const reportCommand: Command = {
+  name: 'migration report',
+  summary: 'the progress and delivery pages as one self-contained HTML file',
+  usage: reportUsage,
+  options: { html: { type: 'string' } },
+  async run({ values }, io) {
+    const file = requireString(values, 'html', reportUsage);
+    return withStore(values, io, async ({ config, store }) => {
+      const source = config.legacy
+        ? createLegacySource(config.legacy, { logger: silentLogger, probeSchema: false })
+        : undefined;
+      try {
+        const html = await migrationReport({ config, store, legacy: source });
+        const partial = `${file}.${process.pid}.tmp`;
+        try {
+          writeFileSync(partial, html);
+          renameSync(partial, file);
+        } catch (err) {
+          rmSync(partial, { force: true });
+          throw new UsageError(
+            `Cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Fix: give a path in a folder you can write to.`,
+            reportUsage,
+          );
+        }
+        io.out(`Wrote ${file}.`);
+        return 0;
+      } finally {
+        await source?.close().catch(() => {});
+      }
+    });
+  },
+};
+
+export const migrationCommands: Command[] = [statusCommand, listCommand, retryCommand, reportCommand];

@@ -3,6 +3,7 @@
 
 import { createLogger } from '../../logger.ts';
 import { startDeliveryWorker } from '../../migration/worker.ts';
+import { startTracing } from '../../tracing.ts';
 import { configFrom } from '../context.ts';
 import { type Command, positiveInt } from '../framework.ts';
 
@@ -19,18 +20,23 @@ export const startCommand: Command = {
   async run({ values }, io) {
     const config = configFrom(values, io);
     const port = values.port === undefined ? config.port : positiveInt(values, 'port', usage, config.port);
-    const logger = createLogger({ level: config.log_level });
+    const tracing = await startTracing(config.tracing);
+    const logger = createLogger({
+      level: config.log_level,
+      mixin: tracing.enabled ? tracing.logFields : undefined,
+    });
     // Listening for the signal before anything starts: a SIGTERM that arrives while the
     // store migrates or the worker loads must still mean "stop cleanly", not "die".
     const signal = waitForSignal();
     // Loaded here, not at the top: the other commands need neither koa nor oidc-provider.
     const { createBridge } = await import('../../app.ts');
-    const bridge = await createBridge({ ...config, port }, { logger });
+    const bridge = await createBridge({ ...config, port }, { logger, tracing });
     const { url } = await bridge.listen(port, config.host);
     logger.info(
       { url, issuer: config.issuer, store: bridge.store.kind, legacy: config.legacy ? 'configured' : 'none' },
       'oidc-bridge listening',
     );
+    if (config.admin.enabled) await bridge.listenAdmin();
     const worker = values['no-worker'] ? undefined : startDeliveryWorker(bridge);
     if (worker) bridge.onStop(() => worker.stop());
     logger.info({ signal: await signal }, 'shutting down');
@@ -46,6 +52,7 @@ export const startCommand: Command = {
     }, config.shutdown_timeout_ms + 5000);
     hang.unref();
     await bridge.stop();
+    await tracing.shutdown();
     clearTimeout(hang);
     logger.info('stopped');
     logger.flush?.();
