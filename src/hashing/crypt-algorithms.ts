@@ -158,14 +158,39 @@ export function phpassChecksum(password: Uint8Array, salt: string, countLog2: nu
   return phpassEncode64(hash);
 }
 
+/**
+ * An iterated digest: H(first), then `rounds - 1` times H(previous + suffix). Symfony's
+ * MessageDigest (suffix = the salted password), Drupal 7's $S$ (suffix = the password) and
+ * Spring's StandardPasswordEncoder (no suffix) are this loop. Resolves the hex digest.
+ */
+export function iterateDigest(
+  algorithm: 'md5' | 'sha1' | 'sha256' | 'sha512',
+  first: Uint8Array,
+  suffix: Uint8Array,
+  rounds: number,
+): string {
+  let value = createHash(algorithm).update(first).digest();
+  for (let i = 1; i < rounds; i++) value = createHash(algorithm).update(value).update(suffix).digest();
+  return value.toString('hex');
+}
+
 /** A unit of work for the crypt worker. */
 export type CryptTask =
+  | {
+      kind: 'iterate';
+      algorithm: 'md5' | 'sha1' | 'sha256' | 'sha512';
+      first: Uint8Array;
+      suffix: Uint8Array;
+      rounds: number;
+    }
   | { kind: 'md5-crypt'; password: Uint8Array; salt: string; magic: string }
   | { kind: 'sha-crypt'; algorithm: 'sha256' | 'sha512'; password: Uint8Array; salt: string; rounds: number }
   | { kind: 'phpass'; password: Uint8Array; salt: string; countLog2: number };
 
 export function runCryptTask(task: CryptTask): string {
   switch (task.kind) {
+    case 'iterate':
+      return iterateDigest(task.algorithm, task.first, task.suffix, task.rounds);
     case 'md5-crypt':
       return md5CryptChecksum(task.password, task.salt, task.magic);
     case 'sha-crypt':

@@ -10,6 +10,8 @@ export interface LegacyRow {
   password: string | null;
   /** The salt column's value when `legacy.columns.salt` is set and the value is not NULL. */
   salt: string | undefined;
+  /** The scheme column's value when `legacy.columns.scheme` is set (Gitea's passwd_hash_algo). */
+  scheme?: string | undefined;
   /** Every column of the row, raw as the driver returned it. Holds the hash: never log it. */
   row: Record<string, unknown>;
 }
