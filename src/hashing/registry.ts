@@ -14,6 +14,7 @@ import { bcryptDecoy, bcryptVerifier } from './bcrypt.ts';
 import { colonSaltedVerifier } from './colon-salted.ts';
 import { COMPOSITIONS, shapeOf } from './compositions.ts';
 import { randomChecksum } from './decoy.ts';
+import { desCryptVerifier } from './des-crypt.ts';
 import { DIGEST_ALGORITHMS, type DigestAlgorithm } from './digests.ts';
 import { djangoArgon2Verifier } from './django-argon2.ts';
 import { djangoBcryptVerifier } from './django-bcrypt.ts';
@@ -53,7 +54,9 @@ import {
 } from './scheme-expression.ts';
 import { scryptCryptVerifier } from './scrypt-crypt.ts';
 import { shaCryptVerifier } from './sha-crypt.ts';
+import { sha1CryptVerifier } from './sha1-crypt.ts';
 import { createSpringVerifier } from './spring.ts';
+import { sunMd5Verifier } from './sun-md5.ts';
 import { symfonyMessageDigestVerifier } from './symfony-message-digest.ts';
 import { outcomeOf, type TargetPasswordForm, type Verifier } from './types.ts';
 import { werkzeugVerifier } from './werkzeug.ts';
@@ -82,6 +85,8 @@ export const verifiers: readonly Verifier[] = [
   passlibScryptVerifier,
   scryptCryptVerifier,
   ntHashVerifier,
+  sha1CryptVerifier,
+  sunMd5Verifier,
   firebaseScryptVerifier,
   djangoPbkdf2Verifier,
   djangoBcryptVerifier,
@@ -106,6 +111,7 @@ export const verifiers: readonly Verifier[] = [
   colonSaltedVerifier,
   saltedDigestVerifier,
   aspnetIdentityVerifier,
+  desCryptVerifier,
   werkzeugLegacyVerifier,
   symfonyMessageDigestVerifier,
   aspnetMembershipVerifier,
