@@ -4,7 +4,7 @@
 import { UnusableHashError } from '../errors.ts';
 import { constantTimeEqual } from './constant-time.ts';
 import { randomChecksum } from './decoy.ts';
-import { ntHash } from './digests.ts';
+import { digest, ntHash } from './digests.ts';
 import { decodeHex } from './encoding.ts';
 import type { Verifier } from './types.ts';
 
@@ -21,6 +21,15 @@ export const ntHashVerifier: Verifier = {
         'malformed $3$ NT hash: expected $3$$ and 32 hex digits',
         'nt_hash',
       );
-    return constantTimeEqual(ntHash(password), expected);
+    // FreeBSD and libxcrypt widen each UTF-8 byte to 16 bits; Windows encodes UTF-16LE. The two
+    // agree for ASCII; both are checked, so a non-ASCII password matches either writer.
+    const bytes = Buffer.from(password, 'utf8');
+    const widened = Buffer.alloc(bytes.length * 2);
+    bytes.forEach((b, i) => {
+      widened[2 * i] = b;
+    });
+    const freebsd = constantTimeEqual(digest('md4', widened), expected);
+    const windows = constantTimeEqual(ntHash(password), expected);
+    return freebsd || windows;
   },
 };

@@ -8,8 +8,8 @@ import { bcryptDecoy, verifyBcrypt } from './bcrypt.ts';
 import { digest, hmac } from './digests.ts';
 import type { Verifier } from './types.ts';
 
-const V1 = /^\$bcrypt-sha256\$(2[ab]),(\d\d)\$([./A-Za-z0-9]{22})\$([./A-Za-z0-9]{31})$/;
-const V2 = /^\$bcrypt-sha256\$v=2,t=(2[ab]),r=(\d\d)\$([./A-Za-z0-9]{22})\$([./A-Za-z0-9]{31})$/;
+const V1 = /^\$bcrypt-sha256\$(2[ab]),(\d{1,2})\$([./A-Za-z0-9]{22})\$([./A-Za-z0-9]{31})$/;
+const V2 = /^\$bcrypt-sha256\$v=2,t=(2[ab]),r=(\d{1,2})\$([./A-Za-z0-9]{22})\$([./A-Za-z0-9]{31})$/;
 
 export const passlibBcryptSha256Verifier: Verifier = {
   id: 'passlib_bcrypt_sha256',
@@ -32,7 +32,7 @@ export const passlibBcryptSha256Verifier: Verifier = {
     const key = v2 ? hmac('sha256', salt!, password) : digest('sha256', password);
     return verifyBcrypt(
       key.toString('base64'),
-      `$${minor}$${cost}$${salt}${checksum}`,
+      `$${minor}$${cost!.padStart(2, '0')}$${salt}${checksum}`,
       'passlib_bcrypt_sha256',
     );
   },

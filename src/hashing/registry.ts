@@ -18,6 +18,7 @@ import { desCryptVerifier } from './des-crypt.ts';
 import { DIGEST_ALGORITHMS, type DigestAlgorithm } from './digests.ts';
 import { djangoArgon2Verifier } from './django-argon2.ts';
 import { djangoBcryptVerifier } from './django-bcrypt.ts';
+import { createDjangoCryptVerifier } from './django-crypt.ts';
 import { djangoPbkdf2Verifier } from './django-pbkdf2.ts';
 import { djangoScryptVerifier } from './django-scrypt.ts';
 import { djangoUnusableVerifier, UNUSABLE_BY_DESIGN } from './django-unusable.ts';
@@ -92,6 +93,7 @@ export const verifiers: readonly Verifier[] = [
   djangoBcryptVerifier,
   djangoArgon2Verifier,
   djangoScryptVerifier,
+  createDjangoCryptVerifier(inner),
   werkzeugVerifier,
   mediawikiVerifier,
   createNextcloudVerifier(inner),
