@@ -45,6 +45,7 @@ function rows(r: {
   add('ceiling: argon2id hash (the re-hash)', `${c.argon2idHash.perSec}/s`);
   add(`ceiling: pbkdf2_sha256 ${c.pbkdf2Iterations} iterations`, `${c.verify.pbkdf2Sha256.perSec}/s`);
   add('ceiling: salted sha256 (main thread)', `${c.verify.saltedSha256.perSec}/s`);
+  for (const [label, rate] of Object.entries(c.legacyFormats)) add(`ceiling: ${label}`, `${rate.perSec}/s`);
   const l = r.login;
   for (const [name, p] of [
     ['first login (bcrypt, migrates)', l.firstLogin],
