@@ -157,7 +157,9 @@ async function part<T>(name: string, fn: () => Promise<T>): Promise<T | { error:
 }
 const failed = (x: unknown): x is { error: string } => typeof (x as { error?: unknown }).error === 'string';
 
-const ceiling = await part('ceiling', () => benchCeiling({ durationMs: quick ? 500 : 4000 }));
+const ceiling = await part('ceiling', () =>
+  benchCeiling({ durationMs: quick ? 500 : 4000, legacyFormats: true }),
+);
 const login = await part('login', () =>
   benchLoginThroughput({
     users: quick ? 24 : 300,

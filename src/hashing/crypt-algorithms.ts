@@ -8,6 +8,7 @@ import { bsdiCrypt, desCrypt } from './des-crypt-algorithm.ts';
 import { cryptB64From24Bit, ITOA64 } from './encoding.ts';
 import { sha1CryptChecksum } from './sha1-crypt-algorithm.ts';
 import { sunMd5Checksum } from './sun-md5-algorithm.ts';
+import { yescryptHash } from './yescrypt-algorithm.ts';
 
 /** The checksum part (22 characters) of an md5-crypt hash; `magic` is `$1$` or `$apr1$`. */
 export function md5CryptChecksum(password: Uint8Array, salt: string, magic: string): string {
@@ -191,6 +192,7 @@ export type CryptTask =
   | { kind: 'bsdi-crypt'; password: Uint8Array; count: number; salt: number }
   | { kind: 'sha1-crypt'; password: Uint8Array; salt: string; rounds: number }
   | { kind: 'sun-md5'; password: Uint8Array; config: string; rounds: number }
+  | { kind: 'yescrypt'; password: Uint8Array; stored: string }
   | { kind: 'sha-crypt'; algorithm: 'sha256' | 'sha512'; password: Uint8Array; salt: string; rounds: number }
   | { kind: 'phpass'; password: Uint8Array; salt: string; countLog2: number };
 
@@ -208,6 +210,8 @@ export function runCryptTask(task: CryptTask): string {
       return sha1CryptChecksum(task.password, task.salt, task.rounds);
     case 'sun-md5':
       return sunMd5Checksum(task.password, task.config, task.rounds);
+    case 'yescrypt':
+      return yescryptHash(task.password, task.stored) ?? '';
     case 'sha-crypt':
       return shaCryptChecksum(task.algorithm, task.password, task.salt, task.rounds);
     case 'phpass':

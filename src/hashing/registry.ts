@@ -62,6 +62,7 @@ import { symfonyMessageDigestVerifier } from './symfony-message-digest.ts';
 import { outcomeOf, type TargetPasswordForm, type Verifier } from './types.ts';
 import { werkzeugVerifier } from './werkzeug.ts';
 import { wordpressVerifier } from './wordpress.ts';
+import { yescryptVerifier } from './yescrypt.ts';
 
 export { hashBridgePassword, verifyBridgePassword } from './bridge-hash.ts';
 export { closeWorkerPool } from './worker-pool.ts';
@@ -77,6 +78,7 @@ export const verifiers: readonly Verifier[] = [
   bcryptVerifier,
   wordpressVerifier,
   argon2Verifier,
+  yescryptVerifier,
   shaCryptVerifier,
   md5CryptVerifier,
   phpassVerifier,
