@@ -123,3 +123,27 @@ describe("Spring Security's {id} forms", () => {
     );
   });
 });
+
+describe('an ambiguous value in hash identify', () => {
+  it('lists what a 64-byte base64 value could be, and finds Symfony with its salt', async () => {
+    const { identify } = await import('../../src/hashing/registry.ts');
+    const salted = Buffer.from('pw-symfony-1{s4lt}');
+    let d = createHash('sha512').update(salted).digest();
+    for (let i = 1; i < 5000; i++) d = createHash('sha512').update(d).update(salted).digest();
+    const found = await identify({ password: 'pw-symfony-1', stored: d.toString('base64'), salt: 's4lt' });
+    expect(found.matches.map((m) => m.scheme)).toEqual(['symfony-message-digest']);
+    expect(found.matches[0]!.configLines.join('\n')).toContain('scheme: symfony-message-digest');
+    const unknown = await identify({ password: 'pw-other', stored: d.toString('base64'), salt: 's4lt' });
+    expect(unknown.matches).toEqual([]);
+    expect(unknown.candidates.join(' ')).toMatch(/Symfony/);
+  });
+});
+
+describe('the pepper in logs', () => {
+  it('is redacted wherever a field named pepper appears', async () => {
+    const { redactDeep } = await import('../../src/security/redact.ts');
+    expect(redactDeep({ legacy: { options: { pepper: 'app-pepper-secret', scheme: 'auto' } } })).toEqual({
+      legacy: { options: { pepper: '[redacted]', scheme: 'auto' } },
+    });
+  });
+});
