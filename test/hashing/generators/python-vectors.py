@@ -96,6 +96,15 @@ for pw in PW:
     sk = hmac.new(salted_pw, b"Server Key", "sha256").digest()
     add("database", "postgres_scram", pw, f"SCRAM-SHA-256$4096:{b64(salt)}${b64(hashlib.sha256(ck).digest())}:{b64(sk)}", "postgres src/common/scram-common.c (hashlib)")
 
+    # SQL Server 2012+ (PWDENCRYPT): 0x0200 + salt + sha512(utf16le(password) + salt)
+    salt = os.urandom(4)
+    add("database", "mssql", pw, "0x0200" + (salt + hashlib.sha512(pw.encode("utf-16-le") + salt).digest()).hex().upper(), "SQL Server 2012 PWDENCRYPT (hashlib)")
+    # Keycloak pbkdf2-sha512 (Pbkdf2Sha512PasswordHashProviderFactory: 210000 iterations, 64-byte key)
+    salt = os.urandom(16)
+    value = hashlib.pbkdf2_hmac("sha512", pw.encode(), salt, 210000, 64)
+    add("keycloak", "keycloak", pw, json.dumps({"secretData": {"value": b64(value), "salt": b64(salt)}, "credentialData": {"hashIterations": 210000, "algorithm": "pbkdf2-sha512"}}),
+        "keycloak Pbkdf2Sha512PasswordHashProviderFactory, admin API credential (hashlib)")
+
     # Spring Security encoders (crypto/src/main/java/org/springframework/security/crypto/...)
     salt = os.urandom(16)
     add("spring", "spring", pw, "{pbkdf2}" + (salt + hashlib.pbkdf2_hmac("sha1", pw.encode(), salt, 185000, 32)).hex(), "Pbkdf2PasswordEncoder.defaultsForSpringSecurity_v5_5 (hashlib)")
