@@ -7,6 +7,7 @@
 
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { ITOA64 } from './encoding.ts';
+import { hmacStreebog256, streebog } from './streebog.ts';
 
 const YESCRYPT_RW = 0x002;
 const YESCRYPT_PREHASH = 0x10000000;
@@ -415,17 +416,26 @@ export function yescryptKdf(password: Uint8Array, salt: Uint8Array, params: Yesc
   return kdfBody(passwd, Buffer.from(salt), params, 32);
 }
 
-/** The full `$y$` hash string for a password and a stored setting, or undefined when malformed. */
+/**
+ * The full `$y$` hash string for a password and a stored setting, or undefined when malformed;
+ * `$gy$` (gost-yescrypt, libxcrypt's crypt-gost-yescrypt.c) wraps the yescrypt result in
+ * HMAC-Streebog-256 keyed by HMAC-Streebog-256(Streebog-256(password), setting).
+ */
 export function yescryptHash(password: Uint8Array, stored: string): string | undefined {
-  if (!stored.startsWith('$y$')) return undefined;
-  const parsed = parseYescryptParams(stored.slice(3));
+  const gost = stored.startsWith('$gy$');
+  if (!gost && !stored.startsWith('$y$')) return undefined;
+  const parsed = parseYescryptParams(stored.slice(gost ? 4 : 3));
   if (!parsed) return undefined;
   const end = parsed.rest.lastIndexOf('$');
   const saltText = end === -1 ? parsed.rest : parsed.rest.slice(0, end);
   const salt = decode64Bytes(saltText);
   if (!salt) return undefined;
-  const hash = yescryptKdf(password, salt, parsed.params);
+  let hash = yescryptKdf(password, salt, parsed.params);
   const prefix = stored.slice(0, stored.length - parsed.rest.length) + saltText;
+  if (gost) {
+    const key = hmacStreebog256(streebog(password, 32), Buffer.from(prefix, 'latin1'));
+    hash = hmacStreebog256(key, hash);
+  }
   return `${prefix}$${encode64Bytes(hash)}`;
 }
 

@@ -1,7 +1,7 @@
 // yescrypt `$y$` (libxcrypt; the /etc/shadow default of Debian 11+, Ubuntu 22.04+, Fedora
-// 35+), computed by the reference algorithm in yescrypt-algorithm.ts on a worker thread.
-// Parameters are read from the value and bounded, so a hostile row cannot take gigabytes.
-// gost-yescrypt `$gy$` needs GOST R 34.11-2012 as well and stays out of reach.
+// 35+) and gost-yescrypt `$gy$` (ALT Linux), computed by the reference algorithm in
+// yescrypt-algorithm.ts (and Streebog, streebog.ts) on a worker thread. Parameters are read
+// from the value and bounded, so a hostile row cannot take gigabytes.
 
 import { UnusableHashError } from '../errors.ts';
 import { constantTimeEqualString } from './constant-time.ts';
@@ -18,12 +18,13 @@ const malformed = (what: string) =>
 
 export const yescryptVerifier: Verifier = {
   id: 'yescrypt',
-  label: 'yescrypt $y$ (Debian 11+, Ubuntu 22.04+, Fedora shadow default)',
-  detect: (stored) => stored.startsWith('$y$'),
+  label: 'yescrypt $y$ (Debian 11+, Ubuntu 22.04+, Fedora shadow default) and gost-yescrypt $gy$',
+  detect: (stored) => stored.startsWith('$y$') || stored.startsWith('$gy$'),
   // mkpasswd's and Debian's default: j9T (N=4096, r=32, p=1).
   decoy: async () => `$y$j9T$${randomChecksum(16, 'itoa64')}$${randomChecksum(43, 'itoa64')}`,
   async verify({ password, stored }) {
-    const parsed = parseYescryptParams(stored.slice(3));
+    const gost = stored.startsWith('$gy$');
+    const parsed = parseYescryptParams(stored.slice(gost ? 4 : 3));
     if (!parsed) throw malformed('bad parameters');
     const { flags, N, r, p, t } = parsed.params;
     const end = parsed.rest.lastIndexOf('$');
@@ -46,6 +47,6 @@ export const yescryptVerifier: Verifier = {
       );
     }
     const computed = await runInWorker({ kind: 'yescrypt', password: Buffer.from(password, 'utf8'), stored });
-    return constantTimeEqualString(computed, stored);
+    return { match: constantTimeEqualString(computed, stored), scheme: gost ? 'gost_yescrypt' : 'yescrypt' };
   },
 };

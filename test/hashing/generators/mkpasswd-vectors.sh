@@ -7,10 +7,10 @@ first=1
 echo "["
 for pw in 'correct horse battery' 'Tr0ub4dor&3' 'p\303\244ssw\303\266rd'; do
   pw=$(printf "$pw")
-  for spec in "yescrypt yescrypt" "descrypt des_crypt" "bsdicrypt des_crypt" "sunmd5 sun_md5" "nt nt_hash" "scrypt scrypt_crypt" \
+  for spec in "yescrypt yescrypt" "gost-yescrypt yescrypt" "descrypt des_crypt" "bsdicrypt des_crypt" "sunmd5 sun_md5" "nt nt_hash" "scrypt scrypt_crypt" \
               "md5crypt md5_crypt" "sha512crypt sha_crypt" "bcrypt bcrypt"; do
     method=${spec% *}; verifier=${spec#* }
-    case $method in bcrypt) extra="-R 5";; scrypt) extra="-R 6";; yescrypt) extra="-R 3";; *) extra="";; esac
+    case $method in bcrypt) extra="-R 5";; scrypt) extra="-R 6";; yescrypt|gost-yescrypt) extra="-R 3";; *) extra="";; esac
     stored=$(mkpasswd -m "$method" $extra "$pw")
     [ $first = 1 ] || echo ","
     first=0
