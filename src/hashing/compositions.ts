@@ -20,11 +20,6 @@ export const COMPOSITIONS: readonly Composition[] = [
     shape: 'bcrypt',
   },
   {
-    scheme: 'bcrypt(sha1(password))',
-    application: 'a bcrypt-wrapped sha1 (upgraded legacy table)',
-    shape: 'bcrypt',
-  },
-  {
     scheme: 'bcrypt(md5(password + salt))',
     application: 'a bcrypt-wrapped salted md5 (upgraded legacy table)',
     shape: 'bcrypt',

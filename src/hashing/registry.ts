@@ -411,11 +411,16 @@ export async function identify(options: {
     });
   }
 
+  // A value that matched its own format is not also a composition; otherwise every
+  // composition of its shape is tried, side by side, since each may cost a bcrypt.
   const shape = shapeOf(stored);
-  for (const c of COMPOSITIONS) {
-    if (c.shape !== shape) continue;
-    const found = await tryScheme({ password, stored, salt, pepper, scheme: c.scheme });
-    if (!found) continue;
+  const fitting = matches.length === 0 ? COMPOSITIONS.filter((c) => c.shape === shape) : [];
+  const tried = await Promise.all(
+    fitting.map((c) => tryScheme({ password, stored, salt, pepper, scheme: c.scheme })),
+  );
+  fitting.forEach((c, i) => {
+    const found = tried[i];
+    if (!found) return;
     const expression = looksLikeExpression(c.scheme) ? parseSchemeExpression(c.scheme) : undefined;
     const preset = verifierById(c.scheme);
     add({
@@ -429,7 +434,7 @@ export async function identify(options: {
         pepper: expression?.usesPepper ?? false,
       }),
     });
-  }
+  });
 
   const bare = parseBareDigest(stored);
   if (matches.length === 0 && bare?.encoding === 'hex') {

@@ -80,7 +80,7 @@ export function createLogin(deps: LoginDeps) {
   /**
    * The decoy costs what the legacy table's own scheme costs. It is made at start, off the
    * event loop, from the configured scheme; under auto it starts as bcrypt cost 10 and is
-   * remade once from the first real row a login reads (its format and cost), with no extra
+   * remade once from the first real row a login checks (its format and cost), with no extra
    * query. A failed attempt keeps the decoy it has; at most three attempts are made.
    */
   interface Decoy {
@@ -121,7 +121,6 @@ export function createLogin(deps: LoginDeps) {
 
   async function timedVerify(password: string, row: LegacyRow): Promise<{ match: boolean; scheme: string }> {
     const started = process.hrtime.bigint();
-    refineDecoy(row);
     const rowScheme = legacyCfg ? schemeForRow(row.scheme, legacyCfg.password) : scheme;
     const result = await verifyPassword({
       password,
@@ -130,6 +129,8 @@ export function createLogin(deps: LoginDeps) {
       pepper,
       scheme: rowScheme,
     });
+    // Only a row whose format was understood is a model for the decoy, never a malformed one.
+    refineDecoy(row);
     metrics.hashVerifySeconds.observe(
       { scheme: result.scheme },
       Number(process.hrtime.bigint() - started) / 1e9,
