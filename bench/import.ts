@@ -7,7 +7,7 @@ import { parseConfig } from '../src/config/load.ts';
 import { createLegacySource } from '../src/legacy/source.ts';
 import { runImport } from '../src/migration/import.ts';
 import { createStore } from '../src/store/db.ts';
-import { generateBeUsers } from '../test/import/support.ts';
+import { generateBeUsers, targetDeps } from '../test/import/support.ts';
 import { createMariaDatabase, createPgDatabase } from '../test/support/databases.ts';
 
 const BIN = fileURLToPath(new URL('../bin/oidc-bridge.js', import.meta.url));
@@ -65,7 +65,10 @@ export async function benchImport({
     const legacy = createLegacySource(config.legacy!);
     try {
       await store.migrate();
-      const summary = await runImport({ config, db: store.db, legacy }, { batch, concurrency });
+      const summary = await runImport(
+        { config, db: store.db, ...targetDeps(config), legacy },
+        { batch, concurrency },
+      );
       if (summary.counts.delivered !== generated.importable) {
         throw new Error(`delivered ${summary.counts.delivered}, expected ${generated.importable}`);
       }

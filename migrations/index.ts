@@ -8,6 +8,7 @@ import * as outbox from './20261122000400_outbox.ts';
 import * as auditEvents from './20261122000500_audit-events.ts';
 import * as outboxLease from './20261122000600_outbox-lease.ts';
 import * as rateLimits from './20261122000700_rate-limits.ts';
+import * as outboxSealedRow from './20261201081312_outbox-sealed-row.ts';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -22,6 +23,7 @@ const migrations: Array<[string, Migration]> = [
   ['20261122000500_audit-events', auditEvents],
   ['20261122000600_outbox-lease', outboxLease],
   ['20261122000700_rate-limits', rateLimits],
+  ['20261201081312_outbox-sealed-row', outboxSealedRow],
 ];
 
 export const migrationNames = migrations.map(([name]) => name);

@@ -11,16 +11,15 @@ import { isBridgeError } from './errors.ts';
 import { createInteractionRouter } from './interactions/routes.ts';
 import { createLegacySource, type LegacySource } from './legacy/source.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import type { Metrics } from './metrics.ts';
 import { createAccounts } from './migration/accounts.ts';
 import { createLogin, type LoginGuard } from './migration/login.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { createClientStore } from './oidc/clients.ts';
 import { createKeyStore, type ProviderKeys } from './oidc/keys.ts';
 import { createProvider, maxSignedTokenLifetime } from './oidc/provider.ts';
-import { createAudit } from './security/audit.ts';
 import { createLoginGuard } from './security/guard.ts';
-import { createSecretBox } from './security/secret-box.ts';
+import { createServices, type Services } from './services.ts';
 import { createStore, type Store } from './store/db.ts';
 import { createRenderer, securityHeaders } from './ui/render.ts';
 
@@ -36,7 +35,7 @@ export interface BridgeOptions {
   metrics?: Metrics;
 }
 
-export interface Bridge {
+export interface Bridge extends Services {
   config: Config;
   app: Koa;
   store: Store;
@@ -72,7 +71,8 @@ async function assemble(
   const store = opts.store;
   await store.migrate();
   const db = store.db;
-  const box = createSecretBox(config.key_encryption_key);
+  const services = createServices(config, { store, logger, metrics: opts.metrics });
+  const { box, audit, metrics, target } = services;
   if (!box.enabled) {
     logger.warn(
       'no key_encryption_key is set: private signing keys are stored unencrypted. Set OIDC_BRIDGE_KEY (openssl rand -base64 32) to encrypt them.',
@@ -82,10 +82,8 @@ async function assemble(
   if (await keyStore.ensure()) logger.info('generated signing keys (RS256, ES256) and a cookie key');
   let keys: ProviderKeys = await keyStore.load();
 
-  const metrics = opts.metrics ?? createMetrics();
   const clients = createClientStore(db, box);
   const accounts = createAccounts(db);
-  const audit = createAudit(db, logger);
   const legacy = config.legacy
     ? createLegacySource(config.legacy, { logger, knex: opts.legacyDb })
     : undefined;
@@ -99,6 +97,8 @@ async function assemble(
     metrics,
     logger,
     guard: opts.guard ?? ownGuard,
+    box,
+    target,
   });
   const renderer = createRenderer(config);
 
@@ -253,11 +253,8 @@ async function assemble(
   );
 
   return {
-    config,
+    ...services,
     app,
-    store,
-    logger,
-    metrics,
     legacy,
     provider: () => provider,
     refreshKeys,

@@ -73,6 +73,13 @@ export class LegacyRowError extends BridgeError {
   }
 }
 
+/** The bulk import stopped: the target stayed unavailable. Its checkpoint is intact for --resume. */
+export class ImportStoppedError extends BridgeError {
+  constructor(message: string) {
+    super('import_stopped', message, 503);
+  }
+}
+
 /** Login was throttled: `retryAfter` is in seconds. */
 export class ThrottledError extends BridgeError {
   readonly retryAfter: number;

@@ -109,7 +109,7 @@ async function startBridge(): Promise<{ close: () => Promise<void> }> {
   });
   const bridge = await createBridge(config, { logger: createLogger({ level: 'error', pretty: false }) });
   const { client } = spec;
-  await createClientStore(bridge.store.db, createSecretBox(config.key_encryption_key)).add({
+  await createClientStore(bridge.store.db, bridge.box).add({
     id: client.id,
     secret: client.secret,
     redirectUris: [client.redirectUri],

@@ -3,8 +3,9 @@
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { silentLogger } from '../logger.ts';
-import { createAudit } from '../security/audit.ts';
-import { createSecretBox, type SecretBox } from '../security/secret-box.ts';
+import type { Audit } from '../security/audit.ts';
+import type { SecretBox } from '../security/secret-box.ts';
+import { createServices } from '../services.ts';
 import { createStore, type Store } from '../store/db.ts';
 import type { Io } from './framework.ts';
 
@@ -16,7 +17,7 @@ export interface StoreContext {
   config: Config;
   store: Store;
   box: SecretBox;
-  audit: ReturnType<typeof createAudit>;
+  audit: Audit;
 }
 
 export async function withStore<T>(
@@ -28,12 +29,8 @@ export async function withStore<T>(
   const store = createStore({ database: config.database, data_dir: config.data_dir });
   try {
     await store.migrate();
-    return await fn({
-      config,
-      store,
-      box: createSecretBox(config.key_encryption_key),
-      audit: createAudit(store.db, silentLogger),
-    });
+    const { box, audit } = createServices(config, { store, logger: silentLogger });
+    return await fn({ config, store, box, audit });
   } finally {
     await store.close();
   }

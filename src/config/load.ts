@@ -71,7 +71,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
     case 'invalid_value':
       return `${key}: ${shown} is not allowed. Fix: use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}.`;
     case 'invalid_union':
-      return `${key}: ${shown} does not fit. Fix: ${key === 'target' ? 'set target.type to http (with url) or none' : 'check the configuration reference'}.`;
+      return `${key}: ${shown} does not fit. Fix: ${key === 'target' ? 'set target.type to commerce-import, scim or webhook (each with url), or none' : 'check the configuration reference'}.`;
     default:
       return `${key}: ${shown} ${issue.message}. Fix: correct ${key}.`;
   }

@@ -116,23 +116,31 @@ export const legacySchema = z
   })
   .describe('The legacy user database. Omit it to serve only the accounts in the bridge store.');
 
+const targetHeaders = z
+  .record(z.string(), z.string())
+  .default({})
+  .describe('Headers sent with every request, e.g. Authorization. Use ${VAR} for secrets.');
+
+const targetTimeout = z.number().int().positive().default(10000).describe('Per request. Milliseconds.');
+
 export const targetSchema = z
   .discriminatedUnion('type', [
     z.strictObject({
       type: z.literal('none').describe('Deliver nowhere: accounts are kept in the bridge only.'),
     }),
     z.strictObject({
-      type: z.literal('http').describe("POST each migrated user to the target's import API."),
-      url: url("The target platform's user import endpoint. No default."),
-      headers: z
-        .record(z.string(), z.string())
-        .default({})
-        .describe('Headers sent with every request, e.g. Authorization. Use ${VAR} for secrets.'),
+      type: z
+        .literal(['commerce-import', 'http'])
+        .describe(
+          "POST each migrated user to the commerce platform's user-import API, in its user-import format (docs/targets.md). `http` is the older name of the same target.",
+        ),
+      url: url("The platform's user-import endpoint. No default."),
+      headers: targetHeaders,
       password_algorithm: z
         .enum(['md5', 'sha1', 'sha256'])
         .default('sha256')
-        .describe('The algorithm of the {algorithm}${salt}${hash} password the target accepts.'),
-      timeout_ms: z.number().int().positive().default(10000).describe('Per request. Milliseconds.'),
+        .describe('The algorithm of the {algorithm}${salt}${hash} password the platform accepts.'),
+      timeout_ms: targetTimeout,
       mapping: z
         .record(z.string(), z.string())
         .default({})
@@ -143,6 +151,59 @@ export const targetSchema = z
         .record(z.string(), z.unknown())
         .default({})
         .describe('Constant values for target fields no column provides, e.g. { user_type: registered }.'),
+    }),
+    z.strictObject({
+      type: z
+        .literal('scim')
+        .describe(
+          'Provision each migrated user with SCIM 2.0 (RFC 7643/7644) at a service provider (docs/targets.md).',
+        ),
+      url: url('The SCIM base URL, the one /Users and /ServiceProviderConfig hang off. No default.'),
+      token: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Bearer token for the service provider. Use ${VAR}. No default: no Authorization header.'),
+      headers: targetHeaders,
+      send_password: z
+        .enum(['auto', 'always', 'never'])
+        .default('auto')
+        .describe(
+          'Send the password the user typed: auto when the ServiceProviderConfig says changePassword is supported. It waits in the outbox sealed, so anything but never needs key_encryption_key.',
+        ),
+      mapping: z
+        .record(z.string(), z.string())
+        .default({})
+        .describe(
+          'SCIM attribute ← legacy column, over the defaults (userName ← username, name.givenName ← first_name, name.familyName ← last_name, email ← email). Enterprise attributes as enterprise.employeeNumber, enterprise.department…; "" sends nothing.',
+        ),
+      defaults: z
+        .record(z.string(), z.unknown())
+        .default({})
+        .describe('Constant values for SCIM attributes no column provides, e.g. { userType: customer }.'),
+      timeout_ms: targetTimeout,
+    }),
+    z.strictObject({
+      type: z
+        .literal('webhook')
+        .describe(
+          'POST each migrated user (claims and a password form) as signed JSON to an endpoint of your own (docs/targets.md).',
+        ),
+      url: url('The endpoint that receives the events. No default.'),
+      secret: z
+        .string()
+        .min(32, 'must be at least 32 characters; generate one with: openssl rand -base64 32')
+        .describe(
+          'Signs every request (HMAC-SHA256 over the timestamp and the body); the receiver checks it. Use ${VAR}. No default: it is yours to choose.',
+        ),
+      password_form: z
+        .enum(['argon2id', 'bcrypt', 'commerce'])
+        .default('argon2id')
+        .describe(
+          "The password the event carries: an argon2id or bcrypt hash made at login, or the commerce platform's sha256$salt$hash.",
+        ),
+      headers: targetHeaders,
+      timeout_ms: targetTimeout,
     }),
   ])
   .default({ type: 'none' })
@@ -330,4 +391,6 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema> & { issuer: string };
 export type LegacyConfig = z.infer<typeof legacySchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
-export type HttpTargetConfig = Extract<TargetConfig, { type: 'http' }>;
+export type CommerceImportConfig = Extract<TargetConfig, { type: 'commerce-import' | 'http' }>;
+/** @deprecated The older name of CommerceImportConfig. */
+export type HttpTargetConfig = CommerceImportConfig;

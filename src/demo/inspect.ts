@@ -2,8 +2,7 @@
 // store, their delivery job, and the record the reference target holds. Never a password,
 // a hash or the job's password form: those columns are not even selected.
 import type { Knex } from 'knex';
-import type { TargetUser } from '../migration/payload.ts';
-import type { ReferenceTargetState } from '../target/reference-target.ts';
+import type { ReferenceDouble } from '../target/reference.ts';
 
 export interface MigrationState {
   sub: string;
@@ -28,23 +27,16 @@ export interface Inspection {
   account: MigrationState | undefined;
   delivery: DeliveryState | undefined;
   /** The target's record without its password field; undefined until delivered. */
-  targetUser: Omit<TargetUser, 'password'> | undefined;
+  targetUser: Record<string, unknown> | undefined;
 }
 
-export function createInspector(db: Knex, target: ReferenceTargetState) {
-  function targetRecord(account: MigrationState | undefined, email: unknown) {
-    const byCode = account?.legacy_id ? target.users.get(account.legacy_id) : undefined;
-    const found =
-      byCode ??
-      [...target.users.values()].find(
-        (u) => typeof email === 'string' && u.email.toLowerCase() === email.toLowerCase(),
-      );
-    if (!found) return undefined;
-    const { password: _password, ...rest } = found;
-    return rest;
+export function createInspector(db: Knex, target: ReferenceDouble) {
+  // The double's users come without their password fields already.
+  function targetRecord(account: MigrationState | undefined) {
+    return account?.legacy_id ? target.users().get(account.legacy_id) : undefined;
   }
 
-  async function inspect(sub: string, email?: unknown): Promise<Inspection> {
+  async function inspect(sub: string): Promise<Inspection> {
     const account: MigrationState | undefined = await db('accounts')
       .where({ sub })
       .first('sub', 'legacy_id', 'source', 'legacy_scheme', 'migrated_at', 'last_login_at');
@@ -59,18 +51,18 @@ export function createInspector(db: Knex, target: ReferenceTargetState) {
         'delivered_at',
         'next_attempt_at',
       );
-    return { account, delivery, targetUser: targetRecord(account, email) };
+    return { account, delivery, targetUser: targetRecord(account) };
   }
 
   return {
     inspect,
     /** Waits (bounded) for a pending delivery to finish, so the page usually shows the result. */
-    async settled(sub: string, email: unknown, timeoutMs: number): Promise<Inspection> {
+    async settled(sub: string, timeoutMs: number): Promise<Inspection> {
       const deadline = Date.now() + timeoutMs;
-      let state = await inspect(sub, email);
+      let state = await inspect(sub);
       while (state.delivery?.status === 'pending' && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 150));
-        state = await inspect(sub, email);
+        state = await inspect(sub);
       }
       return state;
     },

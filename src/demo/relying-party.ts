@@ -232,7 +232,7 @@ export async function createDemoRelyingParty(opts: DemoRelyingPartyOptions): Pro
     }
     const { session } = current;
     const sub = String(session.claims.sub);
-    const inspection = await opts.inspector.settled(sub, session.userinfo.email, DELIVERY_WAIT_MS);
+    const inspection = await opts.inspector.settled(sub, DELIVERY_WAIT_MS);
     page(ctx, 200, (nonce) =>
       resultPage(nonce, {
         claims: session.claims,

@@ -242,8 +242,11 @@ token. Below it, read from the bridge's store and from the reference target: wha
     <h3>The target platform holds</h3>
     ${
       targetUser
-        ? html`<p class="muted small">Its record, shown here without the password field: a salted
-    ${targetUser.password_algorithm} of the password you typed, made by the bridge at login.</p>
+        ? html`<p class="muted small">Its record, shown here without the password field${
+            typeof targetUser.password_algorithm === 'string'
+              ? html`: a salted ${targetUser.password_algorithm} of the password you typed, made by the bridge at login`
+              : ''
+          }.</p>
     <pre id="target-user" tabindex="0" aria-label="The target's record, without the password">${JSON.stringify(targetUser, null, 2)}</pre>`
         : html`<p id="target-user">Nothing yet.${status === 'pending' ? ' The delivery is still on its way: reload in a moment.' : ''}</p>`
     }

@@ -10,9 +10,8 @@ import { BridgeError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { startDeliveryWorker } from '../migration/worker.ts';
 import { createClientStore } from '../oidc/clients.ts';
-import { createSecretBox } from '../security/secret-box.ts';
 import { createStore } from '../store/db.ts';
-import { createReferenceTarget } from '../target/reference-target.ts';
+import { referenceFor } from '../target/registry.ts';
 import { knexOn, memoryStoreOn, openEmbeddedPostgres } from './embedded-postgres.ts';
 import { createInspector } from './inspect.ts';
 import { createDemoLegacyDatabase, DEMO_TABLE, type DemoUser } from './legacy-db.ts';
@@ -31,6 +30,8 @@ export interface DemoOptions {
   rpPort: number;
   /** The reference target's port. */
   targetPort: number;
+  /** The target type the demo delivers to, through that type's reference double. Default commerce-import. */
+  target?: string | undefined;
   /** The address all three listen on. */
   host: string;
   /** Keep the bridge store here; default: in memory, so every run starts clean. */
@@ -46,7 +47,9 @@ export interface RunningDemo {
   bridgeUrl: string;
   rpUrl: string;
   targetUrl: string;
-  importUrl: string;
+  /** Where the bridge sends its users: the double's import, SCIM or webhook endpoint. */
+  targetEndpoint: string;
+  targetType: string;
   users: DemoUser[];
   clients: Record<AppKey, RpClient>;
   config: Config;
@@ -105,11 +108,17 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
 
   try {
     // Busy ports are found before the seconds spent on the databases, not after.
-    const target = createReferenceTarget({ logger: logger.child({ component: 'reference-target' }) });
-    const runningTarget = await listening('reference target', '--target-port', opts.targetPort, () =>
-      target.listen(opts.targetPort, opts.host),
+    const targetType = opts.target ?? 'commerce-import';
+    const startReference = await referenceFor(targetType);
+    const target = await listening('reference target', '--target-port', opts.targetPort, () =>
+      startReference({
+        port: opts.targetPort,
+        host: opts.host,
+        logger: logger.child({ component: 'reference-target' }),
+      }),
     );
-    cleanups.push(() => runningTarget.close());
+    cleanups.push(() => target.close());
+    const targetEndpoint = String(target.targetConfig.url);
     await listening('bridge', '--port', opts.port, () => probe(opts.port, opts.host));
     await listening('demo application', '--rp-port', opts.rpPort, () => probe(opts.rpPort, opts.host));
 
@@ -144,7 +153,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
           columns: { id: 'id', password: 'password', salt: 'salt' },
           password: { scheme: 'auto' },
         },
-        target: { type: 'http', url: runningTarget.importUrl, password_algorithm: 'sha256' },
+        target: target.targetConfig,
         // Deliveries show up on the result page within a moment of the login.
         worker: { poll_interval_ms: 200, base_delay_ms: 500 },
         ui: {
@@ -163,7 +172,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     const bridge = await createBridge(config, { store, legacyDb: legacy.knex, logger });
     cleanups.push(() => bridge.stop());
 
-    const clientStore = createClientStore(store.db, createSecretBox(config.key_encryption_key));
+    const clientStore = createClientStore(store.db, bridge.box);
     const registrations: Record<AppKey, { id: string; name: string; firstParty: boolean }> = {
       main: { id: 'demo-shop', name: 'Demo Shop', firstParty: true },
       partner: { id: 'partner-app', name: 'Partner App', firstParty: false },
@@ -186,17 +195,17 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     }
 
     await listening('bridge', '--port', opts.port, () => bridge.listen(opts.port, opts.host));
-    const worker = startDeliveryWorker({ config, store, logger, metrics: bridge.metrics });
+    const worker = startDeliveryWorker(bridge);
     // Stopped before the bridge and the target, so a delivery in flight can finish.
     cleanups.push(() => worker.stop());
 
-    const links = { bridge: bridgeUrl, targetImport: runningTarget.importUrl };
+    const links = { bridge: bridgeUrl, targetImport: targetEndpoint };
     const rp = await createDemoRelyingParty({
       publicUrl: rpUrl,
       issuer: bridgeUrl,
       clients,
       users: legacy.users,
-      inspector: createInspector(store.db, target.state),
+      inspector: createInspector(store.db, target),
       links,
       logger: logger.child({ component: 'demo-app' }),
     });
@@ -208,8 +217,9 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     return {
       bridgeUrl,
       rpUrl,
-      targetUrl: runningTarget.url,
-      importUrl: runningTarget.importUrl,
+      targetUrl: target.url,
+      targetEndpoint,
+      targetType,
       users: legacy.users,
       clients,
       config,

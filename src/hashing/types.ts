@@ -12,8 +12,8 @@ export interface VerifyInput {
   pepper?: string | undefined;
 }
 
-/** The target platform's password form: {algorithm}${salt}${hash}, hash in lowercase hex. */
-export interface TargetPasswordForm {
+/** A digest hash taken apart: hash = hex(algorithm(salt + password)), lowercase. */
+export interface DigestForm {
   algorithm: 'md5' | 'sha1' | 'sha256';
   salt: string;
   hash: string;
@@ -30,6 +30,9 @@ export interface VerifyOutcome {
 
 /** Whether a verifier reads a salt (or pepper) kept outside the stored value. */
 export type Uses = 'never' | 'optional' | 'required';
+
+/** @deprecated The older name of DigestForm; what a target makes of one lives in src/target/. */
+export type TargetPasswordForm = DigestForm;
 
 export interface Verifier {
   /** Stable scheme id, used in config output, metrics labels and audit rows, e.g. "bcrypt". */

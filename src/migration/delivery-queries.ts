@@ -9,9 +9,16 @@ import { type DeliveryPayload, OUTBOX_CHANNEL, OUTBOX_STATUSES, type OutboxStatu
 export interface ClaimedJob {
   id: number;
   sub: string;
+  kind: 'deliver' | 'update';
   payload: DeliveryPayload;
-  /** The target password form, or null once erased. */
+  /** The sealed password form, or null once erased. */
   secret: string | null;
+  /** The sealed copy of the mapped legacy columns, or null once erased. */
+  rowData: string | null;
+  /** The user's id at the target, from their first delivery. */
+  targetRef: string | null;
+  /** The account's claims: read from the account, not copied into the job. */
+  claims: Record<string, unknown>;
   /** Attempts including this one. */
   attempts: number;
   leaseToken: string;
@@ -24,7 +31,10 @@ export interface Outcome {
   lastError: string | null;
   /** Set for status pending: the delay before the job is due again. */
   retryInMs?: number | undefined;
+  /** Erases the password form and the copy of the legacy row: the job has ended. */
   eraseSecret: boolean;
+  /** The id the target gave the user, kept for later updates. */
+  targetRef?: string | undefined;
   /** Gives back the attempt the claim counted (rate limiting, shutdown): not the job's fault. */
   refundAttempt?: boolean | undefined;
 }
@@ -63,6 +73,10 @@ export function createDeliveryQueries(db: Knex) {
             WHERE status = 'pending'
               AND next_attempt_at <= now()
               AND (locked_until IS NULL OR locked_until <= now())
+              -- A password change waits until the user's first delivery is done.
+              AND (kind = 'deliver' OR EXISTS (
+                    SELECT 1 FROM outbox d
+                     WHERE d.sub = outbox.sub AND d.kind = 'deliver' AND d.status = 'delivered'))
             ORDER BY next_attempt_at, id
             LIMIT ?
             FOR UPDATE SKIP LOCKED
@@ -75,16 +89,40 @@ export function createDeliveryQueries(db: Knex) {
                 updated_at = now()
            FROM due
           WHERE o.id = due.id
-         RETURNING o.id, o.sub, o.payload, o.secret, o.attempts`,
+         RETURNING o.id, o.sub, o.kind, o.payload, o.secret, o.row_data, o.attempts,
+                   (SELECT d.target_ref FROM outbox d
+                     WHERE d.sub = o.sub AND d.kind = 'deliver') AS target_ref,
+                   (SELECT a.claims FROM accounts a WHERE a.sub = o.sub) AS claims`,
         [limit, seconds(leaseMs), token],
       );
-      const rows = (result as { rows: Array<Omit<ClaimedJob, 'leaseToken'>> }).rows;
+      const rows = (
+        result as {
+          rows: Array<{
+            id: number | string;
+            sub: string;
+            kind: string;
+            payload: unknown;
+            secret: string | null;
+            row_data: string | null;
+            target_ref: string | null;
+            claims: unknown;
+            attempts: number | string;
+          }>;
+        }
+      ).rows;
       return rows
         .map((r) => ({
           id: Number(r.id),
           sub: r.sub,
+          kind: r.kind === 'update' ? ('update' as const) : ('deliver' as const),
           payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as DeliveryPayload,
           secret: r.secret,
+          rowData: r.row_data,
+          targetRef: r.target_ref,
+          claims: (typeof r.claims === 'string' ? JSON.parse(r.claims) : (r.claims ?? {})) as Record<
+            string,
+            unknown
+          >,
           attempts: Number(r.attempts),
           leaseToken: token,
         }))
@@ -104,7 +142,13 @@ export function createDeliveryQueries(db: Knex) {
         lease_token: null,
         updated_at: db.fn.now(),
       };
-      if (o.eraseSecret) patch.secret = null;
+      if (o.eraseSecret) {
+        patch.secret = null;
+        patch.row_data = null;
+        // Jobs from before row_data kept the row in the payload.
+        patch.payload = db.raw("payload - 'row'");
+      }
+      if (o.targetRef !== undefined) patch.target_ref = o.targetRef;
       if (o.status === 'delivered') patch.delivered_at = db.fn.now();
       if (o.retryInMs !== undefined) {
         patch.next_attempt_at = db.raw('now() + make_interval(secs => ?)', [seconds(o.retryInMs)]);

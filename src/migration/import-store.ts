@@ -26,6 +26,8 @@ export interface ImportedAccount {
   status: Extract<OutboxStatus, 'delivered' | 'conflict' | 'failed'>;
   /** Kept only for a failed delivery, so `migration retry` can send the same form again. */
   secret: string | null;
+  /** The sealed copy of the mapped legacy columns, kept only for a failed delivery. */
+  rowData: string | null;
   reason: string;
   lastError: string | null;
 }
@@ -131,6 +133,7 @@ export function createImportStore(db: Knex) {
               kind: 'deliver',
               payload: JSON.stringify(a.payload),
               secret: a.secret,
+              row_data: a.rowData,
               status: a.status,
               attempts: 1,
               last_attempt_at: now,

@@ -4,17 +4,16 @@
 // later login only re-hashes the password and never delivers the user again.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Config, HttpTargetConfig } from '../config/schema.ts';
+import type { Config } from '../config/schema.ts';
 import { BridgeError } from '../errors.ts';
 import type { LegacyRow, LegacySource } from '../legacy/types.ts';
-import { createSecretBox } from '../security/secret-box.ts';
+import type { SecretBox } from '../security/secret-box.ts';
+import type { BulkOutcome, BulkUser, Problem, TargetFormat } from '../target/types.ts';
 import { type PlannedRow, planRow } from './import-plan.ts';
 import { type Checkpoint, createImportStore, type ImportedAccount } from './import-store.ts';
-import { createImportPoster, type ItemOutcome } from './import-target.ts';
-import { snapshotRow } from './outbox.ts';
-import type { Problem, TargetUser } from './payload.ts';
+import { sealRow } from './outbox.ts';
 
-export { ImportStoppedError } from './import-target.ts';
+export { ImportStoppedError } from '../errors.ts';
 
 export interface ImportOptions {
   /** Sort and count every row, send nothing and write nothing to the store. */
@@ -76,8 +75,8 @@ export interface ImportSummary {
   rows_per_sec: number;
   /** Times the target asked us to wait (429), and how long in total. */
   rate_limited: { times: number; waited_ms: number };
-  /** One payload the target would receive, password shown by shape only (see maskTargetPassword). */
-  sample: TargetUser | undefined;
+  /** One payload the target would receive, its password shown by shape only. */
+  sample: BulkUser | undefined;
   /** Sent one user a request, because the target refused arrays. */
   single_requests: boolean;
 }
@@ -87,6 +86,8 @@ export interface ImportDeps {
   /** The bridge store; in a dry run it is only read (existing accounts), never written. */
   db: Knex;
   legacy: LegacySource;
+  target: TargetFormat;
+  box: SecretBox;
   onProgress?: (p: ImportProgress) => void;
   onReject?: (r: { legacyId: string; problems: Problem[] }) => void;
   /** For tests: the poster's back-off sleeps. */
@@ -155,14 +156,13 @@ interface Batch {
   /** Rows to send, in order, with what their account will hold. */
   send: Array<{
     row: LegacyRow;
-    plan: Extract<PlannedRow, { user: TargetUser | undefined }>;
-    user: TargetUser;
+    plan: Extract<PlannedRow, { user: BulkUser | undefined }>;
+    user: BulkUser;
   }>;
 }
 
 export async function runImport(deps: ImportDeps, options: ImportOptions = {}): Promise<ImportSummary> {
-  const { config, db, legacy } = deps;
-  const box = createSecretBox(config.key_encryption_key);
+  const { config, db, legacy, target, box } = deps;
   const legacyCfg = config.legacy;
   if (!legacyCfg) {
     throw new BridgeError(
@@ -172,26 +172,32 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
     );
   }
   const dryRun = options.dryRun === true;
-  const target = config.target;
-  if (!dryRun && target.type !== 'http') {
+  if (!dryRun && !target.delivers) {
     throw new BridgeError(
       'target_none',
-      'target.type is none: there is nowhere to import to. Set target.type: http and target.url, or use --dry-run.',
+      'target.type is none: there is nowhere to import to. Set target.type (e.g. commerce-import, with target.url), or use --dry-run.',
       400,
     );
   }
-  const httpTarget = target.type === 'http' ? (target as HttpTargetConfig) : undefined;
+  const bulk = target.bulk;
+  if (target.delivers && !bulk) {
+    throw new BridgeError(
+      'target_no_bulk',
+      `target.type ${target.type} has no bulk import: its users migrate at their first login. Run the bridge (start) instead.`,
+      400,
+    );
+  }
   const batchSize = options.batch ?? DEFAULT_BATCH;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const store = createImportStore(db);
-  const planOptions = {
-    scheme: legacyCfg.password.scheme,
-    mapping: httpTarget?.mapping,
-    defaults: httpTarget?.defaults,
-    passwordAlgorithm: httpTarget?.password_algorithm ?? 'sha256',
-    withoutPassword: options.withoutPassword === true,
-  } as const;
-  const omit = [legacyCfg.columns.password, ...(legacyCfg.columns.salt ? [legacyCfg.columns.salt] : [])];
+  const planOf = (row: LegacyRow): PlannedRow | undefined =>
+    bulk
+      ? planRow(row, {
+          scheme: legacyCfg.password.scheme,
+          bulk,
+          withoutPassword: options.withoutPassword === true,
+        })
+      : undefined;
 
   const counts = emptyCounts();
   let afterId: string | undefined;
@@ -217,8 +223,8 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
   const rowsAtStart = counts.rows;
   let rowsSeen = counts.rows;
   const rateLimited = { times: 0, waited_ms: 0 };
-  const poster = httpTarget
-    ? createImportPoster(httpTarget, {
+  const poster = bulk
+    ? bulk.createPoster({
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
         onRateLimited: (ms) => {
           rateLimited.times += 1;
@@ -226,7 +232,7 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
         },
       })
     : undefined;
-  let sample: TargetUser | undefined;
+  let sample: BulkUser | undefined;
 
   const progress = (): ImportProgress => {
     const seconds = (Date.now() - started) / 1000;
@@ -253,7 +259,8 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
         delta.already_in_bridge += 1;
         continue;
       }
-      const plan = planRow(row, planOptions);
+      const plan = planOf(row);
+      if (!plan) continue;
       const s = schemeCounts(delta.by_scheme, plan.scheme);
       s[plan.group] += 1;
       delta[plan.group] += 1;
@@ -269,7 +276,7 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
     return { lastId: rows.at(-1)!.id, delta, send };
   }
 
-  function accountOf(item: Batch['send'][number], outcome: ItemOutcome): ImportedAccount {
+  function accountOf(item: Batch['send'][number], outcome: BulkOutcome): ImportedAccount {
     const { row, plan, user } = item;
     const claims = legacy.mapClaims(row);
     const withoutPassword = plan.group === 'needs_login';
@@ -285,9 +292,6 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
         .map(String),
       payload: {
         legacy_id: row.id,
-        // Only a failed job is ever sent again (`migration retry`), so only it keeps the row.
-        row: failed ? snapshotRow(row.row, omit) : {},
-        claims,
         imported: true,
         ...(withoutPassword ? { without_password: true } : {}),
       },
@@ -297,18 +301,20 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
           : outcome.status === 'email_conflict'
             ? 'conflict'
             : 'failed',
+      // Only a failed job is ever sent again (`migration retry`), so only it keeps a copy.
       secret: failed && !withoutPassword ? box.seal(user.password) : null,
+      rowData: failed ? sealRow(row.row, { target, box }) : null,
       reason: outcome.status,
       lastError: 'detail' in outcome ? outcome.detail : null,
     };
   }
 
-  async function deliver(batch: Batch): Promise<ItemOutcome[]> {
+  async function deliver(batch: Batch): Promise<BulkOutcome[]> {
     if (batch.send.length === 0) return [];
     return poster!.post(batch.send.map((s) => s.user));
   }
 
-  async function commit(batch: Batch, outcomes: ItemOutcome[]): Promise<void> {
+  async function commit(batch: Batch, outcomes: BulkOutcome[]): Promise<void> {
     const accounts = batch.send.map((item, i) => accountOf(item, outcomes[i]!));
     for (const [i, o] of outcomes.entries()) {
       if (o.status === 'created' || o.status === 'already_exists') batch.delta.delivered += 1;

@@ -12,10 +12,10 @@ import type { LegacyRow, LegacySource } from '../legacy/source.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Audit } from '../security/audit.ts';
-import { createSecretBox } from '../security/secret-box.ts';
+import type { SecretBox } from '../security/secret-box.ts';
+import type { TargetFormat } from '../target/types.ts';
 import type { AccountRow, Accounts } from './accounts.ts';
-import { enqueueDelivery, notifyOutbox, snapshotRow } from './outbox.ts';
-import { targetPasswordFromPlain } from './payload.ts';
+import { enqueueDelivery, enqueuePasswordChange, notifyOutbox, sealDelivery } from './outbox.ts';
 
 export interface LoginAttempt {
   identifier: string;
@@ -57,6 +57,9 @@ export interface LoginDeps {
   metrics: Metrics;
   logger: Logger;
   guard?: LoginGuard;
+  /** Seals the target's password form and row copy in the outbox. */
+  box: SecretBox;
+  target: TargetFormat;
 }
 
 /** A fingerprint of the legacy hash an account migrated from, to notice a later change. */
@@ -69,10 +72,8 @@ export function legacyFingerprint(stored: string | null, salt: string | undefine
 }
 
 export function createLogin(deps: LoginDeps) {
-  const { config, db, accounts, legacy, audit, metrics, logger } = deps;
+  const { config, db, accounts, legacy, audit, metrics, logger, box, target } = deps;
   const guard = deps.guard ?? openGuard;
-  // The target password form waits in the outbox sealed with the key encryption key, if set.
-  const box = createSecretBox(config.key_encryption_key);
   const legacyCfg = config.legacy;
   const scheme = legacyCfg?.password.scheme ?? 'auto';
   const pepper = legacyCfg?.password.pepper;
@@ -234,13 +235,7 @@ export function createLogin(deps: LoginDeps) {
       .map((col) => row.row[col])
       .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
       .map(String);
-    const target = config.target;
-    const secret =
-      target.type === 'http' ? box.seal(targetPasswordFromPlain(password, target.password_algorithm)) : null;
-    const omit = [
-      legacyCfg?.columns.password ?? 'password',
-      ...(legacyCfg?.columns.salt ? [legacyCfg.columns.salt] : []),
-    ];
+    const sealed = await sealDelivery(row.row, password, { target, box });
     const created = await db.transaction(async (trx) => {
       const inserted = await accounts.insert(trx, {
         sub,
@@ -255,9 +250,9 @@ export function createLogin(deps: LoginDeps) {
       if (!inserted) return false;
       await enqueueDelivery(trx, {
         sub,
-        payload: { legacy_id: row.id, row: snapshotRow(row.row, omit), claims },
-        secret,
-        status: target.type === 'http' ? 'pending' : 'skipped',
+        payload: { legacy_id: row.id },
+        ...sealed,
+        status: target.delivers ? 'pending' : 'skipped',
       });
       await audit.record(
         { type: 'migration', outcome: 'success', sub, details: { scheme: matchedScheme, legacy_id: row.id } },
@@ -314,10 +309,10 @@ export function createLogin(deps: LoginDeps) {
       if (account?.password_hash) {
         if (await verifyBridgePassword(attempt.password, account.password_hash)) {
           await upgradeBridgeHash(account.sub, account.password_hash, attempt.password);
-          const refill =
-            config.target.type === 'http'
-              ? box.seal(targetPasswordFromPlain(attempt.password, config.target.password_algorithm))
-              : undefined;
+          // A form that costs next to nothing is made on the off chance a failed job needs it.
+          const form =
+            target.delivers && target.cheapPasswordForm ? await target.passwordForm(attempt.password) : null;
+          const refill = form === null ? undefined : box.seal(form);
           if (await accounts.recordLogin(account.sub, refill)) await notifyOutbox(db, account.sub);
           return succeed(attempt, account.sub, 'bridge', false);
         }
@@ -329,6 +324,14 @@ export function createLogin(deps: LoginDeps) {
               const result = await timedVerify(attempt.password, row);
               if (result.match) {
                 await migrate(attempt.password, row, result.scheme, account);
+                if (target.updates) {
+                  const form = await target.passwordForm(attempt.password);
+                  await enqueuePasswordChange(db, {
+                    sub: account.sub,
+                    payload: { legacy_id: account.legacy_id },
+                    secret: form === null ? null : box.seal(form),
+                  });
+                }
                 await audit.record({ type: 'password_resynced', outcome: 'info', sub: account.sub });
                 return succeed(attempt, account.sub, 'legacy', false, result.scheme);
               }

@@ -1,14 +1,16 @@
-// The transactional outbox: a delivery job is written in the same transaction as the
-// account it delivers, so one never exists without the other. The job holds a snapshot of
-// the legacy row (password columns removed) and, apart, the target password form, which is
-// erased once the job is delivered or dead.
+// The transactional outbox: a delivery job is written in the same transaction as the account
+// it delivers, so one never exists without the other. The job keeps, sealed with the key
+// encryption key, the password form the target takes and a copy of only the legacy columns
+// the target maps; both are erased once the job ends (delivered, conflict, dead, skipped).
 import type { Knex } from 'knex';
+import type { SecretBox } from '../security/secret-box.ts';
+import type { TargetFormat } from '../target/types.ts';
+import { snapshotColumns } from '../target/values.ts';
 
 export interface DeliveryPayload {
   legacy_id: string | null;
-  /** The legacy row at migration time, without the password and salt columns. */
-  row: Record<string, unknown>;
-  claims: Record<string, unknown>;
+  /** Jobs written before delivery read the account's claims kept a copy here. */
+  claims?: Record<string, unknown>;
   /** Set by the bulk import: the target form was passed through, no re-hash. */
   imported?: boolean;
   /**
@@ -16,6 +18,8 @@ export interface DeliveryPayload {
    * for users whose legacy hash the target cannot take. `secret` is then NULL on purpose.
    */
   without_password?: boolean;
+  /** Jobs written before `row_data` existed carried the row here, in clear; erased when they end. */
+  row?: Record<string, unknown>;
 }
 
 /**
@@ -27,22 +31,50 @@ export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
 export const OUTBOX_CHANNEL = 'oidc_bridge_outbox';
 
-/** JSON-safe copy of a legacy row: Dates to ISO strings, Buffers to hex, bigints to strings. */
-export function snapshotRow(row: Record<string, unknown>, omit: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) {
-    if (omit.includes(k)) continue;
-    if (v instanceof Date) out[k] = Number.isNaN(v.getTime()) ? null : v.toISOString();
-    else if (Buffer.isBuffer(v)) out[k] = v.toString('hex');
-    else if (typeof v === 'bigint') out[k] = v.toString();
-    else out[k] = v;
-  }
-  return out;
+/** What a delivery keeps of a verified legacy row, sealed for the outbox. */
+export interface SealedDelivery {
+  /** The sealed password form, or null when the target takes none. */
+  secret: string | null;
+  /** The sealed JSON of the legacy columns the target maps. */
+  rowData: string;
+}
+
+/** Only the columns the target maps are copied, and everything copied is sealed. */
+export function sealRow(
+  row: Record<string, unknown>,
+  deps: { target: TargetFormat; box: SecretBox },
+): string {
+  return deps.box.seal(JSON.stringify(snapshotColumns(row, deps.target.columns)));
+}
+
+export async function sealDelivery(
+  row: Record<string, unknown>,
+  password: string,
+  deps: { target: TargetFormat; box: SecretBox },
+): Promise<SealedDelivery> {
+  const form = deps.target.delivers ? await deps.target.passwordForm(password) : null;
+  return { secret: form === null ? null : deps.box.seal(form), rowData: sealRow(row, deps) };
+}
+
+/** The copy of the legacy row a claimed job carries, opened; {} once erased. */
+export function openRow(
+  rowData: string | null,
+  payload: DeliveryPayload,
+  box: SecretBox,
+): Record<string, unknown> {
+  if (rowData !== null) return JSON.parse(box.open(rowData)) as Record<string, unknown>;
+  return payload.row ?? {};
 }
 
 export async function enqueueDelivery(
   trx: Knex,
-  job: { sub: string; payload: DeliveryPayload; secret: string | null; status?: string },
+  job: {
+    sub: string;
+    payload: DeliveryPayload;
+    secret: string | null;
+    rowData: string | null;
+    status?: string;
+  },
 ): Promise<void> {
   await trx('outbox')
     .insert({
@@ -50,11 +82,45 @@ export async function enqueueDelivery(
       kind: 'deliver',
       payload: JSON.stringify(job.payload),
       secret: job.secret,
+      row_data: job.rowData,
       status: job.status ?? 'pending',
     })
     .onConflict(['sub', 'kind'])
     .ignore();
   await notifyOutbox(trx, job.sub);
+}
+
+/**
+ * A password change after migration, for targets that take one: the user's one update job
+ * is (re)written with the new form, due now. The worker claims it only once the user's
+ * first delivery is done, so the change never overtakes the creation.
+ */
+export async function enqueuePasswordChange(
+  db: Knex,
+  job: { sub: string; payload: DeliveryPayload; secret: string | null },
+): Promise<void> {
+  await db('outbox')
+    .insert({
+      sub: job.sub,
+      kind: 'update',
+      payload: JSON.stringify(job.payload),
+      secret: job.secret,
+      status: 'pending',
+    })
+    .onConflict(['sub', 'kind'])
+    .merge({
+      payload: JSON.stringify(job.payload),
+      secret: job.secret,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: db.fn.now(),
+      last_error: null,
+      // A worker holding the older form loses its lease: its outcome is not recorded.
+      lease_token: null,
+      locked_until: null,
+      updated_at: db.fn.now(),
+    });
+  await notifyOutbox(db, job.sub);
 }
 
 /** Wakes the delivery workers listening on PostgreSQL; the embedded store's workers poll. */

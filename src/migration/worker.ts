@@ -1,19 +1,12 @@
-// The delivery worker: claims due outbox jobs under a lease, delivers them through a sink
-// outside any transaction, and records each outcome only while it still holds the lease.
-// Several replicas share one store; a worker killed mid-delivery leaves a lease that
-// expires, and the job is delivered again (the target's already_exists keeps that safe).
+// The delivery worker: claims due outbox jobs under a lease, delivers them through the
+// target format outside any transaction, and records each outcome only while it still holds
+// the lease. Several replicas share one store; a worker killed mid-delivery leaves a lease
+// that expires, and the job is delivered again (the target's duplicate answer keeps that safe).
 import pg from 'pg';
-import type { Config } from '../config/schema.ts';
-import type { Logger } from '../logger.ts';
-import type { Metrics } from '../metrics.ts';
-import { createAudit } from '../security/audit.ts';
-import { createSecretBox } from '../security/secret-box.ts';
-import type { Store } from '../store/db.ts';
+import type { Services } from '../services.ts';
+import type { DeliveryResult } from '../target/types.ts';
 import { type ClaimedJob, createDeliveryQueries, type Outcome } from './delivery-queries.ts';
-import { OUTBOX_CHANNEL, OUTBOX_STATUSES } from './outbox.ts';
-import { createHttpSink } from './sinks/http.ts';
-import { createNoneSink } from './sinks/none.ts';
-import type { DeliveryResult, Sink } from './sinks/types.ts';
+import { OUTBOX_CHANNEL, OUTBOX_STATUSES, openRow } from './outbox.ts';
 
 export interface WorkerOptions {
   /**
@@ -28,15 +21,6 @@ export interface WorkerOptions {
   loop?: boolean | undefined;
   /** LISTEN for new jobs on PostgreSQL. Default true. */
   listen?: boolean | undefined;
-}
-
-export interface WorkerDeps {
-  config: Config;
-  store: Store;
-  logger: Logger;
-  metrics: Metrics;
-  sink?: Sink | undefined;
-  options?: WorkerOptions | undefined;
 }
 
 export interface DeliveryWorker {
@@ -71,19 +55,11 @@ const RECONNECT_MAX_MS = 30_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
-  const { config, store, logger, metrics } = deps;
-  const opts = deps.options ?? {};
+export function startDeliveryWorker(services: Services, opts: WorkerOptions = {}): DeliveryWorker {
+  const { config, store, logger, metrics, box, audit, target } = services;
   const log = logger.child({ component: 'delivery-worker' });
   const queries = createDeliveryQueries(store.db);
-  // The password form waits sealed with the key encryption key, when one is set.
-  const box = createSecretBox(config.key_encryption_key);
-  const audit = createAudit(store.db, log);
-  const sink =
-    deps.sink ??
-    (config.target.type === 'http' ? createHttpSink(config.target, { logger: log }) : createNoneSink());
-  const timeoutMs = config.target.type === 'http' ? config.target.timeout_ms : 10_000;
-  const leaseMs = opts.leaseMs ?? timeoutMs * 2 + DEFAULT_LEASE_EXTRA_MS;
+  const leaseMs = opts.leaseMs ?? target.timeoutMs * 2 + DEFAULT_LEASE_EXTRA_MS;
   const drainTimeoutMs = opts.drainTimeoutMs ?? config.shutdown_timeout_ms;
   const { batch, poll_interval_ms: pollMs, max_attempts: maxAttempts } = config.worker;
 
@@ -135,6 +111,7 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
           reason: r.reason,
           lastError: null,
           eraseSecret: true,
+          targetRef: r.targetRef,
           audit: 'success',
           ended: true,
         };
@@ -213,12 +190,16 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   async function deliverOne(job: ClaimedJob): Promise<void> {
     let result: DeliveryResult;
     try {
-      result = await sink.deliver(
+      result = await target.deliver(
         {
           id: job.id,
           sub: job.sub,
+          kind: job.kind,
           payload: job.payload,
+          row: openRow(job.rowData, job.payload, box),
           secret: job.secret === null ? null : box.open(job.secret),
+          targetRef: job.targetRef,
+          claims: job.claims,
           attempts: job.attempts,
         },
         abort.signal,
@@ -274,8 +255,14 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     }
   }
 
+  let started = false;
   async function claimAndDeliver(): Promise<number> {
-    if (stopping || !sink.claims) return 0;
+    if (stopping || !target.delivers) return 0;
+    if (!started) {
+      // What the target says of itself (SCIM's ServiceProviderConfig) decides what it is sent.
+      await target.start?.(abort.signal);
+      started = true;
+    }
     const jobs = await queries.claim(batch, leaseMs);
     if (jobs.length === 0) return 0;
     const results = await Promise.allSettled(jobs.map(deliverOne));
@@ -367,9 +354,9 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
 
   let loopDone: Promise<void> = Promise.resolve();
   if (opts.loop !== false) {
-    if (!sink.claims) log.info('target.type is none: the worker delivers nothing');
+    if (!target.delivers) log.info('target.type is none: the worker delivers nothing');
     loopDone = loop();
-    if (store.kind === 'postgres' && opts.listen !== false && sink.claims) void connectListener();
+    if (store.kind === 'postgres' && opts.listen !== false && target.delivers) void connectListener();
   }
 
   return {

@@ -14,9 +14,19 @@ export interface ModeOptions {
   count?: number;
 }
 
+/** What an injected fault answers instead of the target. */
+export interface FaultAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
 export interface FaultState {
   readonly mode: TargetMode;
   set(mode: TargetMode, options?: ModeOptions): void;
+  /** The fault to answer this request with, if any (after the delay, in slow mode). */
+  decide(): Promise<FaultAnswer | undefined>;
+  /** `decide` as koa middleware. */
   middleware(ctx: Context, next: Next): Promise<void>;
 }
 
@@ -28,7 +38,7 @@ export function createFaults(): FaultState {
   let seen = 0;
   let refusalsLeft = 0;
 
-  return {
+  const state: FaultState = {
     get mode() {
       return mode;
     },
@@ -42,41 +52,42 @@ export function createFaults(): FaultState {
       seen = 0;
       refusalsLeft = options.count;
     },
-    async middleware(ctx, next) {
+    async decide() {
       switch (mode) {
         case 'down':
-          ctx.status = 503;
-          ctx.body = { error: 'unavailable' };
-          return;
+          return { status: 503, body: { error: 'unavailable' } };
         case 'flaky':
           // Deterministic, failing first: a single delivery sees one failure, then success
           // on its retry, so tests need no seed and no luck.
           seen += 1;
-          if (seen % 2 === 1) {
-            ctx.status = 500;
-            ctx.body = { error: 'internal_error' };
-            return;
-          }
-          break;
+          return seen % 2 === 1 ? { status: 500, body: { error: 'internal_error' } } : undefined;
         case 'slow':
           // The request is still handled after the delay, as a real slow server would: a
           // client that gave up may find the user created when it retries (409).
           await sleep(options.delayMs);
-          break;
+          return undefined;
         case 'ratelimit':
           if (refusalsLeft > 0) {
             refusalsLeft -= 1;
             if (refusalsLeft === 0) mode = 'normal';
-            ctx.status = 429;
-            ctx.set('Retry-After', String(options.retryAfterSeconds));
-            ctx.body = { error: 'rate_limited', retry_after: options.retryAfterSeconds };
-            return;
+            return {
+              status: 429,
+              headers: { 'Retry-After': String(options.retryAfterSeconds) },
+              body: { error: 'rate_limited', retry_after: options.retryAfterSeconds },
+            };
           }
-          break;
+          return undefined;
         case 'normal':
-          break;
+          return undefined;
       }
-      await next();
+    },
+    async middleware(ctx, next) {
+      const fault = await state.decide();
+      if (!fault) return next();
+      ctx.status = fault.status;
+      for (const [k, v] of Object.entries(fault.headers ?? {})) ctx.set(k, v);
+      ctx.body = fault.body;
     },
   };
+  return state;
 }

@@ -1,32 +1,36 @@
-// `oidc-bridge reference-target`: the in-memory reference import API as a process of its
-// own, for the demo and for trying a bridge configuration before the real platform.
-// Fault controls are served under /_control so a test run can switch modes from outside.
+// `oidc-bridge reference-target`: one target's test double as a process of its own, for the
+// demo, docker-compose and trying a bridge configuration before the real platform. It logs
+// the `target` section that points a bridge at it, and stops on SIGTERM or SIGINT.
 import { createLogger, type Logger } from '../logger.ts';
-import { createReferenceTarget, type ReferenceTargetState, type RunningTarget } from './reference-target.ts';
+import type { ReferenceDouble } from './reference.ts';
+import { referenceFor } from './registry.ts';
 
 export interface ServeReferenceTargetOptions {
+  /** The target type it stands in for. Default commerce-import. */
+  type?: string | undefined;
   /** Default 4000. */
   port?: number | undefined;
   /** Default 127.0.0.1: an API that accepts passwords has no business on every interface. */
   host?: string | undefined;
-  /** Bearer token every /api request must carry. No default: no authentication. */
+  /** Bearer token every API request must carry. No default: no authentication. */
   token?: string | undefined;
   logger?: Logger | undefined;
 }
 
-export interface ServedReferenceTarget extends RunningTarget {
-  state: ReferenceTargetState;
-}
-
-export async function serveReferenceTarget(
-  opts: ServeReferenceTargetOptions = {},
-): Promise<ServedReferenceTarget> {
+export async function serveReferenceTarget(opts: ServeReferenceTargetOptions = {}): Promise<ReferenceDouble> {
   const logger = opts.logger ?? createLogger();
-  const target = createReferenceTarget({ token: opts.token, logger, control: true });
-  const running = await target.listen(opts.port ?? 4000, opts.host ?? '127.0.0.1');
+  const type = opts.type ?? 'commerce-import';
+  const start = await referenceFor(type);
+  const double = await start({
+    port: opts.port ?? 4000,
+    host: opts.host ?? '127.0.0.1',
+    token: opts.token,
+    logger,
+  });
+  const { headers: _headers, ...shown } = double.targetConfig;
   logger.info(
-    { url: running.url, importUrl: running.importUrl, auth: opts.token ? 'bearer' : 'none' },
-    `reference target listening on ${running.url} (import: POST ${running.importUrl})`,
+    { type, url: double.url, target: shown, auth: opts.token ? 'bearer' : 'none' },
+    `reference target (${type}) listening on ${double.url}`,
   );
 
   let closing: Promise<void> | undefined;
@@ -34,7 +38,7 @@ export async function serveReferenceTarget(
     closing ??= (async () => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      await running.close();
+      await double.close();
       logger.info('reference target stopped');
     })();
     return closing;
@@ -50,5 +54,5 @@ export async function serveReferenceTarget(
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
 
-  return { ...running, state: target.state, close };
+  return Object.assign(Object.create(double) as ReferenceDouble, { close });
 }

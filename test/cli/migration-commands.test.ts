@@ -11,14 +11,18 @@ import { migrationCommands } from '../../src/cli/commands/migration.ts';
 import { workerCommand } from '../../src/cli/commands/worker.ts';
 import { type Io, runCli } from '../../src/cli/framework.ts';
 import { createAccounts } from '../../src/migration/accounts.ts';
-import { enqueueDelivery, snapshotRow } from '../../src/migration/outbox.ts';
-import { parseTargetPassword, targetPasswordFromPlain } from '../../src/migration/payload.ts';
+import { enqueueDelivery } from '../../src/migration/outbox.ts';
 import { createStore, type Store } from '../../src/store/db.ts';
+import {
+  parsePassword as parseTargetPassword,
+  passwordFromPlain as targetPasswordFromPlain,
+} from '../../src/target/commerce-import/password.ts';
 import {
   createReferenceTarget,
   type ReferenceTarget,
   type RunningTarget,
-} from '../../src/target/reference-target.ts';
+} from '../../src/target/commerce-import/reference.ts';
+import { snapshotColumns } from '../../src/target/values.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
 
 const { knex } = knexPkg;
@@ -84,8 +88,9 @@ async function seed(
     });
     await enqueueDelivery(trx, {
       sub,
-      payload: { legacy_id: sub, row: snapshotRow(row, []), claims: {} },
+      payload: { legacy_id: sub, claims: {} },
       secret,
+      rowData: JSON.stringify(snapshotColumns(row, Object.keys(row))),
     });
   });
   await store

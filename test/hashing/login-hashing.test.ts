@@ -14,7 +14,9 @@ import { createMetrics } from '../../src/metrics.ts';
 import { type Accounts, createAccounts } from '../../src/migration/accounts.ts';
 import { createLogin } from '../../src/migration/login.ts';
 import { createAudit } from '../../src/security/audit.ts';
+import { createSecretBox } from '../../src/security/secret-box.ts';
 import { createStore, type Store } from '../../src/store/db.ts';
+import { createTargetFormat } from '../../src/target/registry.ts';
 import { createMariaDatabase, createPgDatabase, type TestDatabase } from '../support/databases.ts';
 import { registerSecret } from '../support/secrets.ts';
 
@@ -45,8 +47,11 @@ const config = () =>
   });
 
 function login(deps: { accounts?: Accounts } = {}) {
+  const cfg = config();
   return createLogin({
-    config: config(),
+    target: createTargetFormat(cfg.target),
+    box: createSecretBox(cfg.key_encryption_key),
+    config: cfg,
     db: store.db,
     accounts: deps.accounts ?? accounts,
     legacy,

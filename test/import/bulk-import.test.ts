@@ -125,7 +125,7 @@ describe(`importing ${ROWS} legacy users`, () => {
       expect(result.counts[key], key).toEqual(plan.counts[key]);
     }
     expect(result.counts.delivered).toBe(generated.importable);
-    const codes = [...target.target.state.users.keys()].sort();
+    const codes = [...target.double.users().keys()].sort();
     const expected = generated.ids.filter(isImportable).map(String).sort();
     expect(codes).toEqual(expected);
     expect([...target.creates.values()].every((n) => n === 1)).toBe(true);

@@ -31,6 +31,7 @@ import {
   kindOf,
   passwordOf,
   startCountingTarget,
+  targetDeps,
   writeImportConfig,
 } from './support.ts';
 
@@ -49,7 +50,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterEach(async () => {
-  target.target.state.reset();
+  target.double.reset();
   target.creates.clear();
   for (const fn of cleanup.splice(0)) await fn();
 });
@@ -100,7 +101,7 @@ describe('an import killed halfway', () => {
       importUrl: target.importUrl,
     });
     // Slow enough that the progress line shows 30 % well before the end.
-    target.target.state.setMode('slow', { delayMs: 60 });
+    target.double.setMode('slow', { delayMs: 60 });
     const child = spawn(
       process.execPath,
       [
@@ -137,7 +138,7 @@ describe('an import killed halfway', () => {
       });
     });
     expect(killedAt).toBeLessThan(ROWS);
-    target.target.state.setMode('normal');
+    target.double.setMode('normal');
     const checkpoint = await store.db('import_checkpoints').where({ name: 'bulk-import' }).first();
     expect(checkpoint.status).toBe('running');
 
@@ -184,6 +185,7 @@ describe('the import beside lazy migration', () => {
       audit: createAudit(store.db, silentLogger),
       metrics: createMetrics({ defaultMetrics: false }),
       logger: silentLogger,
+      ...targetDeps(config),
     });
     const lazy = FIRST_ID; // md5: importable, but logs in before the import
     expect(kindOf(lazy)).toBe('md5');
@@ -191,7 +193,10 @@ describe('the import beside lazy migration', () => {
       { ok: true },
     );
 
-    const summary = await runImport({ config, db: store.db, legacy }, { batch: 1000, concurrency: 4 });
+    const summary = await runImport(
+      { config, db: store.db, ...targetDeps(config), legacy },
+      { batch: 1000, concurrency: 4 },
+    );
     expect(summary.counts.already_in_bridge).toBe(1);
     expect(summary.counts.delivered).toBe(generated.importable - 1);
     // Its delivery is the worker's job: the import sent nothing for it.
@@ -259,9 +264,12 @@ describe('a target that pushes back', () => {
   it('waits out 429 with Retry-After and still completes', async () => {
     const { store, url } = await freshStore();
     const config = configFor(url);
-    target.target.state.setMode('ratelimit', { retryAfterSeconds: 1, count: 2 });
+    target.double.setMode('ratelimit', { retryAfterSeconds: 1, count: 2 });
     const started = Date.now();
-    const summary = await runImport({ config, db: store.db, legacy: legacyFor(config) }, { batch: 1000 });
+    const summary = await runImport(
+      { config, db: store.db, ...targetDeps(config), legacy: legacyFor(config) },
+      { batch: 1000 },
+    );
     expect(summary.rate_limited).toEqual({ times: 2, waited_ms: 2000 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
     expect(target.statuses.filter((s) => s === 429)).toHaveLength(2);
@@ -279,22 +287,30 @@ describe('a target that pushes back', () => {
       ...legacy,
       async page(after: string | number | undefined, limit: number) {
         // The target goes down after the first few batches.
-        if (++pages === 4) target.target.state.setMode('down');
+        if (++pages === 4) target.double.setMode('down');
         return legacy.page(after, limit);
       },
     };
     await expect(
-      runImport({ config, db: store.db, legacy: flaky, sleep: noWait }, { batch: 1000, concurrency: 1 }),
+      runImport(
+        { config, db: store.db, ...targetDeps(config), legacy: flaky, sleep: noWait },
+        { batch: 1000, concurrency: 1 },
+      ),
     ).rejects.toBeInstanceOf(ImportStoppedError);
     const checkpoint = await store.db('import_checkpoints').where({ name: 'bulk-import' }).first();
     expect(checkpoint.status).toBe('running');
     expect(Number(checkpoint.last_id)).toBeGreaterThan(FIRST_ID);
-    await expect(runImport({ config, db: store.db, legacy }, {})).rejects.toMatchObject({
+    await expect(
+      runImport({ config, db: store.db, ...targetDeps(config), legacy }, {}),
+    ).rejects.toMatchObject({
       code: 'import_interrupted',
     });
 
-    target.target.state.setMode('normal');
-    const summary = await runImport({ config, db: store.db, legacy }, { resume: true, batch: 1000 });
+    target.double.setMode('normal');
+    const summary = await runImport(
+      { config, db: store.db, ...targetDeps(config), legacy },
+      { resume: true, batch: 1000 },
+    );
     expect(summary.resumed).toBe(true);
     expect(summary.counts.delivered).toBe(generated.importable);
     expectEveryoneCreatedOnce();

@@ -7,7 +7,11 @@ import { writeFileSync } from 'node:fs';
 import argon2 from 'argon2';
 import bcrypt from 'bcrypt';
 import mysql from 'mysql2/promise';
-import { createReferenceTarget, type ReferenceTarget } from '../../src/target/reference-target.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { createSecretBox } from '../../src/security/secret-box.ts';
+import { startReference } from '../../src/target/commerce-import/double.ts';
+import type { ReferenceDouble } from '../../src/target/reference.ts';
+import { createTargetFormat } from '../../src/target/registry.ts';
 import { loadBeUsers } from '../legacy/support.ts';
 
 /** Generated ids start here, above the example row (28774). */
@@ -112,7 +116,8 @@ export async function generateBeUsers(url: string, n: number): Promise<Generated
 }
 
 export interface CountingTarget {
-  target: ReferenceTarget;
+  /** The commerce platform's double; `double.creates` counts every user it stores per customer_code. */
+  double: ReferenceDouble;
   url: string;
   importUrl: string;
   /** customer_code → users the target created under it (alone or inside a batch). */
@@ -123,29 +128,21 @@ export interface CountingTarget {
 }
 
 /**
- * The reference target, counting every user it creates. Counted where the user is stored,
- * not from the answers: an answer to a client that was killed is never written, but the
- * user it announced exists all the same.
+ * The reference import API, counting every user it creates. Counted where the user is
+ * stored, not from the answers: an answer to a client that was killed is never written,
+ * but the user it announced exists all the same.
  */
 export async function startCountingTarget(): Promise<CountingTarget> {
-  const target = createReferenceTarget();
-  const creates = new Map<string, number>();
-  const users = target.state.users;
-  const set = users.set.bind(users);
-  users.set = (code, user) => {
-    creates.set(code, (creates.get(code) ?? 0) + 1);
-    return set(code, user);
-  };
-  const running = await target.listen(0, '127.0.0.1');
+  const double = await startReference();
   return {
-    target,
-    url: running.url,
-    importUrl: running.importUrl,
-    creates,
+    double,
+    url: double.url,
+    importUrl: String(double.targetConfig.url),
+    creates: double.creates,
     get statuses() {
-      return target.state.requests.map((r) => r.status);
+      return double.requests.map((r) => r.status);
     },
-    close: () => running.close(),
+    close: () => double.close(),
   };
 }
 
@@ -168,4 +165,9 @@ export function writeImportConfig(
   // JSON is YAML.
   writeFileSync(file, JSON.stringify(config));
   return file;
+}
+
+/** What the import takes of the composition root: the target format and the secret box. */
+export function targetDeps(config: Config) {
+  return { target: createTargetFormat(config.target), box: createSecretBox(config.key_encryption_key) };
 }

@@ -12,7 +12,7 @@ import {
   createReferenceTarget,
   type ReferenceTarget,
   type RunningTarget,
-} from '../../src/target/reference-target.ts';
+} from '../../src/target/commerce-import/reference.ts';
 import { loadBeUsers } from '../legacy/support.ts';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
 import { createMariaDatabase, type TestDatabase } from '../support/databases.ts';
@@ -77,12 +77,7 @@ beforeAll(async () => {
     target: { type: 'http', url: running.importUrl, password_algorithm: 'sha256', timeout_ms: 2000 },
     worker: { base_delay_ms: 50, max_delay_ms: 200, poll_interval_ms: 50 },
   });
-  worker = startDeliveryWorker({
-    config: t.config,
-    store: t.bridge.store,
-    logger: t.bridge.logger,
-    metrics: createMetrics({ defaultMetrics: false }),
-  });
+  worker = startDeliveryWorker({ ...t.bridge, metrics: createMetrics({ defaultMetrics: false }) });
   await t.addClient({ id: 'shop', redirectUris: [REDIRECT_URI], secret: SECRET, firstParty: true });
   rp = await relyingParty(t.url, 'shop', SECRET);
 });

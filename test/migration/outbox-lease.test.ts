@@ -24,8 +24,9 @@ async function seed(db: Knex, sub: string): Promise<number> {
     });
     await enqueueDelivery(trx, {
       sub,
-      payload: { legacy_id: sub, row: { id: sub }, claims: {} },
+      payload: { legacy_id: sub, claims: {} },
       secret: 'md5$$x',
+      rowData: JSON.stringify({ id: sub }),
     });
   });
   return (await db('outbox').where({ sub }).first('id')).id;

@@ -1,6 +1,7 @@
-// The delivery worker against real PostgreSQL and the reference target over real HTTP:
-// delivery and erasure of the password form, back-off, faults, competing workers sharing
-// one store, validation failures fixed by configuration, conflicts and dead letters.
+// The delivery worker against real PostgreSQL and the commerce platform's reference import
+// API over real HTTP: delivery and erasure of the password form, validation failures fixed
+// by configuration, conflicts, dead letters, shutdown and LISTEN. The guarantees every target
+// shares (outages, flaky targets, competing workers, SIGKILL) are in test/delivery/.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -10,29 +11,26 @@ import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
-import { createAccounts } from '../../src/migration/accounts.ts';
 import { createDeliveryQueries } from '../../src/migration/delivery-queries.ts';
-import { enqueueDelivery, snapshotRow } from '../../src/migration/outbox.ts';
-import {
-  buildTargetUser,
-  parseTargetPassword,
-  targetPasswordFromPlain,
-} from '../../src/migration/payload.ts';
-import { NO_PASSWORD_FORM } from '../../src/migration/sinks/http.ts';
 import {
   backoffDelay,
   type DeliveryWorker,
   LISTEN_APPLICATION_NAME,
   startDeliveryWorker,
 } from '../../src/migration/worker.ts';
+import { createServices } from '../../src/services.ts';
 import { createStore, type Store } from '../../src/store/db.ts';
+import { buildUser } from '../../src/target/commerce-import/mapping.ts';
+import { parsePassword } from '../../src/target/commerce-import/password.ts';
 import {
   createReferenceTarget,
   type ReferenceTarget,
   type RunningTarget,
-} from '../../src/target/reference-target.ts';
+} from '../../src/target/commerce-import/reference.ts';
+import { NO_PASSWORD_FORM } from '../../src/target/commerce-import/sink.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
 import { EXAMPLE_ROW } from '../support/example-row.ts';
+import { seedDelivery } from '../support/outbox.ts';
 import { captureLogLine, registerSecret } from '../support/secrets.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -71,26 +69,15 @@ function legacyRow(id: number, overrides: Record<string, unknown> = {}): Record<
 
 /** What a first login writes: the account and its delivery job, in one transaction. */
 async function seedJob(db: Knex, row: Record<string, unknown>): Promise<{ sub: string; secret: string }> {
-  const sub = String(row.id);
-  const secret = registerSecret('hash', targetPasswordFromPlain(PASSWORD, 'sha256'));
-  registerSecret('hash', parseTargetPassword(secret)!.hash);
-  await db.transaction(async (trx) => {
-    await createAccounts(db).insert(trx, {
-      sub,
-      legacyId: sub,
-      passwordHash: null,
-      claims: { email: row.email },
-      source: 'legacy',
-      legacyScheme: 'bcrypt',
-      identifiers: [String(row.username), String(row.email)],
-    });
-    await enqueueDelivery(trx, {
-      sub,
-      payload: { legacy_id: sub, row: snapshotRow(row, ['password']), claims: { email: row.email } },
-      secret,
-    });
-  });
-  return { sub, secret };
+  const { sub, secret } = await seedDelivery(
+    db,
+    createServices(configFor(), { store, logger }),
+    row,
+    PASSWORD,
+  );
+  registerSecret('hash', secret!);
+  registerSecret('hash', parsePassword(secret!)!.hash);
+  return { sub, secret: secret! };
 }
 
 async function job(db: Knex, sub: string) {
@@ -135,11 +122,11 @@ function configFor(
 
 function worker(
   config: Config = configFor(),
-  options: Parameters<typeof startDeliveryWorker>[0]['options'] = { loop: false },
+  options: Parameters<typeof startDeliveryWorker>[1] = { loop: false },
   on: Store = store,
   m: Metrics = metrics,
 ): DeliveryWorker {
-  const w = startDeliveryWorker({ config, store: on, logger, metrics: m, options });
+  const w = startDeliveryWorker(createServices(config, { store: on, logger, metrics: m }), options);
   workers.push(w);
   return w;
 }
@@ -192,91 +179,6 @@ describe('delivery worker', () => {
       expect.objectContaining({ labels: { outcome: 'delivered' }, value: 1 }),
     );
   });
-
-  it('retries with back-off while the target is down, then delivers once it is back', async () => {
-    const { sub } = await seedJob(store.db, legacyRow(1002));
-    target.state.setMode('down');
-    const w = worker(configFor({ worker: { base_delay_ms: 300, max_delay_ms: 300, poll_interval_ms: 20 } }));
-    expect(await w.runOnce()).toBe(1);
-
-    const retried = await job(store.db, sub);
-    expect(retried).toMatchObject({ status: 'pending', attempts: 1, last_reason: 'retry' });
-    expect(retried.secret).not.toBeNull();
-    expect(retried.last_error).toContain('503');
-    expect(retried.next_attempt_at.getTime()).toBeGreaterThan(retried.last_attempt_at.getTime());
-    expect(retried.next_attempt_at.getTime()).toBeLessThanOrEqual(
-      retried.last_attempt_at.getTime() + 300 + 1000,
-    );
-
-    target.state.setMode('normal');
-    const delivered = await waitFor(
-      () => passThenRead(w, sub),
-      (r) => r.status === 'delivered',
-    );
-    expect(delivered).toMatchObject({ attempts: 2, secret: null });
-    expect(requestsFor(target, '1002', 503)).toBe(1);
-    expect(requestsFor(target, '1002', 201)).toBe(1);
-  });
-
-  it('delivers 200 jobs each exactly once through a target failing every other request', async () => {
-    const codes: string[] = [];
-    for (let id = 2000; id < 2200; id++) {
-      await seedJob(store.db, legacyRow(id));
-      codes.push(String(id));
-    }
-    target.state.setMode('flaky');
-    worker(
-      configFor({
-        worker: { base_delay_ms: 10, max_delay_ms: 40, poll_interval_ms: 20, batch: 20, max_attempts: 40 },
-      }),
-      {},
-    );
-
-    await waitFor(
-      () => store.db('outbox').whereNot({ status: 'delivered' }).count({ n: '*' }).first(),
-      (r) => Number(r?.n) === 0,
-      60_000,
-    );
-    expect(target.state.users.size).toBe(200);
-    for (const code of codes) expect(requestsFor(target, code, 201)).toBe(1);
-    expect(target.state.requests.filter((r) => r.status === 409)).toHaveLength(0);
-    expect(target.state.requests.filter((r) => r.status === 500).length).toBeGreaterThan(0);
-  }, 90_000);
-
-  it('never delivers one job twice when two workers with their own pools share the store', async () => {
-    const codes: string[] = [];
-    for (let id = 3000; id < 3120; id++) {
-      await seedJob(store.db, legacyRow(id));
-      codes.push(String(id));
-    }
-    // A little latency keeps both workers busy at once.
-    target.state.setMode('slow', { delayMs: 15 });
-    const config = configFor({
-      worker: { base_delay_ms: 10, max_delay_ms: 40, poll_interval_ms: 20, batch: 5 },
-    });
-    const a = createStore({ database: database.url });
-    const b = createStore({ database: database.url });
-    extraStores.push(a, b);
-    const [ma, mb] = [createMetrics({ defaultMetrics: false }), createMetrics({ defaultMetrics: false })];
-    worker(config, {}, a, ma);
-    worker(config, {}, b, mb);
-
-    await waitFor(
-      () => store.db('outbox').whereNot({ status: 'delivered' }).count({ n: '*' }).first(),
-      (r) => Number(r?.n) === 0,
-      60_000,
-    );
-    for (const code of codes) expect(requestsFor(target, code)).toBe(1);
-    expect(target.state.requests).toHaveLength(120);
-    const attempts = await store.db('outbox').max({ m: 'attempts' }).first();
-    expect(Number(attempts?.m)).toBe(1);
-    // Both took part: the point is sharing, not one worker doing everything.
-    const delivered = async (m: Metrics) =>
-      (await m.deliveries.get()).values.find((v) => v.labels.outcome === 'delivered')?.value ?? 0;
-    expect(await delivered(ma)).toBeGreaterThan(0);
-    expect(await delivered(mb)).toBeGreaterThan(0);
-    expect((await delivered(ma)) + (await delivered(mb))).toBe(120);
-  }, 90_000);
 
   it('fails a job whose payload breaks the user-import format, naming the field and the legacy row, and sends nothing', async () => {
     const { sub } = await seedJob(store.db, EXAMPLE_ROW);
@@ -334,11 +236,11 @@ describe('delivery worker', () => {
   it('counts a user the target already holds as delivered', async () => {
     const row = legacyRow(4101);
     const { sub } = await seedJob(store.db, row);
-    const earlier = buildTargetUser(row, {
-      password: 'another',
-      passwordAlgorithm: 'sha256',
-      legacyId: '4101',
-    });
+    const earlier = buildUser(
+      row,
+      { legacyId: '4101' },
+      { kind: 'plain', password: 'another', algorithm: 'sha256' },
+    );
     const res = await fetch(running.importUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -393,7 +295,7 @@ describe('delivery worker', () => {
       (r) => r.status === 'dead',
     );
 
-    const hashes = secrets.map((s) => parseTargetPassword(s)!.hash);
+    const hashes = secrets.map((s) => parsePassword(s)!.hash);
     for (const tableName of ['outbox', 'audit_events', 'accounts']) {
       const columns = await store
         .db('information_schema.columns')
@@ -425,7 +327,7 @@ describe('delivery worker', () => {
     expect(text).toContain('"msg":"delivery ended without success"');
     for (const s of secrets) {
       expect(text).not.toContain(s);
-      expect(text).not.toContain(parseTargetPassword(s)!.hash);
+      expect(text).not.toContain(parsePassword(s)!.hash);
     }
     expect(text).not.toContain(PASSWORD);
   });

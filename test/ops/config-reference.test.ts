@@ -50,8 +50,13 @@ describe('the configuration reference', () => {
 
   it('documents each variant of a discriminated union under its condition', () => {
     const text = renderConfigReference();
-    expect(text).toMatch(/\| `target\.type` \| `none` \\\| `http` \| `none` \|/);
-    expect(text).toMatch(/\| `target\.url` \| string \| \*\*required\*\* \| \(type `http`\)/);
+    expect(text).toMatch(
+      /\| `target\.type` \| `none` \\\| `commerce-import` \\\| `scim` \\\| `webhook` \| `none` \|/,
+    );
+    expect(text).toMatch(/\| `target\.url` \| string \| \*\*required\*\* \| \(type `commerce-import`\)/);
+    expect(text).toMatch(
+      /\| `target\.secret` \| string \(at least 32 characters\) \| \*\*required\*\* \| \(type `webhook`\)/,
+    );
   });
 
   it('renders any schema the same way twice, reading defaults through optional and prefault wrappers', () => {

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReferenceTarget, type RunningTarget } from '../../src/target/reference-target.ts';
+import { createReferenceTarget, type RunningTarget } from '../../src/target/commerce-import/reference.ts';
 import { freePort, startTestBridge, type TestBridge } from '../support/bridge.ts';
 import { createMariaDatabase, type TestDatabase } from '../support/databases.ts';
 import {

@@ -288,6 +288,8 @@ describe('the rate_limits migration', () => {
       expect(Number((await s.db(RATE_LIMIT_TABLE).count({ n: '*' }))[0]!.n)).toBe(3);
       await s.db.migrate.down({
         migrationSource: (await import('../../migrations/index.ts')).migrationSource,
+        // By name: later migrations may follow it.
+        name: '20261122000700_rate-limits',
       });
       expect(await s.db.schema.hasTable(RATE_LIMIT_TABLE)).toBe(false);
     } finally {

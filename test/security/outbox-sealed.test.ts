@@ -4,7 +4,7 @@ import bcrypt from 'bcrypt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics.ts';
 import { startDeliveryWorker } from '../../src/migration/worker.ts';
-import { createReferenceTarget, type RunningTarget } from '../../src/target/reference-target.ts';
+import { createReferenceTarget, type RunningTarget } from '../../src/target/commerce-import/reference.ts';
 import { loadBeUsers } from '../legacy/support.ts';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
 import { createMariaDatabase, type TestDatabase } from '../support/databases.ts';
@@ -51,13 +51,10 @@ it('keeps the password form sealed in the outbox and delivers one the target acc
   expect(job.secret).toMatch(/^enc:v1:/);
   expect(job.secret).not.toContain('sha256$');
 
-  const worker = startDeliveryWorker({
-    config: t.config,
-    store: t.bridge.store,
-    logger: t.bridge.logger,
-    metrics: createMetrics({ defaultMetrics: false }),
-    options: { loop: false },
-  });
+  const worker = startDeliveryWorker(
+    { ...t.bridge, metrics: createMetrics({ defaultMetrics: false }) },
+    { loop: false },
+  );
   await worker.runOnce();
   await worker.stop();
   expect((await t.bridge.store.db('outbox').where({ sub: '50001' }).first()).status).toBe('delivered');

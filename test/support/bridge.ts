@@ -8,7 +8,6 @@ import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createClientStore } from '../../src/oidc/clients.ts';
-import { createSecretBox } from '../../src/security/secret-box.ts';
 import { createPgDatabase, type TestDatabase } from './databases.ts';
 import { captureLogLine, registerSecret } from './secrets.ts';
 
@@ -79,7 +78,7 @@ export async function startTestBridge(
     logs,
     async addClient(c) {
       if (c.secret && c.secret.length >= 8) registerSecret('client_secret', c.secret);
-      await createClientStore(bridge.store.db, createSecretBox(config.key_encryption_key)).add(c);
+      await createClientStore(bridge.store.db, bridge.box).add(c);
     },
     async close() {
       await bridge.stop();

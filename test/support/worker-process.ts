@@ -7,6 +7,7 @@ import { parseConfig } from '../../src/config/load.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { startDeliveryWorker } from '../../src/migration/worker.ts';
+import { createServices } from '../../src/services.ts';
 import { createStore } from '../../src/store/db.ts';
 
 export const WORKER_ENTRY = fileURLToPath(import.meta.url);
@@ -46,13 +47,12 @@ export function spawnWorker(config: unknown, leaseMs: number) {
 async function main(): Promise<void> {
   const config = parseConfig(JSON.parse(process.env.WORKER_CONFIG ?? '{}'));
   const store = createStore({ database: config.database, pool: { max: 4 } });
-  const worker = startDeliveryWorker({
-    config,
+  const services = createServices(config, {
     store,
     logger: silentLogger,
     metrics: createMetrics({ defaultMetrics: false }),
-    options: { leaseMs: Number(process.env.WORKER_LEASE_MS ?? 2000) },
   });
+  const worker = startDeliveryWorker(services, { leaseMs: Number(process.env.WORKER_LEASE_MS ?? 2000) });
   process.stdout.write('ready\n');
   process.once('SIGTERM', () => {
     void worker

@@ -21,8 +21,9 @@ describe('serveReferenceTarget', () => {
     const { lines, logger } = capture();
     const served = await serveReferenceTarget({ port: 0, token: 'tok', logger });
     try {
-      expect(lines.some((l) => l.includes(served.importUrl))).toBe(true);
-      expect((await fetch(served.importUrl, { method: 'POST', body: '{}' })).status).toBe(401);
+      const importUrl = String(served.targetConfig.url);
+      expect(lines.some((l) => l.includes(importUrl))).toBe(true);
+      expect((await fetch(importUrl, { method: 'POST', body: '{}' })).status).toBe(401);
       expect(lines.join('\n')).not.toContain('tok"');
     } finally {
       await served.close();

@@ -3,18 +3,21 @@
 // and stops cleanly on SIGTERM or SIGINT.
 import { UsageError } from '../../errors.ts';
 import { createLogger } from '../../logger.ts';
+import { referenceTypes } from '../../target/registry.ts';
 import { table } from '../context.ts';
 import { type Command, positiveInt } from '../framework.ts';
+import { referenceTypeOption } from './reference-target.ts';
 
-const usage = `Usage: oidc-bridge demo [--port N] [--rp-port N] [--target-port N] [--host H] [--data-dir DIR]
+const usage = `Usage: oidc-bridge demo [--target TYPE] [--port N] [--rp-port N] [--target-port N] [--host H] [--data-dir DIR]
 
 Runs the bridge with an embedded store, an embedded legacy database holding users with
-several password hash formats, the reference target platform and a demo application.
+several password hash formats, a reference target platform and a demo application.
 Needs no configuration file and no database server; it reads neither.
 
+  --target TYPE     the target the bridge delivers to: ${referenceTypes().join(', ')} (default commerce-import)
   --port N          the bridge (the OpenID provider), default 3000
   --rp-port N       the demo application (the relying party), default 3001
-  --target-port N   the reference target platform's import API, default 4000
+  --target-port N   the reference target platform, default 4000
   --host H          address to listen on, default 127.0.0.1
   --data-dir DIR    keep the bridge store in DIR; default: in memory, every run starts clean`;
 
@@ -32,6 +35,7 @@ export const demoCommand: Command = {
   summary: 'run the bridge, a legacy database, the target and a demo application, with no setup',
   usage,
   options: {
+    target: { type: 'string' },
     port: { type: 'string' },
     'rp-port': { type: 'string' },
     'target-port': { type: 'string' },
@@ -43,6 +47,7 @@ export const demoCommand: Command = {
     const rpPort = portOption(values, 'rp-port', 3001);
     const targetPort = portOption(values, 'target-port', 4000);
     const host = (values.host as string | undefined) ?? '127.0.0.1';
+    const target = referenceTypeOption(values, usage);
     const requested = io.env.LOG_LEVEL as LogLevel | undefined;
     const logLevel: LogLevel = requested && LOG_LEVELS.includes(requested) ? requested : 'info';
     const logger = createLogger({ level: logLevel });
@@ -54,6 +59,7 @@ export const demoCommand: Command = {
       port,
       rpPort,
       targetPort,
+      target,
       host,
       dataDir: values['data-dir'] as string | undefined,
       logger,
@@ -77,7 +83,7 @@ export const demoCommand: Command = {
         '',
         `  Bridge (OpenID provider)   ${demo.bridgeUrl}`,
         `  Demo application           ${demo.rpUrl}`,
-        `  Reference target           ${demo.targetUrl} (import: POST ${demo.importUrl})`,
+        `  Reference target           ${demo.targetUrl} (${demo.targetType}: ${demo.targetEndpoint})`,
         `  Bridge store               ${values['data-dir'] ? `kept in ${values['data-dir'] as string}` : 'in memory (gone when the demo stops)'}`,
         '',
         'Legacy users (demo legacy database, table be_users):',

@@ -14,7 +14,8 @@ import {
   type ImportSummary,
   runImport,
 } from '../../migration/import.ts';
-import { csvField, maskTargetPassword } from '../../migration/import-plan.ts';
+import { csvField } from '../../migration/import-plan.ts';
+import { createServices } from '../../services.ts';
 import { createStore } from '../../store/db.ts';
 
 const IMPORT_LOCK = 7_147_002;
@@ -80,7 +81,13 @@ function progressReporter(io: Io): { report(p: ImportProgress): void; end(): voi
   };
 }
 
-function printSummary(io: Io, s: ImportSummary, table: string, csv: string): void {
+function printSummary(
+  io: Io,
+  s: ImportSummary,
+  table: string,
+  csv: string,
+  mask: (form: string) => string,
+): void {
   const c = s.counts;
   const head = s.dry_run ? 'Import plan (dry run: nothing sent, nothing written)' : 'Import finished';
   io.out(`${head}: ${c.rows} rows of ${table}${s.resumed ? ' (resumed)' : ''}`);
@@ -113,7 +120,7 @@ function printSummary(io: Io, s: ImportSummary, table: string, csv: string): voi
   }
   if (s.sample) {
     io.out('\nsample payload (password shown by shape only):');
-    io.out(JSON.stringify({ ...s.sample, password: maskTargetPassword(s.sample.password) }, null, 2));
+    io.out(JSON.stringify({ ...s.sample, password: mask(s.sample.password) }, null, 2));
   }
   io.out(
     `\n${s.seconds.toFixed(1)} s, ${s.rows_per_sec} rows/s${s.single_requests ? ' (one user a request: the target refused arrays)' : ''}`,
@@ -147,6 +154,8 @@ export const importCommand: Command = {
     const csvPath = (values['rejects-csv'] as string | undefined) ?? './import-rejects.csv';
     const store = createStore({ database: config.database, data_dir: config.data_dir });
     const legacy = createLegacySource(config.legacy, { logger: silentLogger });
+    const { target, box } = createServices(config, { store, logger: silentLogger });
+    const mask = (form: string) => target.bulk?.maskPassword(form) ?? '<hidden>';
     const progress = progressReporter(io);
     let csv: WriteStream | undefined;
     const openCsv = () => {
@@ -177,6 +186,8 @@ export const importCommand: Command = {
             config,
             db: store.db,
             legacy,
+            target,
+            box,
             onProgress: (p) => progress.report(p),
             onReject: ({ legacyId, problems }) => {
               const out = openCsv();
@@ -216,13 +227,13 @@ export const importCommand: Command = {
             ...summary,
             sample: summary.sample && {
               ...summary.sample,
-              password: maskTargetPassword(summary.sample.password),
+              password: mask(summary.sample.password),
             },
             rejects_csv: csv ? csvPath : null,
           }),
         );
       } else {
-        printSummary(io, summary, config.legacy.table, csvPath);
+        printSummary(io, summary, config.legacy.table, csvPath, mask);
       }
       return 0;
     } finally {

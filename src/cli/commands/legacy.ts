@@ -12,7 +12,8 @@ import {
 } from '../../hashing/registry.ts';
 import { createLegacySource } from '../../legacy/source.ts';
 import { silentLogger } from '../../logger.ts';
-import { buildTargetUser, describeProblems, validateTargetUser } from '../../migration/payload.ts';
+import { describeProblems } from '../../target/problems.ts';
+import { createTargetFormat } from '../../target/registry.ts';
 import { configFrom } from '../context.ts';
 import { type Command, requireString } from '../framework.ts';
 
@@ -76,22 +77,13 @@ export const legacyCommands: Command[] = [
               }).catch(() => undefined)
             : undefined;
         const claims = legacy.mapClaims(row);
+        const target = createTargetFormat(config.target, { logger: silentLogger });
         let payload: Record<string, unknown> | undefined;
         let problems: string | undefined;
-        if (config.target.type === 'http') {
-          const user = buildTargetUser(row.row, {
-            mapping: config.target.mapping,
-            defaults: config.target.defaults,
-            legacyId: row.id,
-            password: 'x',
-            passwordAlgorithm: config.target.password_algorithm,
-          });
-          const checked = validateTargetUser(user);
-          payload = {
-            ...user,
-            password: `${config.target.password_algorithm}$<fresh salt>$<hash of salt + password, built at login>`,
-          };
-          if (!checked.ok) problems = describeProblems(checked.problems, row.id);
+        if (target.delivers) {
+          const preview = target.preview({ legacyId: row.id, row: row.row, claims });
+          payload = preview.payload;
+          if (preview.problems.length) problems = describeProblems(preview.problems, row.id);
         }
         if (values.json) {
           io.out(
@@ -126,7 +118,9 @@ export const legacyCommands: Command[] = [
           }
           io.out(`\nClaims: ${JSON.stringify(claims)}`);
           if (payload) {
-            io.out(`\nPayload for ${config.target.type === 'http' ? config.target.url : 'the target'}:`);
+            io.out(
+              `\nPayload for ${'url' in config.target ? config.target.url : 'the target'} (${target.type}):`,
+            );
             io.out(JSON.stringify(payload, null, 2));
             if (problems)
               io.out(

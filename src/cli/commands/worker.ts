@@ -2,9 +2,9 @@
 // provider (`start --no-worker` elsewhere). Runs until SIGTERM or SIGINT and then drains;
 // --once delivers what is due now and exits, for cron-style runs and checks.
 import { createLogger } from '../../logger.ts';
-import { createMetrics } from '../../metrics.ts';
 import { createDeliveryQueries } from '../../migration/delivery-queries.ts';
 import { startDeliveryWorker } from '../../migration/worker.ts';
+import { createServices } from '../../services.ts';
 import { createStore } from '../../store/db.ts';
 import { configFrom } from '../context.ts';
 import type { Command } from '../framework.ts';
@@ -25,9 +25,9 @@ export const workerCommand: Command = {
     const store = createStore({ database: config.database, data_dir: config.data_dir });
     try {
       await store.migrate();
-      const metrics = createMetrics();
+      const services = createServices(config, { store, logger });
       if (values.once) {
-        const worker = startDeliveryWorker({ config, store, logger, metrics, options: { loop: false } });
+        const worker = startDeliveryWorker(services, { loop: false });
         // Jobs due at the start, each once: a job retried during the pass waits for the next run.
         const due = await createDeliveryQueries(store.db).countDue();
         let processed = 0;
@@ -40,7 +40,7 @@ export const workerCommand: Command = {
         io.out(`Processed ${processed} job${processed === 1 ? '' : 's'}.`);
         return 0;
       }
-      const worker = startDeliveryWorker({ config, store, logger, metrics });
+      const worker = startDeliveryWorker(services);
       logger.info({ target: config.target.type, store: store.kind }, 'delivery worker running');
       const signal = await new Promise<string>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -4,16 +4,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.ts';
-import type { HttpTargetConfig } from '../../src/config/schema.ts';
-import { snapshotRow } from '../../src/migration/outbox.ts';
+import { parseConfig } from '../../../src/config/load.ts';
+import type { CommerceImportConfig } from '../../../src/config/schema.ts';
 import {
-  parseTargetPassword,
-  targetPasswordFromPlain,
-  verifyTargetPassword,
-} from '../../src/migration/payload.ts';
-import { createHttpSink, parseRetryAfter } from '../../src/migration/sinks/http.ts';
-import type { DeliveryJob } from '../../src/migration/sinks/types.ts';
+  parsePassword,
+  passwordFromPlain,
+  verifyPassword,
+} from '../../../src/target/commerce-import/password.ts';
+import { createCommerceSink } from '../../../src/target/commerce-import/sink.ts';
+import { parseRetryAfter } from '../../../src/target/http.ts';
+import type { DeliveryJob } from '../../../src/target/types.ts';
+import { snapshotColumns } from '../../../src/target/values.ts';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
@@ -49,9 +50,14 @@ beforeEach(() => {
   };
 });
 
-function targetConfig(overrides: Record<string, unknown> = {}): HttpTargetConfig {
-  const config = parseConfig({ target: { type: 'http', url, ...overrides } });
-  return config.target as HttpTargetConfig;
+function targetConfig(overrides: Record<string, unknown> = {}): CommerceImportConfig {
+  const config = parseConfig({ target: { type: 'commerce-import', url, ...overrides } });
+  return config.target as CommerceImportConfig;
+}
+
+/** The sink, as the format hands it to the worker. */
+function createHttpSink(config: CommerceImportConfig) {
+  return { deliver: createCommerceSink(config) };
 }
 
 const ROW = {
@@ -69,8 +75,12 @@ function jobWith(overrides: Partial<DeliveryJob> = {}): DeliveryJob {
   return {
     id: 1,
     sub: '42',
-    payload: { legacy_id: '42', row: snapshotRow(ROW, []), claims: {} },
-    secret: targetPasswordFromPlain('s3cret!', 'sha1'),
+    kind: 'deliver',
+    payload: { legacy_id: '42' },
+    claims: {},
+    row: snapshotColumns(ROW, Object.keys(ROW)),
+    secret: passwordFromPlain('s3cret!', 'sha1'),
+    targetRef: null,
     attempts: 1,
     ...overrides,
   };
@@ -78,7 +88,7 @@ function jobWith(overrides: Partial<DeliveryJob> = {}): DeliveryJob {
 
 const signal = new AbortController().signal;
 
-describe('HTTP sink', () => {
+describe('the commerce import sink', () => {
   it('POSTs the user-import record as JSON with the configured headers and the stored password form', async () => {
     const job = jobWith();
     const result = await createHttpSink(
@@ -99,7 +109,7 @@ describe('HTTP sink', () => {
       password_algorithm: 'sha1',
       user_type: 'registered',
     });
-    expect(verifyTargetPassword('s3cret!', sent.password)).toBe(true);
+    expect(verifyPassword('s3cret!', sent.password)).toBe(true);
   });
 
   it('counts any 2xx as delivered', async () => {
@@ -121,7 +131,7 @@ describe('HTTP sink', () => {
     expect(result.outcome).toBe('failed');
     const detail = (result as { detail: string }).detail;
     expect(detail).toMatch(/^target answered 422: bad password \[redacted\] \(hash \[redacted\]\)$/);
-    expect(detail).not.toContain(parseTargetPassword(job.secret!)!.hash);
+    expect(detail).not.toContain(parsePassword(job.secret!)!.hash);
   });
 
   it('reports a redirect instead of following it', async () => {

@@ -3,20 +3,20 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  buildTargetUser,
-  buildTargetUserFromForm,
-  buildTargetUserWithoutPassword,
+  buildUser,
   checkMapping,
   DEFAULT_MAPPING,
-  describeProblems,
-  formatTargetPassword,
-  parseTargetPassword,
-  type TargetUser,
-  targetPasswordFromPlain,
-  validateTargetUser,
-  verifyTargetPassword,
-} from '../../src/migration/payload.ts';
-import { EXAMPLE_ROW } from '../support/example-row.ts';
+  type MappingConfig,
+} from '../../../src/target/commerce-import/mapping.ts';
+import {
+  formatPassword,
+  parsePassword,
+  passwordFromPlain,
+  verifyPassword,
+} from '../../../src/target/commerce-import/password.ts';
+import { type CommerceUser, validateUser } from '../../../src/target/commerce-import/schema.ts';
+import { describeProblems } from '../../../src/target/problems.ts';
+import { EXAMPLE_ROW } from '../../support/example-row.ts';
 
 const PASSWORD = 'correct horse 42';
 
@@ -30,28 +30,27 @@ const COMPLETE_ROW = {
   created_at: new Date('2019-03-04T05:06:07.890Z'),
 };
 
-function build(row: Record<string, unknown>, extra: Partial<Parameters<typeof buildTargetUser>[1]> = {}) {
-  return buildTargetUser(row, {
-    password: PASSWORD,
-    passwordAlgorithm: 'sha256',
-    legacyId: String(row.id),
-    ...extra,
-  });
+function build(row: Record<string, unknown>, config: MappingConfig = {}) {
+  return buildUser(
+    row,
+    { ...config, legacyId: String(row.id) },
+    { kind: 'plain', password: PASSWORD, algorithm: 'sha256' },
+  );
 }
 
 /** A valid user, for validation tests that change one field. */
-function validUser(): TargetUser {
+function validUser(): CommerceUser {
   return build(COMPLETE_ROW);
 }
 
 function problemFields(user: unknown): string[] {
-  const result = validateTargetUser(user);
+  const result = validateUser(user);
   return result.ok ? [] : result.problems.map((p) => p.field);
 }
 
 describe('building the user-import record from a be_users row', () => {
   it("fails the import guide's own test row, naming first_name, last_name and date_joined", () => {
-    const result = validateTargetUser(build(EXAMPLE_ROW));
+    const result = validateUser(build(EXAMPLE_ROW));
     expect(result.ok).toBe(false);
     expect(result.ok ? [] : result.problems).toEqual([
       { field: 'first_name', reason: 'is required (got null)' },
@@ -61,7 +60,7 @@ describe('building the user-import record from a be_users row', () => {
   });
 
   it('describes the problems of a row in one line that names the legacy id', () => {
-    const result = validateTargetUser(build(EXAMPLE_ROW));
+    const result = validateUser(build(EXAMPLE_ROW));
     const line = describeProblems(result.ok ? [] : result.problems, '28774');
     expect(line).toMatch(/^legacy row 28774: first_name is required \(got null\); /);
   });
@@ -72,7 +71,7 @@ describe('building the user-import record from a be_users row', () => {
       password: `sha256$salt$${'A'.repeat(64)}`,
       password_algorithm: 'md5',
     };
-    const result = validateTargetUser(user);
+    const result = validateUser(user);
     const line = describeProblems(result.ok ? [] : result.problems, '28774');
     expect(line).toContain('password');
     expect(line).not.toContain('AAAA');
@@ -80,7 +79,7 @@ describe('building the user-import record from a be_users row', () => {
   });
 
   it('maps a complete row to a valid user with the user-import date formats', () => {
-    const result = validateTargetUser(validUser());
+    const result = validateUser(validUser());
     expect(result.ok).toBe(true);
     expect(result.ok && result.user).toMatchObject({
       first_name: 'Ayşe',
@@ -105,7 +104,7 @@ describe('building the user-import record from a be_users row', () => {
   it('sends a password the target can verify, never the plain one', () => {
     const user = validUser();
     expect(user.password).toMatch(/^sha256\$[A-Za-z0-9]{12}\$[0-9a-f]{64}$/);
-    expect(verifyTargetPassword(PASSWORD, user.password)).toBe(true);
+    expect(verifyPassword(PASSWORD, user.password)).toBe(true);
     expect(JSON.stringify(user)).not.toContain(PASSWORD);
   });
 
@@ -198,7 +197,7 @@ describe('mapping and defaults', () => {
         attributes: { source: 'be_users' },
       },
     });
-    expect(validateTargetUser(user).ok).toBe(true);
+    expect(validateUser(user).ok).toBe(true);
     expect(user).toMatchObject({
       first_name: 'Unknown',
       date_joined: '2020-01-01T00:00:00Z',
@@ -242,34 +241,23 @@ describe('mapping and defaults', () => {
 describe('the password variants', () => {
   it('passes a legacy hash the target accepts through unchanged for the bulk import', () => {
     const hash = createHash('md5').update('s4ltsecret').digest('hex');
-    const user = buildTargetUserFromForm(COMPLETE_ROW, {
-      form: { algorithm: 'md5', salt: 's4lt', hash },
-      legacyId: '28774',
-    });
+    const user = buildUser(COMPLETE_ROW, { legacyId: '28774' }, { kind: 'form', form: `md5$s4lt$${hash}` });
     expect(user.password).toBe(`md5$s4lt$${hash}`);
     expect(user.password_algorithm).toBe('md5');
-    expect(validateTargetUser(user).ok).toBe(true);
+    expect(validateUser(user).ok).toBe(true);
   });
 
   it('gives a user sent without a password an unusable one and flags the reset', () => {
-    const user = buildTargetUserWithoutPassword(COMPLETE_ROW, {
-      passwordAlgorithm: 'sha1',
-      legacyId: '28774',
-    });
-    expect(validateTargetUser(user).ok).toBe(true);
+    const user = buildUser(COMPLETE_ROW, { legacyId: '28774' }, { kind: 'unusable', algorithm: 'sha1' });
+    expect(validateUser(user).ok).toBe(true);
     expect(user.password_algorithm).toBe('sha1');
     expect(user.attributes).toEqual({ password_reset_required: true });
-    expect(verifyTargetPassword('', user.password)).toBe(false);
-  });
-
-  it('builds the without-password variant when no password is given', () => {
-    const user = build(COMPLETE_ROW, { password: null });
-    expect(user.attributes.password_reset_required).toBe(true);
+    expect(verifyPassword('', user.password)).toBe(false);
   });
 
   it.each(['md5', 'sha1', 'sha256'] as const)('makes a salted %s form of a plain password', (algorithm) => {
-    const stored = targetPasswordFromPlain(PASSWORD, algorithm);
-    const form = parseTargetPassword(stored)!;
+    const stored = passwordFromPlain(PASSWORD, algorithm);
+    const form = parsePassword(stored)!;
     expect(form.algorithm).toBe(algorithm);
     expect(form.salt).toMatch(/^[A-Za-z0-9]{12}$/);
     expect(form.hash).toBe(
@@ -277,13 +265,13 @@ describe('the password variants', () => {
         .update(form.salt + PASSWORD)
         .digest('hex'),
     );
-    expect(targetPasswordFromPlain(PASSWORD, algorithm)).not.toBe(stored);
+    expect(passwordFromPlain(PASSWORD, algorithm)).not.toBe(stored);
   });
 
   it('formats a form with an empty salt for an unsalted hash', () => {
     const hash = createHash('sha1').update('x').digest('hex');
-    expect(formatTargetPassword({ algorithm: 'sha1', salt: '', hash })).toBe(`sha1$$${hash}`);
-    expect(verifyTargetPassword('x', `sha1$$${hash}`)).toBe(true);
+    expect(formatPassword({ algorithm: 'sha1', salt: '', hash })).toBe(`sha1$$${hash}`);
+    expect(verifyPassword('x', `sha1$$${hash}`)).toBe(true);
   });
 });
 
@@ -337,7 +325,7 @@ describe('validating against the rules of the user-import format', () => {
 
   it('refuses a password_algorithm that differs from the password', () => {
     const user = { ...validUser(), password_algorithm: 'sha1' };
-    const result = validateTargetUser(user);
+    const result = validateUser(user);
     expect(result.ok ? [] : result.problems).toEqual([
       { field: 'password_algorithm', reason: "must equal the password's algorithm (sha256)" },
     ]);

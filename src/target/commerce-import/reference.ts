@@ -1,21 +1,18 @@
-// A reference implementation of the target platform's import API (the commerce platform's user-import format), in memory:
-// strict validation, unique customer_code and email, the "Control" password check, and
-// switchable faults. Tests and the demo deliver to it over real HTTP.
+// A reference implementation of the commerce platform's user-import API, in memory: strict
+// validation in the user-import format, unique customer_code and email, the "Control"
+// password check, and switchable faults. A test double the tests and the demo deliver to
+// over real HTTP, built on the same schema as the format it mimics.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Router } from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type { Logger } from 'pino';
-import { silentLogger } from '../logger.ts';
-import {
-  type Problem,
-  type TargetUser,
-  unusableTargetPassword,
-  validateTargetUser,
-  verifyTargetPassword,
-} from '../migration/payload.ts';
-import { createFaults, type ModeOptions, type TargetMode } from './faults.ts';
+import { silentLogger } from '../../logger.ts';
+import { createFaults, type ModeOptions, type TargetMode } from '../faults.ts';
+import { listenOn } from '../listen.ts';
+import { redactPasswords } from '../reference.ts';
+import type { Problem } from '../types.ts';
+import { unusablePassword, verifyPassword } from './password.ts';
+import { type CommerceUser, validateUser } from './schema.ts';
 
 export type { ModeOptions, TargetMode };
 
@@ -36,11 +33,13 @@ export interface ImportRequestRecord {
   /** The parsed body with every password replaced by '[redacted]'. */
   body: unknown;
   status: number;
+  /** The `error` code of the answer, when it had one. */
+  error?: string | undefined;
 }
 
 export interface ReferenceTargetState {
   /** customer_code → user, password included (the check endpoint needs it). */
-  users: Map<string, TargetUser>;
+  users: Map<string, CommerceUser>;
   requests: ImportRequestRecord[];
   readonly mode: TargetMode;
   setMode(mode: TargetMode, options?: ModeOptions): void;
@@ -85,17 +84,10 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(sha256(a), sha256(b));
 }
 
-function redact(body: unknown): unknown {
-  if (Array.isArray(body)) return body.map(redact);
-  if (typeof body === 'object' && body !== null && 'password' in body)
-    return { ...body, password: '[redacted]' };
-  return body;
-}
-
-function withoutPassword(user: TargetUser): Omit<TargetUser, 'password'> {
-  const copy: Partial<TargetUser> = { ...user };
+function withoutPassword(user: CommerceUser): Omit<CommerceUser, 'password'> {
+  const copy: Partial<CommerceUser> = { ...user };
   delete copy.password;
-  return copy as Omit<TargetUser, 'password'>;
+  return copy as Omit<CommerceUser, 'password'>;
 }
 
 function fieldsOf(problems: Problem[]): Record<string, string> {
@@ -122,12 +114,12 @@ async function readJson(ctx: Context): Promise<unknown> {
 
 export function createReferenceTarget(opts: ReferenceTargetOptions = {}): ReferenceTarget {
   const logger = opts.logger ?? silentLogger;
-  const users = new Map<string, TargetUser>();
+  const users = new Map<string, CommerceUser>();
   const byEmail = new Map<string, string>();
   const requests: ImportRequestRecord[] = [];
   const faults = createFaults();
   // Unknown e-mails are checked against this too, so a miss costs what a hit costs.
-  const decoy = unusableTargetPassword('sha256');
+  const decoy = unusablePassword('sha256');
 
   const state: ReferenceTargetState = {
     users,
@@ -145,7 +137,7 @@ export function createReferenceTarget(opts: ReferenceTargetOptions = {}): Refere
   };
 
   function importOne(candidate: unknown): ImportOutcome {
-    const result = validateTargetUser(candidate);
+    const result = validateUser(candidate);
     if (!result.ok)
       return { status: 400, body: { error: 'validation_error', fields: fieldsOf(result.problems) } };
     const user = result.user;
@@ -209,7 +201,7 @@ export function createReferenceTarget(opts: ReferenceTargetOptions = {}): Refere
     const record: ImportRequestRecord = { at: Date.now(), body: '[unread]', status: 0 };
     try {
       const body = await readJson(ctx);
-      record.body = redact(body);
+      record.body = redactPasswords(body);
       ctx.state.body = body;
       await next();
     } catch (err) {
@@ -217,6 +209,8 @@ export function createReferenceTarget(opts: ReferenceTargetOptions = {}): Refere
       answerError(ctx, err);
     }
     record.status = ctx.status;
+    const answered = ctx.body as { error?: unknown } | undefined;
+    if (typeof answered?.error === 'string') record.error = answered.error;
     requests.push(record);
     logger.info({ status: record.status, mode: faults.mode }, 'reference target: import request');
   }
@@ -276,7 +270,7 @@ export function createReferenceTarget(opts: ReferenceTargetOptions = {}): Refere
     }
     const code = byEmail.get(body.email.toLowerCase());
     const user = code === undefined ? undefined : users.get(code);
-    const valid = verifyTargetPassword(body.password, user?.password ?? decoy) && user !== undefined;
+    const valid = verifyPassword(body.password, user?.password ?? decoy) && user !== undefined;
     ctx.body = { valid };
   });
 
@@ -316,32 +310,8 @@ export function createReferenceTarget(opts: ReferenceTargetOptions = {}): Refere
     app,
     state,
     async listen(port = 0, host = '127.0.0.1') {
-      const server = createServer(app.callback());
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      const address = server.address() as AddressInfo;
-      const shown =
-        address.address === '0.0.0.0' || address.address === '::'
-          ? '127.0.0.1'
-          : address.family === 'IPv6'
-            ? `[${address.address}]`
-            : address.address;
-      const url = `http://${shown}:${address.port}`;
-      return {
-        url,
-        importUrl: `${url}${IMPORT_PATH}`,
-        close: () =>
-          new Promise<void>((resolve, reject) => {
-            server.close((err) => (err ? reject(err) : resolve()));
-            // Keep-alive sockets would hold close() open until they time out.
-            server.closeAllConnections();
-          }),
-      };
+      const { url, close } = await listenOn(app.callback(), port, host);
+      return { url, importUrl: `${url}${IMPORT_PATH}`, close };
     },
   };
 }

@@ -1,12 +1,14 @@
 // The reference import API over real HTTP: user-import format validation, uniqueness, the Control
 // password check, batches, and the fault modes the delivery worker is tested against.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTargetUser, type TargetUser, targetPasswordFromPlain } from '../../src/migration/payload.ts';
+import { buildUser } from '../../../src/target/commerce-import/mapping.ts';
+import { passwordFromPlain } from '../../../src/target/commerce-import/password.ts';
 import {
   createReferenceTarget,
   type ReferenceTarget,
   type RunningTarget,
-} from '../../src/target/reference-target.ts';
+} from '../../../src/target/commerce-import/reference.ts';
+import type { CommerceUser } from '../../../src/target/commerce-import/schema.ts';
 
 const TOKEN = 'test-token-0123456789';
 const PASSWORD = 'Pa55word!';
@@ -23,10 +25,10 @@ afterEach(async () => {
   await running.close();
 });
 
-function user(overrides: Partial<TargetUser> = {}): TargetUser {
+function user(overrides: Partial<CommerceUser> = {}): CommerceUser {
   const code = overrides.customer_code ?? '28774';
   return {
-    ...buildTargetUser(
+    ...buildUser(
       {
         id: code,
         first_name: 'Ayşe',
@@ -37,7 +39,8 @@ function user(overrides: Partial<TargetUser> = {}): TargetUser {
         accept_notifications: 1,
         created_at: new Date('2019-03-04T05:06:07Z'),
       },
-      { password: PASSWORD, passwordAlgorithm: 'sha256', legacyId: code },
+      { legacyId: code },
+      { kind: 'plain', password: PASSWORD, algorithm: 'sha256' },
     ),
     ...overrides,
   };
@@ -190,7 +193,7 @@ describe('the Control password check', () => {
   it.each(['md5', 'sha1', 'sha256'] as const)(
     'accepts the right password and refuses a wrong one for a %s form made from the plain password',
     async (algorithm) => {
-      const password = targetPasswordFromPlain(PASSWORD, algorithm);
+      const password = passwordFromPlain(PASSWORD, algorithm);
       await importUser(user({ password, password_algorithm: algorithm }));
       const check = (pw: string) =>
         post('/api/users/check', { email: 'user-28774@example.com', password: pw });
@@ -260,11 +263,16 @@ describe('fault modes', () => {
     expect(target.state.mode).toBe('normal');
   });
 
-  it('logs refused requests with the status they were answered', async () => {
+  it('logs refused requests with the status and error they were answered', async () => {
     target.state.setMode('down');
     await importUser(user());
     expect(target.state.requests).toEqual([
-      { at: expect.any(Number), status: 503, body: expect.objectContaining({ password: '[redacted]' }) },
+      {
+        at: expect.any(Number),
+        status: 503,
+        error: 'unavailable',
+        body: expect.objectContaining({ password: '[redacted]' }),
+      },
     ]);
   });
 

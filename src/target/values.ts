@@ -1,0 +1,59 @@
+// Reading legacy column values as the types target fields take: text, booleans, JSON-safe
+// values. Drivers differ (mysql2 tinyint and BIT(1) buffers, pg booleans, PGlite strings),
+// so each reader accepts all of their shapes; a value it cannot read is null, never a guess.
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+export function jsonSafe(v: unknown): unknown {
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  if (typeof v === 'bigint') return v.toString();
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  return v;
+}
+
+export function toText(v: unknown): string | null {
+  if (typeof v === 'string') return v.trim();
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (Buffer.isBuffer(v)) return v.toString('utf8').trim();
+  return null;
+}
+
+/** Text, with the empty string read as no value. */
+export function toNonEmptyText(v: unknown): string | null {
+  const text = toText(v);
+  return text === '' ? null : text;
+}
+
+const TRUE_WORDS = new Set(['1', 'true', 't', 'yes', 'y', 'on']);
+
+/** tinyint, BIT(1) buffers, booleans and their string forms; anything unclear is false. */
+export function toBoolean(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0 && !Number.isNaN(v);
+  if (typeof v === 'bigint') return v !== 0n;
+  if (Buffer.isBuffer(v)) return v.some((b) => b !== 0);
+  if (v instanceof Date) return !Number.isNaN(v.getTime());
+  if (typeof v === 'string') return TRUE_WORDS.has(v.trim().toLowerCase());
+  return false;
+}
+
+/** JSON-safe copy of a legacy row: Dates to ISO strings, Buffers to hex, bigints to strings. */
+export function snapshotColumns(
+  row: Record<string, unknown>,
+  columns: readonly string[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of columns) {
+    if (!Object.hasOwn(row, k)) continue;
+    const v = row[k];
+    if (v instanceof Date) out[k] = Number.isNaN(v.getTime()) ? null : v.toISOString();
+    else if (Buffer.isBuffer(v)) out[k] = v.toString('hex');
+    else if (typeof v === 'bigint') out[k] = v.toString();
+    else out[k] = v;
+  }
+  return out;
+}
