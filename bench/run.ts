@@ -46,6 +46,7 @@ function rows(r: {
   add('ceiling: argon2id hash (the re-hash)', `${c.argon2idHash.perSec}/s`);
   add(`ceiling: pbkdf2_sha256 ${c.pbkdf2Iterations} iterations`, `${c.verify.pbkdf2Sha256.perSec}/s`);
   add('ceiling: salted sha256 (main thread)', `${c.verify.saltedSha256.perSec}/s`);
+  for (const [label, rate] of Object.entries(c.legacyFormats)) add(`ceiling: ${label}`, `${rate.perSec}/s`);
   const l = r.login;
   for (const [name, p] of [
     ['first login (bcrypt, migrates)', l.firstLogin],
@@ -180,7 +181,9 @@ async function part<T>(name: string, fn: () => Promise<T>): Promise<T | { error:
 }
 const failed = (x: unknown): x is { error: string } => typeof (x as { error?: unknown }).error === 'string';
 
-const ceiling = await part('ceiling', () => benchCeiling({ durationMs: quick ? 500 : 4000 }));
+const ceiling = await part('ceiling', () =>
+  benchCeiling({ durationMs: quick ? 500 : 4000, legacyFormats: true }),
+);
 const login = await part('login', () =>
   benchLoginThroughput({
     users: quick ? 24 : 300,

@@ -27,6 +27,7 @@ const SECRET_KEYS = [
   'set-cookie',
   'private_key',
   'privateKey',
+  'pepper',
   'payload.password',
 ];
 

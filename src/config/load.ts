@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import { checkLegacySchemes } from './check-schemes.ts';
 import { type Config, configSchema } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = './oidc-bridge.yaml';
@@ -177,6 +178,8 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   const result = configSchema.safeParse(input);
   if (!result.success) throw new ConfigError(result.error.issues.map((i) => describeIssue(i, input)));
   const cfg = result.data;
+  const schemeIssues = checkLegacySchemes(cfg.legacy);
+  if (schemeIssues.length) throw new ConfigError(schemeIssues);
   const issuer = (cfg.issuer ?? `http://localhost:${cfg.port}`).replace(/\/$/, '');
   const key = cfg.key_encryption_key ?? env.OIDC_BRIDGE_KEY;
   if (key !== undefined && key.length < 32) {

@@ -75,6 +75,11 @@ export const legacySchema = z
         id: identifierName.default('id').describe('Primary key column.'),
         password: identifierName.default('password').describe('Password hash column.'),
         salt: identifierName.optional().describe('Salt column, when the salt is stored apart. No default.'),
+        scheme: identifierName
+          .optional()
+          .describe(
+            "Column naming each row's hash algorithm (Gitea's passwd_hash_algo), mapped to schemes by legacy.password.schemes. No default: every row uses legacy.password.scheme.",
+          ),
         last_login: identifierName
           .optional()
           .describe('Last-login column, for the cut-over readiness figure. No default.'),
@@ -103,7 +108,20 @@ export const legacySchema = z
           .string()
           .default('auto')
           .describe(
-            'auto detects the scheme from the stored hash; or a scheme expression such as sha1(salt + password).',
+            'auto detects the scheme from the stored hash; or a scheme id or preset (symfony-message-digest, aspnet-membership, werkzeug-legacy, rabbitmq, mysql323); or a scheme expression such as sha1(salt + password) or bcrypt(md5(password)). Checked at start. With legacy.columns.scheme, the scheme of rows whose column is empty.',
+          ),
+        pepper: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "The application's secret that its hashes mix in (the `pepper` of a scheme expression: Devise's pepper, PrestaShop's _COOKIE_KEY_, a Spring secret, Firebase's base64_signer_key). Use ${VAR}; never logged. No default: no pepper.",
+          ),
+        schemes: z
+          .record(z.string(), z.string())
+          .optional()
+          .describe(
+            "Value of legacy.columns.scheme → scheme, e.g. { bcrypt: bcrypt, pbkdf2: 'pbkdf2_sha256(password, salt, 10000, 50)' }. A row whose value is missing here cannot log in (and is logged). No default: needed only with legacy.columns.scheme.",
           ),
       })
       .prefault({})

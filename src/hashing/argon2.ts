@@ -4,6 +4,7 @@
 
 import argon2 from 'argon2';
 import { UnusableHashError } from '../errors.ts';
+import { discardedPassword, memoDecoy } from './decoy.ts';
 import { decodeBase64 } from './encoding.ts';
 import type { Verifier } from './types.ts';
 
@@ -89,8 +90,31 @@ export async function verifyArgon2(password: string, stored: string, scheme = 'a
   }
 }
 
+/** PHP's PASSWORD_ARGON2ID defaults (m=65536, t=4, p=1), made by php-cli of a discarded password. */
+const DECOY =
+  '$argon2id$v=19$m=65536,t=4,p=1$c/NSCtyh9+O7T+2Vcjft9w$3eKiWp6r05QuOwYgRcvcph3AWQUgVo6pK0cU7Yybaak';
+
+const TYPES = { argon2d: argon2.argon2d, argon2i: argon2.argon2i, argon2id: argon2.argon2id } as const;
+
+/** An argon2 decoy with the parameters of `like`, computed once per parameter set in the thread pool. */
+export function argon2Decoy(like?: string): Promise<string> {
+  let p: ParsedArgon2 | undefined;
+  try {
+    p = like ? parseArgon2(like) : undefined;
+  } catch {
+    p = undefined;
+  }
+  if (!p) return Promise.resolve(DECOY);
+  const { type, memoryCost, timeCost, parallelism } = p;
+  return memoDecoy(`argon2:${type}:${memoryCost}:${timeCost}:${parallelism}`, () =>
+    argon2.hash(discardedPassword(), { type: TYPES[type], memoryCost, timeCost, parallelism }),
+  );
+}
+
 export const argon2Verifier: Verifier = {
   id: 'argon2',
+  label: 'Argon2 PHC string (PHP PASSWORD_ARGON2ID, libsodium, Spring, Keycloak)',
   detect: (stored) => /^\$argon2(?:id|i|d)\$/.test(stored),
   verify: ({ password, stored }) => verifyArgon2(password, stored),
+  decoy: argon2Decoy,
 };

@@ -3,8 +3,9 @@
 // emulated, not refused. Runs in @node-rs/bcrypt's native thread pool: as fast as `bcrypt` in
 // bench/hash-libs.ts, and it takes raw bytes, which the $2x$ emulation needs.
 
-import { verify as nativeVerify } from '@node-rs/bcrypt';
+import { hash as nativeHash, verify as nativeVerify } from '@node-rs/bcrypt';
 import { UnusableHashError } from '../errors.ts';
+import { discardedPassword, memoDecoy } from './decoy.ts';
 import type { Verifier, VerifyInput } from './types.ts';
 
 const BCRYPT_RE = /^\$2([abxy])\$(\d\d)\$([./A-Za-z0-9]{53})$/;
@@ -85,8 +86,20 @@ export async function verifyBcrypt(password: string | Uint8Array, stored: string
   return nativeVerify(effectiveKey, normalized);
 }
 
+/** PHP password_hash's default cost, as `$2y$`; made by php-cli of a discarded password. */
+const DECOY_10 = '$2y$10$Y9kbRUFg8FyzOMeJJJTA..A4iGpDMxUAk6IXEotGKGnafzLfAEwoO';
+
+/** A bcrypt decoy at the cost of `like` (4-16), computed once per cost in the native pool. */
+export function bcryptDecoy(like?: string): Promise<string> {
+  const cost = like ? Number(/^\$2[abxy]\$(\d\d)\$/.exec(like)?.[1] ?? 10) : 10;
+  if (cost === 10 || cost < 4 || cost > 16) return Promise.resolve(DECOY_10);
+  return memoDecoy(`bcrypt:${cost}`, () => nativeHash(discardedPassword(), cost));
+}
+
 export const bcryptVerifier: Verifier = {
   id: 'bcrypt',
+  label: 'bcrypt (PHP password_hash, Laravel, Rails has_secure_password, OpenBSD)',
   detect: (stored) => PREFIX_RE.test(stored),
   verify: ({ password, stored }: VerifyInput) => verifyBcrypt(password, stored),
+  decoy: bcryptDecoy,
 };

@@ -4,7 +4,11 @@
 // digests each, so they run only inside the worker pool (crypt-worker.ts), never on the main thread.
 
 import { createHash } from 'node:crypto';
+import { bsdiCrypt, desCrypt } from './des-crypt-algorithm.ts';
 import { cryptB64From24Bit, ITOA64 } from './encoding.ts';
+import { sha1CryptChecksum } from './sha1-crypt-algorithm.ts';
+import { sunMd5Checksum } from './sun-md5-algorithm.ts';
+import { yescryptHash } from './yescrypt-algorithm.ts';
 
 /** The checksum part (22 characters) of an md5-crypt hash; `magic` is `$1$` or `$apr1$`. */
 export function md5CryptChecksum(password: Uint8Array, salt: string, magic: string): string {
@@ -158,16 +162,56 @@ export function phpassChecksum(password: Uint8Array, salt: string, countLog2: nu
   return phpassEncode64(hash);
 }
 
+/**
+ * An iterated digest: H(first), then `rounds - 1` times H(previous + suffix). Symfony's
+ * MessageDigest (suffix = the salted password), Drupal 7's $S$ (suffix = the password) and
+ * Spring's StandardPasswordEncoder (no suffix) are this loop. Resolves the hex digest.
+ */
+export function iterateDigest(
+  algorithm: 'md5' | 'sha1' | 'sha256' | 'sha512',
+  first: Uint8Array,
+  suffix: Uint8Array,
+  rounds: number,
+): string {
+  let value = createHash(algorithm).update(first).digest();
+  for (let i = 1; i < rounds; i++) value = createHash(algorithm).update(value).update(suffix).digest();
+  return value.toString('hex');
+}
+
 /** A unit of work for the crypt worker. */
 export type CryptTask =
+  | {
+      kind: 'iterate';
+      algorithm: 'md5' | 'sha1' | 'sha256' | 'sha512';
+      first: Uint8Array;
+      suffix: Uint8Array;
+      rounds: number;
+    }
   | { kind: 'md5-crypt'; password: Uint8Array; salt: string; magic: string }
+  | { kind: 'des-crypt'; password: Uint8Array; salt: string }
+  | { kind: 'bsdi-crypt'; password: Uint8Array; count: number; salt: number }
+  | { kind: 'sha1-crypt'; password: Uint8Array; salt: string; rounds: number }
+  | { kind: 'sun-md5'; password: Uint8Array; config: string; rounds: number }
+  | { kind: 'yescrypt'; password: Uint8Array; stored: string }
   | { kind: 'sha-crypt'; algorithm: 'sha256' | 'sha512'; password: Uint8Array; salt: string; rounds: number }
   | { kind: 'phpass'; password: Uint8Array; salt: string; countLog2: number };
 
 export function runCryptTask(task: CryptTask): string {
   switch (task.kind) {
+    case 'iterate':
+      return iterateDigest(task.algorithm, task.first, task.suffix, task.rounds);
     case 'md5-crypt':
       return md5CryptChecksum(task.password, task.salt, task.magic);
+    case 'des-crypt':
+      return desCrypt(task.password, task.salt);
+    case 'bsdi-crypt':
+      return bsdiCrypt(task.password, task.count, task.salt);
+    case 'sha1-crypt':
+      return sha1CryptChecksum(task.password, task.salt, task.rounds);
+    case 'sun-md5':
+      return sunMd5Checksum(task.password, task.config, task.rounds);
+    case 'yescrypt':
+      return yescryptHash(task.password, task.stored) ?? '';
     case 'sha-crypt':
       return shaCryptChecksum(task.algorithm, task.password, task.salt, task.rounds);
     case 'phpass':

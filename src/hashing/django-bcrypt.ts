@@ -4,6 +4,7 @@
 
 import { UnusableHashError } from '../errors.ts';
 import { verifyBcrypt } from './bcrypt.ts';
+import { fixedDecoy } from './decoy.ts';
 import { digest } from './digests.ts';
 import type { Verifier } from './types.ts';
 
@@ -11,6 +12,8 @@ const RE = /^(bcrypt|bcrypt_sha256)\$(.*)$/s;
 
 export const djangoBcryptVerifier: Verifier = {
   id: 'django_bcrypt',
+  label: 'Django BCryptSHA256PasswordHasher / BCryptPasswordHasher',
+  decoy: fixedDecoy('bcrypt_sha256$$2b$12$GgnP1Xf/tQ7MSsHn2IMq..QAOu22LGVT1X/2MNLPQLgmq1oQVMaRq'),
   detect: (stored) => /^bcrypt(?:_sha256)?\$/.test(stored),
   async verify({ password, stored }) {
     const m = RE.exec(stored);

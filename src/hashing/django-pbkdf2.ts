@@ -2,10 +2,11 @@
 // the derived key as long as the digest. The async crypto.pbkdf2 runs in the libuv thread
 // pool; never pbkdf2Sync, which would hold the event loop for the whole derivation.
 
-import { pbkdf2 } from 'node:crypto';
+import { pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { UnusableHashError } from '../errors.ts';
 import { constantTimeEqual } from './constant-time.ts';
+import { discardedPassword, memoDecoy } from './decoy.ts';
 import { decodeBase64 } from './encoding.ts';
 import type { Verifier } from './types.ts';
 
@@ -39,8 +40,24 @@ export function checkIterations(iterations: number, scheme: string): void {
 
 const RE = /^pbkdf2_(sha256|sha1)\$(\d+)\$([^$]*)\$([^$]*)$/;
 
+/** Django 5.x's default: pbkdf2_sha256 with 1,000,000 iterations (or the count of `like`). */
+function djangoPbkdf2Decoy(like?: string): Promise<string> {
+  const m = like ? RE.exec(like) : null;
+  const algorithm = (m?.[1] ?? 'sha256') as 'sha256' | 'sha1';
+  const count = m ? Number(m[2]) : 1_000_000;
+  const iterations = count >= 1 && count <= PBKDF2_MAX_ITERATIONS ? count : 1_000_000;
+  return memoDecoy(`django_pbkdf2:${algorithm}:${iterations}`, async () => {
+    const salt = randomBytes(16).toString('base64url').slice(0, 22);
+    const size = algorithm === 'sha256' ? 32 : 20;
+    const key = await derivePbkdf2(discardedPassword(), salt, iterations, size, algorithm);
+    return `pbkdf2_${algorithm}$${iterations}$${salt}$${key.toString('base64')}`;
+  });
+}
+
 export const djangoPbkdf2Verifier: Verifier = {
   id: 'django_pbkdf2',
+  label: 'Django PBKDF2PasswordHasher / PBKDF2SHA1PasswordHasher',
+  decoy: djangoPbkdf2Decoy,
   detect: (stored) => /^pbkdf2_(?:sha256|sha1)\$/.test(stored),
   async verify({ password, stored }) {
     const m = RE.exec(stored);

@@ -4,7 +4,11 @@
 
 import { UnusableHashError } from '../errors.ts';
 import { constantTimeEqual } from './constant-time.ts';
-import { DIGEST_SIZE, type DigestAlgorithm, digest } from './digests.ts';
+import { DIGEST_SIZE, digest } from './digests.ts';
+
+type DigestAlgorithm = 'md5' | 'sha1' | 'sha256' | 'sha512';
+
+import { fixedDecoy } from './decoy.ts';
 import { decodeBase64, decodeDigest } from './encoding.ts';
 import type { TargetPasswordForm, Verifier } from './types.ts';
 
@@ -37,6 +41,8 @@ function malformed(what: string): UnusableHashError {
 
 export const ldapVerifier: Verifier = {
   id: 'ldap',
+  label: 'LDAP userPassword {SHA} {SSHA} {MD5} {SMD5} {SSHA256} {SSHA512} (OpenLDAP, 389-ds)',
+  decoy: fixedDecoy('{SSHA}sxRYFYdowCRRwiDmVa6PslQBgHXIX9FMYJbxkg=='),
   detect: (stored) => parseLdap(stored) !== undefined,
   async verify({ password, stored }) {
     const parsed = parseLdap(stored);

@@ -3,6 +3,7 @@
 
 import { UnusableHashError } from '../errors.ts';
 import { constantTimeEqualString } from './constant-time.ts';
+import { fixedDecoy } from './decoy.ts';
 import type { Verifier } from './types.ts';
 import { runInWorker } from './worker-pool.ts';
 
@@ -10,6 +11,8 @@ const RE = /^(\$1\$|\$apr1\$)([^$]{0,8})\$([./0-9A-Za-z]{22})$/;
 
 export const md5CryptVerifier: Verifier = {
   id: 'md5_crypt',
+  label: 'md5-crypt $1$ / Apache $apr1$ (htpasswd, old Linux shadow, Cisco)',
+  decoy: fixedDecoy('$1$32a9q0aG$gfKEZXNZNkPFS2A/n/YzC0'),
   detect: (stored) => stored.startsWith('$1$') || stored.startsWith('$apr1$'),
   async verify({ password, stored }) {
     const m = RE.exec(stored);

@@ -5,6 +5,7 @@
 
 import { UnusableHashError } from '../errors.ts';
 import { constantTimeEqual } from './constant-time.ts';
+import { fixedDecoy } from './decoy.ts';
 import { checkIterations, derivePbkdf2 } from './django-pbkdf2.ts';
 import { decodeAb64, decodeBase64 } from './encoding.ts';
 import type { Verifier } from './types.ts';
@@ -16,6 +17,10 @@ const SCHEME = 'pbkdf2';
 
 export const pbkdf2Verifier: Verifier = {
   id: SCHEME,
+  label: 'passlib pbkdf2 / PHC $pbkdf2-sha256$',
+  decoy: fixedDecoy(
+    '$pbkdf2-sha256$29000$8Qx7g9aIZvOyOEd8qya65Q$Wx/5Q3xR8ixesdzbgQuKmYSAezEQYU3rvo7INeOCq/0',
+  ),
   detect: (stored) => /^\$pbkdf2(?:-sha1|-sha256|-sha512)?\$/.test(stored),
   async verify({ password, stored }) {
     const malformed = (what: string) =>

@@ -4,6 +4,7 @@
 
 import { UnusableHashError } from '../errors.ts';
 import { constantTimeEqualString } from './constant-time.ts';
+import { fixedDecoy } from './decoy.ts';
 import { ITOA64 } from './encoding.ts';
 import type { Verifier } from './types.ts';
 import { runInWorker } from './worker-pool.ts';
@@ -15,6 +16,8 @@ export const PHPASS_MAX_LOG2 = 24;
 
 export const phpassVerifier: Verifier = {
   id: 'phpass',
+  label: 'phpass portable $P$ / $H$ (WordPress before 6.8, phpBB 3.0, Drupal 7 imports, Joomla 3)',
+  decoy: fixedDecoy('$P$Bm4oMqI2HW3fkwSXeXc0/FfMdY.F9N/'),
   detect: (stored) => stored.startsWith('$P$') || stored.startsWith('$H$'),
   async verify({ password, stored }) {
     const m = RE.exec(stored);

@@ -4,6 +4,7 @@
 
 import { UnusableHashError } from '../errors.ts';
 import { constantTimeEqualString } from './constant-time.ts';
+import { fixedDecoy } from './decoy.ts';
 import type { Verifier } from './types.ts';
 import { runInWorker } from './worker-pool.ts';
 
@@ -14,6 +15,10 @@ export const SHA_CRYPT_MAX_ROUNDS = 10_000_000;
 
 export const shaCryptVerifier: Verifier = {
   id: 'sha_crypt',
+  label: 'SHA-crypt $5$ / $6$ (glibc, older Debian/RHEL shadow, Dovecot, PHP crypt)',
+  decoy: fixedDecoy(
+    '$6$4S04qdI6qX/jUHrn$ygPLa3PSujmy.IsdpqwVhtmjwxOtsPIZM2L2uKKKRrAq/bjrpDDG5MwXB1jiThxsVyhTC.OY6Vd7Wl6E6cSEY0',
+  ),
   detect: (stored) => stored.startsWith('$5$') || stored.startsWith('$6$'),
   async verify({ password, stored }) {
     const malformed = (what: string) =>

@@ -8,6 +8,8 @@ export interface VerifyInput {
   stored: string;
   /** A salt kept in its own column, when there is one. */
   salt?: string | undefined;
+  /** The application-wide secret of `legacy.password.pepper`, when one is configured. */
+  pepper?: string | undefined;
 }
 
 /** A digest hash taken apart: hash = hex(algorithm(salt + password)), lowercase. */
@@ -17,19 +19,50 @@ export interface DigestForm {
   hash: string;
 }
 
+/**
+ * What a verifier found: a verdict and, when the verifier covers several compositions, the
+ * one that matched (e.g. `sha1(password + salt)`, `werkzeug-legacy`).
+ */
+export interface VerifyOutcome {
+  match: boolean;
+  scheme?: string | undefined;
+}
+
+/** Whether a verifier reads a salt (or pepper) kept outside the stored value. */
+export type Uses = 'never' | 'optional' | 'required';
+
 /** @deprecated The older name of DigestForm; what a target makes of one lives in src/target/. */
 export type TargetPasswordForm = DigestForm;
 
 export interface Verifier {
   /** Stable scheme id, used in config output, metrics labels and audit rows, e.g. "bcrypt". */
   id: string;
+  /** Who writes this format, as an operator would name it: "WordPress 6.8+", "ASP.NET Identity v3". */
+  label: string;
   /** True when the stored string is in this verifier's format. */
   detect(stored: string, salt?: string): boolean;
-  /** Resolves true/false; rejects with UnusableHashError when the stored hash is malformed. */
-  verify(input: VerifyInput): Promise<boolean>;
+  /** Resolves true/false (or an outcome); rejects with UnusableHashError when the stored hash is malformed. */
+  verify(input: VerifyInput): Promise<boolean | VerifyOutcome>;
+  /** A salt kept apart: most formats carry their own and never read one. Default 'never'. */
+  salt?: Uses;
+  /** The configured pepper. Default 'never'. */
+  pepper?: Uses;
+  /** Only used when named as the scheme (a preset): nothing in the stored value identifies it. */
+  presetOnly?: boolean;
+  /**
+   * A stored value of this format for a random, discarded password, at the writing
+   * application's default cost, or at the cost of `like` (a real row) when given. Verifying
+   * against it costs what a real check costs: the decoy for users who do not exist.
+   */
+  decoy(like?: string): Promise<string>;
   /**
    * When the target accepts this hash as it is (md5/sha1/sha256, unsalted or salt-first),
    * the form to send without a re-hash; otherwise undefined. Used by the bulk import.
    */
   targetForm?(stored: string, salt?: string): TargetPasswordForm | undefined;
+}
+
+/** A verdict in either shape, as a plain outcome. */
+export function outcomeOf(result: boolean | VerifyOutcome): VerifyOutcome {
+  return typeof result === 'boolean' ? { match: result } : result;
 }

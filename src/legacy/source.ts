@@ -71,6 +71,7 @@ function columnKeys(config: LegacyConfig): Map<string, string[]> {
   add(config.columns.id, 'legacy.columns.id');
   add(config.columns.password, 'legacy.columns.password');
   add(config.columns.salt, 'legacy.columns.salt');
+  add(config.columns.scheme, 'legacy.columns.scheme');
   add(config.columns.last_login, 'legacy.columns.last_login');
   add(config.columns.totp_secret, 'legacy.columns.totp_secret');
   add(config.columns.totp_confirmed_at, 'legacy.columns.totp_confirmed_at');
@@ -263,6 +264,7 @@ export function createLegacySource(config: LegacyConfig, deps: LegacySourceDeps 
       [config.columns.password, 'legacy.columns.password'],
     ];
     if (config.columns.salt) required.push([config.columns.salt, 'legacy.columns.salt']);
+    if (config.columns.scheme) required.push([config.columns.scheme, 'legacy.columns.scheme']);
     for (const [claim, column] of Object.entries(config.claims))
       required.push([column, `legacy.claims.${claim}`]);
     for (const [column, key] of required) {
@@ -280,6 +282,7 @@ export function createLegacySource(config: LegacyConfig, deps: LegacySourceDeps 
       password: valueAsText(raw[config.columns.password]),
       salt: config.columns.salt ? (valueAsText(raw[config.columns.salt]) ?? undefined) : undefined,
       ...(config.columns.totp_secret ? { totpSecret: totpSecretOf(raw) } : {}),
+      scheme: config.columns.scheme ? (valueAsText(raw[config.columns.scheme]) ?? undefined) : undefined,
       row: raw,
     };
   }

@@ -16,6 +16,8 @@ export interface LegacyRow {
    * `legacy.columns.totp_confirmed_at` is set). A secret: never log it.
    */
   totpSecret?: string | Buffer | undefined;
+  /** The scheme column's value when `legacy.columns.scheme` is set (Gitea's passwd_hash_algo). */
+  scheme?: string | undefined;
   /** Every column of the row, raw as the driver returned it. Holds the hash: never log it. */
   row: Record<string, unknown>;
 }

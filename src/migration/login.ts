@@ -6,8 +6,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Config } from '../config/schema.ts';
 import { BridgeError, LegacyUnavailableError, UnusableHashError } from '../errors.ts';
-import { hashBridgePassword, verifyBridgePassword } from '../hashing/bridge-hash.ts';
-import { decoyHash, detectScheme, verifyPassword } from '../hashing/registry.ts';
+import { bridgeHashNeedsRehash, hashBridgePassword, verifyBridgePassword } from '../hashing/bridge-hash.ts';
+import { decoyFor, schemeForRow, schemeReadsSalt, verifyPassword } from '../hashing/registry.ts';
 import type { LegacyRow, LegacySource } from '../legacy/source.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -94,33 +94,45 @@ export function createLogin(deps: LoginDeps) {
     });
   const legacyCfg = config.legacy;
   const scheme = legacyCfg?.password.scheme ?? 'auto';
-  let decoyStored: string | undefined;
+  const pepper = legacyCfg?.password.pepper;
 
   /**
-   * The decoy costs what the legacy table's own scheme costs: the configured expression, or
-   * the scheme (and bcrypt cost) of one sampled row, sampled once. bcrypt cost 10 until then.
+   * The decoy costs what the legacy table's own scheme costs. It is made at start, off the
+   * event loop, from the configured scheme; under auto it starts as bcrypt cost 10 and is
+   * remade once from the first real row a login checks (its format and cost), with no extra
+   * query. A failed attempt keeps the decoy it has; at most three attempts are made.
    */
+  interface Decoy {
+    stored: string;
+    scheme: string;
+    salt: string | undefined;
+  }
+  const bcryptDecoy = decoyFor('bcrypt').then((stored) => ({ stored, scheme: 'bcrypt', salt: undefined }));
+  let decoyState: Promise<Decoy> =
+    scheme === 'auto'
+      ? bcryptDecoy
+      : decoyFor(scheme).then(
+          (stored) => ({ stored, scheme, salt: schemeReadsSalt(scheme) ? 'decoy-salt' : undefined }),
+          () => bcryptDecoy,
+        );
+  let refineAttempts = scheme === 'auto' ? 0 : 3;
+  function refineDecoy(row: LegacyRow): void {
+    if (refineAttempts >= 3 || !row.password) return;
+    refineAttempts++;
+    const like = row.password;
+    decoyFor('auto', like).then(
+      (stored) => {
+        refineAttempts = 3;
+        decoyState = Promise.resolve({ stored, scheme: 'auto', salt: row.salt });
+      },
+      () => {},
+    );
+  }
+
   async function decoy(password: string): Promise<void> {
-    if (decoyStored === undefined) {
-      try {
-        if (scheme !== 'auto') decoyStored = decoyHash(scheme);
-        else if (legacy) {
-          const [sample] = await legacy.page(undefined, 1);
-          const v = sample?.password ? detectScheme(sample.password, sample.salt) : undefined;
-          const cost =
-            v?.id === 'bcrypt' ? Number.parseInt(sample!.password!.trim().slice(4, 6), 10) : undefined;
-          decoyStored = v ? decoyHash(v.id, cost ? { bcryptCost: cost } : {}) : decoyHash('bcrypt');
-        }
-      } catch {
-        decoyStored = undefined; // sample again next time
-      }
-    }
+    const d = await decoyState.catch(() => bcryptDecoy);
     try {
-      await verifyPassword({
-        password,
-        stored: decoyStored ?? decoyHash('bcrypt'),
-        scheme: decoyStored ? scheme : 'auto',
-      });
+      await verifyPassword({ password, stored: d.stored, scheme: d.scheme, salt: d.salt, pepper });
     } catch {
       // a decoy never matters
     }
@@ -128,16 +140,35 @@ export function createLogin(deps: LoginDeps) {
 
   async function timedVerify(password: string, row: LegacyRow): Promise<{ match: boolean; scheme: string }> {
     const started = process.hrtime.bigint();
+    const rowScheme = legacyCfg ? schemeForRow(row.scheme, legacyCfg.password) : scheme;
     const result = await tracing.span('hash.verify', async (span) => {
-      const r = await verifyPassword({ password, stored: row.password ?? '', salt: row.salt, scheme });
+      const r = await verifyPassword({
+        password,
+        stored: row.password ?? '',
+        salt: row.salt,
+        pepper,
+        scheme: rowScheme,
+      });
       span.set({ 'oidc_bridge.scheme': r.scheme });
       return r;
     });
+    // Only a row whose format was understood is a model for the decoy, never a malformed one.
+    refineDecoy(row);
     metrics.hashVerifySeconds.observe(
       { scheme: result.scheme },
       Number(process.hrtime.bigint() - started) / 1e9,
     );
     return result;
+  }
+
+  /** A bridge hash made with other argon2id parameters is re-hashed; a failed re-hash never fails the login. */
+  async function upgradeBridgeHash(sub: string, hash: string, password: string): Promise<void> {
+    if (!bridgeHashNeedsRehash(hash)) return;
+    try {
+      await accounts.updatePassword(sub, await hashBridgePassword(password));
+    } catch (err) {
+      logger.error({ err: { message: (err as Error).message } }, 'bridge hash upgrade failed');
+    }
   }
 
   async function fail(attempt: LoginAttempt, reason: FailureReason, extra: Record<string, unknown> = {}) {
@@ -314,6 +345,7 @@ export function createLogin(deps: LoginDeps) {
       }
       if (account?.password_hash) {
         if (await verifyOwn(attempt.password, account.password_hash)) {
+          await upgradeBridgeHash(account.sub, account.password_hash, attempt.password);
           // A form that costs next to nothing is made on the off chance a failed job needs it.
           const form =
             target.delivers && target.cheapPasswordForm ? await target.passwordForm(attempt.password) : null;

@@ -27,6 +27,7 @@ export const SECRET_FIELDS: ReadonlySet<string> = new Set([
   'privatekey',
   'key_encryption_key',
   'material',
+  'pepper',
 ]);
 
 /** Names that say what they hold even when nobody listed them: targetPassword, x-api-token. */

@@ -186,3 +186,80 @@ describe("legacy check on the import guide's be_users table", () => {
     expect(r.stderr).toContain('No row in be_users matches "ghost"');
   });
 });
+
+describe('hash identify, by application', () => {
+  it("finds OpenCart's sha1(salt + sha1(salt + sha1(password))) with the given salt", async () => {
+    const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+    const hash = sha1(`k9${sha1(`k9${sha1('open-cart-1')}`)}`);
+    const r = await runBin(['hash', 'identify', '--password', 'open-cart-1', '--salt', 'k9', '--hash', hash]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('scheme: sha1(salt + sha1(salt + sha1(password)))');
+    expect(r.stdout).toContain('OpenCart');
+    expect(r.stdout).toContain('columns: { salt:');
+  });
+
+  it('names WordPress 6.8 for a $wp$ hash and prints the config lines', async () => {
+    const { createHmac } = await import('node:crypto');
+    const key = createHmac('sha384', 'wp-sha384').update('wp-pass-6.8').digest('base64');
+    const hash = `$wp${bcrypt.hashSync(key, 4)}`;
+    const r = await runBin(['hash', 'identify', '--password', 'wp-pass-6.8', '--hash', hash]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('WordPress 6.8');
+    expect(r.stdout).toContain('password: { scheme: auto }');
+  });
+
+  it("calls Django's !… password unusable by design, not an unknown format", async () => {
+    const r = await runBin([
+      'hash',
+      'identify',
+      '--password',
+      'x',
+      '--hash',
+      '!qX3vT8mZ2pL9wR4nK7yB1cF6hJ0sD5gA8eU3iO2',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('unusable by design');
+  });
+
+  it('uses --pepper, and refuses it for a scheme that never reads one', async () => {
+    const hash = bcrypt.hashSync('devise-pw-1app-pepper', 4);
+    const ok = await runBin([
+      'hash',
+      'verify',
+      '--password',
+      'devise-pw-1',
+      '--pepper',
+      'app-pepper',
+      '--scheme',
+      'bcrypt(password + pepper)',
+      '--hash',
+      hash,
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const unused = await runBin([
+      'hash',
+      'verify',
+      '--password',
+      'devise-pw-1',
+      '--pepper',
+      'app-pepper',
+      '--hash',
+      hash,
+    ]);
+    expect(unused.code).toBe(2);
+    expect(unused.stderr).toContain('pepper');
+    expect(unused.stderr + unused.stdout).not.toContain(hash);
+  });
+
+  it('takes a pepper field in --stdin lines', async () => {
+    const hash = bcrypt.hashSync('stdin-pw-1pep-1', 4);
+    const input = JSON.stringify({
+      password: 'stdin-pw-1',
+      hash,
+      pepper: 'pep-1',
+      scheme: 'bcrypt(password + pepper)',
+    });
+    const r = await runBin(['hash', 'verify', '--stdin'], { input });
+    expect(JSON.parse(r.stdout.trim())).toMatchObject({ match: true });
+  });
+});

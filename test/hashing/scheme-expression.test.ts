@@ -32,10 +32,12 @@ describe('parseSchemeExpression', () => {
     expect(parseSchemeExpression('  SHA1( salt+Password )').canonical).toBe('sha1(salt + password)');
   });
 
-  it('gives nested calls as lowercase hex, as md5(md5(password)) is commonly built', () => {
+  it('gives nested calls as lowercase hex, as md5(md5(password)) is commonly built', async () => {
     const parsed = parseSchemeExpression('md5(md5(password))');
     // hashcat mode 2600 example: md5(md5("hashcat")).
-    expect(computeExpression(parsed, 'hashcat').toString('hex')).toBe('a936af92b0ae20b1ff6c3347a72e5fbe');
+    expect((await computeExpression(parsed, 'hashcat')).toString('hex')).toBe(
+      'a936af92b0ae20b1ff6c3347a72e5fbe',
+    );
   });
 
   it.each([
@@ -65,8 +67,8 @@ describe('parseSchemeExpression', () => {
   });
 
   it('rejects absurd nesting and length instead of recursing without end', () => {
-    const deep = `${'md5('.repeat(20)}password${')'.repeat(20)}`;
+    const deep = `${'md5('.repeat(40)}password${')'.repeat(40)}`;
     expect(parseError(deep).code).toBe('scheme_invalid');
-    expect(parseError(`md5(${'password + '.repeat(60)}password)`).code).toBe('scheme_invalid');
+    expect(parseError(`md5(${'password + '.repeat(200)}password)`).code).toBe('scheme_invalid');
   });
 });

@@ -3,27 +3,32 @@
 // match, 1 on no match, 2 on bad input; --stdin checks JSON lines in one run.
 import { createInterface } from 'node:readline';
 import { isBridgeError, UsageError } from '../../errors.ts';
-import { closeWorkerPool, identifyScheme, verifyPassword } from '../../hashing/registry.ts';
+import { closeWorkerPool, identify, verifyPassword } from '../../hashing/registry.ts';
 import type { Command, Io } from '../framework.ts';
 
-const verifyUsage = `Usage: oidc-bridge hash verify --password P --hash H [--salt S] [--scheme EXPR]
+const verifyUsage = `Usage: oidc-bridge hash verify --password P --hash H [--salt S] [--pepper K] [--scheme EXPR]
        oidc-bridge hash verify --stdin
 
   --password P   the plain password
   --hash H       the stored hash, exactly as the legacy row holds it
   --salt S       the salt, when the table keeps it in its own column
-  --scheme EXPR  auto (default: detected from the hash), a scheme id, or an expression
-                 such as 'sha1(salt + password)'; with --salt and no scheme, both salt
-                 positions are tried
-  --stdin        read JSON lines {"password","hash","salt"?,"scheme"?} and write one line
-                 per input: {"match":true|false} or {"error":"..."}
+  --pepper K     the application's secret, when its hashes mix one in
+  --scheme EXPR  auto (default: detected from the hash), a scheme id or preset
+                 (symfony-message-digest, aspnet-membership, werkzeug-legacy, rabbitmq,
+                 mysql323), or an expression such as 'sha1(salt + password)' or
+                 'bcrypt(md5(password))'; with --salt and no scheme, both salt positions
+                 and an HMAC keyed with the salt are tried
+  --stdin        read JSON lines {"password","hash","salt"?,"pepper"?,"scheme"?} and write
+                 one line per input: {"match":true|false} or {"error":"..."}
 
 Exit codes: 0 match, 1 no match, 2 bad input.`;
 
-const identifyUsage = `Usage: oidc-bridge hash identify --password P --hash H [--salt S]
+const identifyUsage = `Usage: oidc-bridge hash identify --password P --hash H [--salt S] [--pepper K] [--json]
 
-Prints the scheme that matches and the configuration lines that make it work.
-Exit codes: 0 identified, 1 no scheme matches, 2 bad input.`;
+Tries the formats the hash could be and the compositions applications build with the given
+salt and pepper; prints the scheme that matches, the application that writes it, and the
+configuration lines that make it work. Several matches are listed with their applications.
+Exit codes: 0 identified, 1 no scheme matches (the candidates are listed), 2 bad input.`;
 
 function explain(err: unknown): string {
   if (isBridgeError(err)) {
@@ -56,9 +61,12 @@ async function verifyLines(io: Io): Promise<number> {
     }
     if (
       (o.salt !== undefined && typeof o.salt !== 'string') ||
+      (o.pepper !== undefined && typeof o.pepper !== 'string') ||
       (o.scheme !== undefined && typeof o.scheme !== 'string')
     ) {
-      io.out(JSON.stringify({ error: `line ${lineNo}: "salt" and "scheme" must be strings when given` }));
+      io.out(
+        JSON.stringify({ error: `line ${lineNo}: "salt", "pepper" and "scheme" must be strings when given` }),
+      );
       anyError = true;
       continue;
     }
@@ -67,6 +75,7 @@ async function verifyLines(io: Io): Promise<number> {
         password: o.password,
         stored: o.hash,
         salt: o.salt as string | undefined,
+        pepper: o.pepper as string | undefined,
         scheme: o.scheme as string | undefined,
       });
       io.out(JSON.stringify({ match: r.match, scheme: r.scheme }));
@@ -82,11 +91,16 @@ async function verifyLines(io: Io): Promise<number> {
 function checkInput(
   values: Record<string, unknown>,
   usage: string,
-): { password: string; stored: string; salt: string | undefined } {
+): { password: string; stored: string; salt: string | undefined; pepper: string | undefined } {
   if (typeof values.password !== 'string') throw new UsageError('--password is required.', usage);
   if (typeof values.hash !== 'string' || values.hash === '')
     throw new UsageError('--hash is required.', usage);
-  return { password: values.password, stored: values.hash, salt: values.salt as string | undefined };
+  return {
+    password: values.password,
+    stored: values.hash,
+    salt: values.salt as string | undefined,
+    pepper: values.pepper as string | undefined,
+  };
 }
 
 /** Runs a check; an unusable hash or a bad scheme is reported with its reason, and `ok` is false. */
@@ -99,7 +113,9 @@ async function guarded<T>(
     return { ok: true, value: await fn() };
   } catch (err) {
     if (!isBridgeError(err)) throw err;
-    io.err(`Error: ${explain(err)}.${fix}`);
+    const message = explain(err);
+    // Most reasons name their own fix; the generic one is for those that do not.
+    io.err(`Error: ${message}.${message.includes('Fix:') ? '' : fix}`);
     return { ok: false };
   }
 }
@@ -109,6 +125,7 @@ const CHECK_OPTIONS = {
   password: { type: 'string' },
   hash: { type: 'string' },
   salt: { type: 'string' },
+  pepper: { type: 'string' },
 } as const;
 
 /** The crypt worker pool is started on demand; a command closes it so the process can exit. */
@@ -155,22 +172,40 @@ export const hashCommands: Command[] = [
     options: { ...CHECK_OPTIONS, json: { type: 'boolean' } },
     run: closingPool(async ({ values }, io) => {
       const input = checkInput(values, identifyUsage);
-      const identified = await guarded(io, '', () => identifyScheme(input));
+      const identified = await guarded(io, '', () => identify(input));
       if (!identified.ok) return 2;
-      const found = identified.value;
-      if (!found) {
-        if (values.json) io.out(JSON.stringify({ scheme: null }));
-        else
-          io.err(
-            'No known scheme matches this password and hash. Check the password, or whether a salt is stored apart (--salt).',
-          );
+      const { matches, candidates, unusable } = identified.value;
+      if (values.json) {
+        io.out(
+          JSON.stringify({
+            scheme: matches[0]?.scheme ?? null,
+            matches,
+            candidates,
+            unusable: unusable ?? null,
+          }),
+        );
+        return matches.length ? 0 : 1;
+      }
+      if (unusable) {
+        io.err(
+          `This is no password hash: ${unusable}. Nothing to configure: such a user cannot log in with a password.`,
+        );
         return 1;
       }
-      if (values.json) io.out(JSON.stringify(found));
-      else {
-        io.out(`scheme: ${found.scheme}`);
+      if (matches.length === 0) {
+        io.err(
+          'No known scheme matches this password and hash. Check the password, or whether a salt is stored apart (--salt) or the application mixes in a secret (--pepper).',
+        );
+        if (candidates.length) io.err(`The value could be: ${candidates.join('; ')}.`);
+        return 1;
+      }
+      if (matches.length > 1)
+        io.out(`The hash matches ${matches.length} schemes; pick the one of your application:\n`);
+      for (const found of matches) {
+        io.out(`scheme: ${found.scheme}${found.application ? `  (${found.application})` : ''}`);
         io.out('\nAdd to oidc-bridge.yaml:\n');
         for (const l of found.configLines) io.out(l);
+        if (matches.length > 1) io.out('');
       }
       return 0;
     }),

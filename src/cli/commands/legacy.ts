@@ -3,7 +3,13 @@
 // the configured one does not match), and prints the payload the target would receive.
 // It writes nothing anywhere, and never prints the hash or the salt.
 import { UsageError } from '../../errors.ts';
-import { closeWorkerPool, detectScheme, identifyScheme, verifyPassword } from '../../hashing/registry.ts';
+import {
+  closeWorkerPool,
+  detectScheme,
+  identifyScheme,
+  schemeForRow,
+  verifyPassword,
+} from '../../hashing/registry.ts';
 import { createLegacySource } from '../../legacy/source.ts';
 import { silentLogger } from '../../logger.ts';
 import { describeProblems } from '../../target/problems.ts';
@@ -53,7 +59,8 @@ export const legacyCommands: Command[] = [
                 password,
                 stored: row.password,
                 salt: row.salt,
-                scheme: config.legacy.password.scheme,
+                pepper: config.legacy.password.pepper,
+                scheme: schemeForRow(row.scheme, config.legacy.password),
               })
             : { error: 'the password column is empty (NULL)' };
         } catch (err) {
@@ -62,7 +69,12 @@ export const legacyCommands: Command[] = [
         const matched = 'match' in verdict && verdict.match;
         const suggestion =
           !matched && row.password
-            ? await identifyScheme({ password, stored: row.password, salt: row.salt }).catch(() => undefined)
+            ? await identifyScheme({
+                password,
+                stored: row.password,
+                salt: row.salt,
+                pepper: config.legacy.password.pepper,
+              }).catch(() => undefined)
             : undefined;
         const claims = legacy.mapClaims(row);
         const target = createTargetFormat(config.target, { logger: silentLogger });
