@@ -159,6 +159,22 @@ async function assemble(
   // /readyz that this replica is going away, and every answer closes its connection.
   let stopping = false;
 
+  // A parameter given twice arrives as an array, which no page of ours takes: a clear 400.
+  app.use(async (ctx, next) => {
+    const repeated = Object.entries(ctx.query).find(([, v]) => Array.isArray(v));
+    if (repeated) {
+      const t = renderer.t(renderer.locale(ctx));
+      ctx.status = 400;
+      await renderer.render(ctx, 'error', {
+        heading: t('error_title'),
+        message: `${t('repeated_parameter')} (${repeated[0].slice(0, 40)})`,
+        code: 'repeated_parameter',
+      });
+      return;
+    }
+    await next();
+  });
+
   app.use(async (ctx, next) => {
     if (stopping) ctx.set('Connection', 'close');
     if (ctx.path === '/healthz') {

@@ -18,6 +18,7 @@ export type BridgeErrorCode =
   | 'import_stopped'
   | 'import_interrupted'
   | 'throttled'
+  | 'form_unreadable'
   | 'not_found'
   | 'client_invalid'
   | 'client_exists'

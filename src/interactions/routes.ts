@@ -2,7 +2,6 @@
 // abort. Routes validate their input with zod, call the login library and render a page;
 // every failure is a page with a clear message and the right status, never a 500.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
@@ -14,6 +13,7 @@ import type { Logger } from '../logger.ts';
 import type { Login } from '../migration/login.ts';
 import type { MessageKey } from '../ui/i18n.ts';
 import type { Renderer } from '../ui/render.ts';
+import { formParser, passwordFormLimit } from './form.ts';
 
 export interface InteractionDeps {
   config: Config;
@@ -53,13 +53,9 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
   const { config, renderer, login, logger } = deps;
   const maxPassword = config.security.max_password_bytes;
   const router = new Router();
-  // The form limit sits well above the password maximum so that an over-long password
-  // gets the page that says so rather than a bare 413.
-  const parseForm = bodyParser({
-    enableTypes: ['form'],
-    formLimit: `${Math.max(256, maxPassword * 4) / 1}kb`,
-    encoding: 'utf-8',
-  });
+  // The form limit sits above the password maximum so that an over-long password gets the
+  // page that says so rather than a bare 413.
+  const parseForm = formParser(passwordFormLimit(maxPassword));
 
   const loginForm = z.object({
     identifier: z.string().optional(),

@@ -32,6 +32,7 @@ import type { Accounts } from '../migration/accounts.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { MessageKey } from '../ui/i18n.ts';
 import type { Renderer } from '../ui/render.ts';
+import { formParser } from './form.ts';
 import { csrfToken, csrfValid } from './routes.ts';
 
 export interface SecondFactorDeps {
@@ -100,7 +101,7 @@ function requestedOf(interaction: Interaction): string[] {
 export function createSecondFactorRouter(deps: SecondFactorDeps) {
   const { config, factors, renderer, box, logger } = deps;
   const router = new Router();
-  const parseForm = bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' });
+  const parseForm = formParser(16 * 1024);
   const parseJson = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' });
   const passkeysOn = config.mfa.passkeys.enabled;
 

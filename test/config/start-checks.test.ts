@@ -37,7 +37,9 @@ describe('checks at start', () => {
 
   it('refuses a commerce-import mapping that names no target field', () => {
     const config = parseConfig(
-      { target: { type: 'commerce-import', url: 'http://127.0.0.1:1/import', mapping: { frist_name: 'fn' } } },
+      {
+        target: { type: 'commerce-import', url: 'http://127.0.0.1:1/import', mapping: { frist_name: 'fn' } },
+      },
       {},
     );
     const [issue] = issues(() => createTargetFormat(config.target));
