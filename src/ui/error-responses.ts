@@ -41,6 +41,8 @@ const TABLE: Partial<Record<BridgeErrorCode | 'interaction_expired', Entry>> = {
   interaction_expired: { status: 400, heading: 'session_expired_title', message: 'session_expired' },
 };
 
+const REQUEST_TOO_LARGE: Entry = { status: 413, heading: 'error_title', message: 'request_too_large' };
+
 function fromEntry(code: string, e: Entry, retryAfter?: number): ErrorResponse {
   return {
     code,
@@ -84,17 +86,17 @@ export function errorResponse(err: unknown): ErrorResponse {
   };
   const raw = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
   const status = raw >= 400 && raw <= 599 ? raw : 500;
+  if (status === 413 && !(err instanceof oidcErrors.OIDCProviderError))
+    return fromEntry('request_too_large', REQUEST_TOO_LARGE);
   const expose = status < 500;
   const code =
     err instanceof oidcErrors.OIDCProviderError
       ? String(e.error)
-      : status === 413
-        ? 'request_too_large'
-        : status === 415
-          ? 'unsupported_media_type'
-          : expose
-            ? 'bad_request'
-            : 'server_error';
+      : status === 415
+        ? 'unsupported_media_type'
+        : expose
+          ? 'bad_request'
+          : 'server_error';
   return {
     code,
     status,

@@ -23,6 +23,7 @@ const en = {
   throttled: 'Too many failed attempts. Try again in {minutes} minute(s), at {time} UTC.',
   legacy_unavailable: 'Sign-in is temporarily unavailable. Please try again in a few minutes.',
   unavailable_title: 'Sign-in is unavailable',
+  request_too_large: 'The form sent is larger than any sign-in needs. Go back and try again.',
   throttled_short: 'Too many attempts. Please try again later.',
   repeated_parameter: 'The link that brought you here is not valid: a parameter is given more than once.',
   csrf: 'This form has expired. Please sign in again.',
@@ -73,6 +74,8 @@ const tr: Messages = {
   throttled: 'Çok fazla başarısız deneme. {minutes} dakika sonra, UTC {time} saatinde tekrar deneyin.',
   legacy_unavailable: 'Giriş geçici olarak kullanılamıyor. Lütfen birkaç dakika sonra tekrar deneyin.',
   unavailable_title: 'Giriş kullanılamıyor',
+  request_too_large:
+    'Gönderilen form, herhangi bir girişin gerektirdiğinden büyük. Geri dönüp tekrar deneyin.',
   throttled_short: 'Çok fazla deneme. Lütfen daha sonra tekrar deneyin.',
   repeated_parameter: 'Sizi buraya getiren bağlantı geçerli değil: bir parametre birden fazla kez verilmiş.',
   csrf: 'Bu formun süresi doldu. Lütfen tekrar giriş yapın.',
