@@ -29,6 +29,15 @@ export const commands: Command[] = [
   demoCommand,
 ];
 
+// `oidc-bridge migration status | head`: once the reader has gone, there is nobody left to
+// tell anything, so a closed pipe ends the command quietly instead of with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const code = await runCli(commands, process.argv.slice(2), {
   out: (l) => process.stdout.write(`${l}\n`),
   err: (l) => process.stderr.write(`${l}\n`),
