@@ -11,8 +11,9 @@ import type { Config } from '../config/schema.ts';
 import { LegacyUnavailableError, ThrottledError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Login } from '../migration/login.ts';
+import { errorResponse } from '../ui/error-responses.ts';
 import type { MessageKey } from '../ui/i18n.ts';
-import type { Renderer } from '../ui/render.ts';
+import { type Renderer, renderErrorResponse } from '../ui/render.ts';
 import { formParser, passwordFormLimit } from './form.ts';
 
 export interface InteractionDeps {
@@ -67,11 +68,8 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     try {
       return await deps.provider().interactionDetails(ctx.req, ctx.res);
     } catch (err) {
-      if (
-        err instanceof oidcErrors.SessionNotFound ||
-        (err as { name?: string }).name === 'SessionNotFound'
-      ) {
-        await pageError(ctx, 400, 'session_expired_title', 'session_expired', 'interaction_expired');
+      if (err instanceof oidcErrors.SessionNotFound) {
+        await renderErrorResponse(ctx, renderer, errorResponse(err));
         return undefined;
       }
       throw err;

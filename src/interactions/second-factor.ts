@@ -30,8 +30,9 @@ import type { SecondFactors } from '../mfa/second-factors.ts';
 import { enrolmentPicture, groupedSecret, newTotpSecret } from '../mfa/totp.ts';
 import type { Accounts } from '../migration/accounts.ts';
 import type { SecretBox } from '../security/secret-box.ts';
+import { errorResponse } from '../ui/error-responses.ts';
 import type { MessageKey } from '../ui/i18n.ts';
-import type { Renderer } from '../ui/render.ts';
+import { type Renderer, renderErrorResponse } from '../ui/render.ts';
 import { formParser } from './form.ts';
 import { csrfToken, csrfValid } from './routes.ts';
 
@@ -114,11 +115,8 @@ export function createSecondFactorRouter(deps: SecondFactorDeps) {
       }
       return interaction;
     } catch (err) {
-      if (
-        err instanceof oidcErrors.SessionNotFound ||
-        (err as { name?: string }).name === 'SessionNotFound'
-      ) {
-        await pageError(ctx, 400, 'session_expired_title', 'session_expired', 'interaction_expired');
+      if (err instanceof oidcErrors.SessionNotFound) {
+        await renderErrorResponse(ctx, renderer, errorResponse(err));
         return undefined;
       }
       throw err;
