@@ -54,6 +54,8 @@ export function protocolConfiguration(config: Config): Configuration {
     },
     scopes: ['openid', 'offline_access', ...Object.keys(config.oidc.claims).filter((s) => s !== 'openid')],
     conformIdTokenClaims: false,
+    // Clients may register only the code flow (clients.ts): discovery advertises just that.
+    responseTypes: ['code'],
     extraClientMetadata: { properties: ['first_party'] },
     acrValues: ACR_VALUES,
     pkce: { required: () => true },
