@@ -13,6 +13,7 @@ import { referenceTargetCommand } from './commands/reference-target.ts';
 import { startCommand } from './commands/start.ts';
 import { workerCommand } from './commands/worker.ts';
 import { type Command, runCli } from './framework.ts';
+import { stopWithParentUnderNpm } from './parent-watch.ts';
 
 export const commands: Command[] = [
   startCommand,
@@ -37,6 +38,8 @@ for (const stream of [process.stdout, process.stderr]) {
     throw err;
   });
 }
+
+stopWithParentUnderNpm();
 
 const code = await runCli(commands, process.argv.slice(2), {
   out: (l) => process.stdout.write(`${l}\n`),

@@ -230,7 +230,13 @@ describe('migration status', () => {
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
       const child = spawn(
         'bash',
-        ['-c', 'set -o pipefail; "$0" "$1" migration status --config "$2" | true', process.execPath, BIN, plainConfig],
+        [
+          '-c',
+          'set -o pipefail; "$0" "$1" migration status --config "$2" | true',
+          process.execPath,
+          BIN,
+          plainConfig,
+        ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
       let stderr = '';

@@ -98,11 +98,17 @@ it('advertises the signing algorithms in one order, however the random kids of o
     expect([...new Set(jwks.keys.map((k) => k.alg))]).toEqual(['RS256', 'ES256']);
   }
   await t.bridge.refreshKeys();
-  const discovery = await (await fetch(`${t.url}/.well-known/openid-configuration`)).json();
+  const discovery = (await (await fetch(`${t.url}/.well-known/openid-configuration`)).json()) as Record<
+    string,
+    unknown
+  >;
   expect(discovery.id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256']);
 });
 
 it('advertises only the response type clients may register', async () => {
-  const discovery = await (await fetch(`${t.url}/.well-known/openid-configuration`)).json();
+  const discovery = (await (await fetch(`${t.url}/.well-known/openid-configuration`)).json()) as Record<
+    string,
+    unknown
+  >;
   expect(discovery.response_types_supported).toEqual(['code']);
 });
