@@ -3,6 +3,7 @@
 // them for secrets. Returns what a test needs to drive it and tear it down.
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
+import type { Knex } from 'knex';
 import { type Bridge, createBridge } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -43,7 +44,7 @@ export interface TestBridge {
 
 export async function startTestBridge(
   raw: Record<string, unknown> = {},
-  opts: { keyRefreshMs?: number; database?: TestDatabase } = {},
+  opts: { keyRefreshMs?: number; database?: TestDatabase; legacyDb?: Knex } = {},
 ): Promise<TestBridge> {
   const database = opts.database ?? (await createPgDatabase());
   const port = await freePort();
@@ -68,6 +69,7 @@ export async function startTestBridge(
   const bridge = await createBridge(config, {
     logger: createLogger({ level: 'debug', destination }),
     keyRefreshMs: opts.keyRefreshMs,
+    ...(opts.legacyDb ? { legacyDb: opts.legacyDb } : {}),
   });
   const { url } = await bridge.listen(port, '127.0.0.1');
   return {
