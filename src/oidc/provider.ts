@@ -16,7 +16,7 @@ import type { Consents } from '../sessions/consents.ts';
 import { grantFromConsent, queueBackchannelLogouts, rememberConsent } from '../sessions/provider-hooks.ts';
 import type { Renderer } from '../ui/render.ts';
 import { createTtlCache } from '../util/ttl-cache.ts';
-import { createAdapterClass } from './adapter.ts';
+import { createAdapterClass, tokenIdKey } from './adapter.ts';
 import type { ClientStore } from './clients.ts';
 import type { ProviderKeys } from './keys.ts';
 
@@ -98,9 +98,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   const accountCache = createTtlCache<AccountRow>(cacheMs);
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(deps.db, (id) =>
-      clientCache.get(id, () => deps.clients.find(id)),
-    ) as unknown as Configuration['adapter'],
+    adapter: createAdapterClass(deps.db, (id) => clientCache.get(id, () => deps.clients.find(id)), {
+      idKey: tokenIdKey(config.key_encryption_key),
+    }) as unknown as Configuration['adapter'],
     jwks: deps.keys.jwks as Configuration['jwks'],
     cookies: {
       keys: deps.keys.cookieKeys,
