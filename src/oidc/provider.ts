@@ -58,12 +58,17 @@ export function protocolConfiguration(config: Config): Configuration {
     },
     scopes: ['openid', 'offline_access', ...Object.keys(config.oidc.claims).filter((s) => s !== 'openid')],
     conformIdTokenClaims: false,
-    extraClientMetadata: { properties: ['first_party'] },
+    extraClientMetadata: { properties: ['first_party', 'introspect_for'] },
     acrValues: ACR_VALUES,
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
+      // A caller learns about its own tokens only, or about those of the clients it was
+      // allowed in its registration (clients add --introspect-for); anything else is inactive.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => mayIntrospect(client, token),
+      },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       clientCredentials: { enabled: true },
@@ -86,7 +91,22 @@ export function protocolConfiguration(config: Config): Configuration {
     // Refresh tokens for every client allowed the grant, not only with offline_access:
     // the relying parties of a migration expect to stay signed in.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Every refresh rotates the refresh token, for confidential clients too. oidc-provider
+    // keeps the used one as consumed: presenting it again revokes the whole grant, every
+    // token issued under it, so a stolen refresh token works at most until its owner's next
+    // refresh.
+    rotateRefreshToken: () => true,
   };
+}
+
+/** Whether `client` may see what `token` (issued to token.clientId) carries. */
+export function mayIntrospect(
+  client: { clientId: string; metadata(): Record<string, unknown> },
+  token: { clientId?: string | undefined },
+): boolean {
+  if (token.clientId === client.clientId) return true;
+  const allowed = client.metadata().introspect_for;
+  return Array.isArray(allowed) && (allowed.includes('*') || allowed.includes(token.clientId));
 }
 
 export function createProvider(deps: ProviderDeps): Provider {

@@ -38,6 +38,7 @@ export interface TestBridge {
     public?: boolean;
     firstParty?: boolean;
     postLogoutRedirectUris?: string[];
+    introspectFor?: string[];
   }): Promise<void>;
   close(): Promise<void>;
 }
