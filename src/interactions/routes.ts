@@ -267,12 +267,14 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
         });
       }
       if (err instanceof LegacyUnavailableError) {
+        // The login page again, with the table's status, sentence and Retry-After.
+        const r = errorResponse(err);
         logger.warn({ code: err.code }, 'login unavailable: legacy database');
-        ctx.set('Retry-After', '60');
+        if (r.retryAfter !== undefined) ctx.set('Retry-After', String(r.retryAfter));
         return renderLogin(ctx, interaction, {
-          status: 503,
+          status: r.status,
           identifier: shownIdentifier,
-          error: t('legacy_unavailable'),
+          error: t(r.message ?? 'legacy_unavailable'),
         });
       }
       throw err;
