@@ -59,7 +59,8 @@ export interface Bridge extends Services {
 }
 
 export async function createBridge(config: Config, opts: BridgeOptions = {}): Promise<Bridge> {
-  const store = opts.store ?? createStore({ database: config.database, data_dir: config.data_dir });
+  const store =
+    opts.store ?? createStore({ database: config.database, data_dir: config.data_dir, store: config.store });
   try {
     return await assemble(config, { ...opts, store }, !opts.store);
   } catch (err) {
@@ -117,7 +118,17 @@ async function assemble(
   const renderer = createRenderer(config);
 
   const build = (k: ProviderKeys) =>
-    createProvider({ config, db, keys: k, clients, accounts, renderer, logger, consents: features.consents });
+    createProvider({
+      config,
+      db,
+      keys: k,
+      clients,
+      accounts,
+      renderer,
+      logger,
+      consents: features.consents,
+      shortLived: store.shortLived,
+    });
   let provider = build(keys);
   let providerHandler = provider.callback();
 

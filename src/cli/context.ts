@@ -26,7 +26,7 @@ export async function withStore<T>(
   fn: (c: StoreContext) => Promise<T>,
 ): Promise<T> {
   const config = configFrom(values, io);
-  const store = createStore({ database: config.database, data_dir: config.data_dir });
+  const store = createStore({ database: config.database, data_dir: config.data_dir, store: config.store });
   try {
     await store.migrate();
     const { box, audit } = createServices(config, { store, logger: silentLogger });

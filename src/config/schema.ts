@@ -335,6 +335,26 @@ export const configSchema = z.strictObject({
     .optional()
     .describe('PostgreSQL URL of the bridge store. Omitted: an embedded PGlite store in data_dir.'),
   data_dir: z.string().default('./data').describe('Where the embedded store lives.'),
+  store: z
+    .strictObject({
+      redis_url: z
+        .string()
+        .refine((v) => /^rediss?:\/\//.test(v), {
+          message: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0',
+        })
+        .optional()
+        .describe(
+          'Redis for the short-lived, high-churn models (sessions, interactions, authorization codes, access tokens): the token path then reads Redis, not PostgreSQL. Accounts, clients, keys, grants, refresh tokens, the outbox and the audit stay in the bridge store. Omitted: every model in the bridge store.',
+        ),
+      redis_prefix: z
+        .string()
+        .min(1)
+        .max(100)
+        .default('oidc-bridge:')
+        .describe('Prefix of every key the bridge writes to Redis, so several bridges may share one Redis.'),
+    })
+    .prefault({})
+    .describe('Where oidc-provider keeps its short-lived models besides the bridge store.'),
   key_encryption_key: z
     .string()
     .min(32, 'must be at least 32 characters; generate one with: openssl rand -base64 32')

@@ -3,6 +3,7 @@
 // keys its rows, what it removes is what oidc-provider would have removed.
 import type { Knex } from 'knex';
 import type { Adapter } from 'oidc-provider';
+import type { ShortLivedStore } from '../store/redis.ts';
 
 export interface StoredSession {
   jti: string;
@@ -23,13 +24,14 @@ export interface StoredGrant {
   iat?: number;
 }
 
-export function createPayloads(db: Knex) {
+/** With `shortLived`, sessions are read from Redis, where the adapter keeps them. */
+export function createPayloads(db: Knex, shortLived?: ShortLivedStore) {
   // Loaded when first needed: commands that only list never load oidc-provider.
   let adapterClass: Promise<new (name: string) => Adapter> | undefined;
   const adapters = new Map<string, Adapter>();
   async function adapter(name: string): Promise<Adapter> {
-    adapterClass ??= import('../oidc/adapter.ts').then((m) =>
-      m.createAdapterClass(db, async () => undefined),
+    adapterClass ??= import('../oidc/split-adapter.ts').then((m) =>
+      m.createStoreAdapterClass(db, async () => undefined, shortLived),
     );
     const known = adapters.get(name);
     if (known) return known;
@@ -50,7 +52,8 @@ export function createPayloads(db: Knex) {
   }
 
   return {
-    sessions: (sub: string) => byAccount<StoredSession>('Session', sub),
+    sessions: (sub: string) =>
+      shortLived ? shortLived.sessionsOf<StoredSession>(sub) : byAccount<StoredSession>('Session', sub),
     grants: (sub: string) => byAccount<StoredGrant>('Grant', sub),
 
     /** Ends a grant: every token issued under it, then the grant itself. */

@@ -8,6 +8,7 @@ import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import { migrationSource } from '../../migrations/index.ts';
 import { BridgeError } from '../errors.ts';
+import { createShortLivedStore, type ShortLivedStore } from './redis.ts';
 
 const { knex } = knexPkg;
 
@@ -19,6 +20,8 @@ export interface Store {
   kind: 'postgres' | 'pglite';
   /** The connection URL (postgres only), for LISTEN connections and rate limiting. */
   url: string | undefined;
+  /** Redis for oidc-provider's short-lived models, when store.redis_url is set. */
+  shortLived: ShortLivedStore | undefined;
   migrate(): Promise<void>;
   /**
    * Takes a session advisory lock on a connection of its own, or answers undefined when
@@ -38,11 +41,38 @@ export interface StoreOptions {
   /** An embedded store on a PGlite instance the caller made (the demo's cached cluster). */
   pglite?: unknown;
   pool?: { min?: number; max?: number };
+  /** The config's `store` block: Redis for the short-lived models. */
+  store?: { redis_url?: string | undefined; redis_prefix: string } | undefined;
+}
+
+/** Adds the optional Redis store: connected with migrate(), pinged and closed with the rest. */
+function withShortLived(base: Omit<Store, 'shortLived'>, opts: StoreOptions): Store {
+  const url = opts.store?.redis_url;
+  if (!url) return { ...base, shortLived: undefined };
+  const shortLived = createShortLivedStore({ url, prefix: opts.store!.redis_prefix });
+  return {
+    ...base,
+    shortLived,
+    async migrate() {
+      await shortLived.connect();
+      await base.migrate();
+    },
+    async ping() {
+      await Promise.all([base.ping(), shortLived.ping()]);
+    },
+    async close() {
+      await Promise.all([base.close(), shortLived.close()]);
+    },
+  };
 }
 
 const MIGRATION_LOCK = 7_147_001;
 
 export function createStore(opts: StoreOptions): Store {
+  return withShortLived(createSqlStore(opts), opts);
+}
+
+function createSqlStore(opts: StoreOptions): Omit<Store, 'shortLived'> {
   if (opts.database) {
     const url = opts.database;
     const db = knex({

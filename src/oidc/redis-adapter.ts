@@ -1,0 +1,154 @@
+// oidc-provider's storage adapter on Redis, for the short-lived, high-churn models only
+// (sessions, interactions, codes, access tokens): PostgreSQL stays the store of record for
+// the rest. One hash per payload (the JSON and, once consumed, when), expiring with it; a
+// set per grant and per account names the keys to revoke or list. `consume` is one Lua
+// script, so of many concurrent redemptions of one code exactly one wins.
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import type { RedisClientType } from 'redis';
+import { storedId } from './stored-id.ts';
+
+/** The models kept in Redis when `store.redis_url` is set. */
+export const REDIS_MODELS = new Set([
+  'Session',
+  'Interaction',
+  'AuthorizationCode',
+  'AccessToken',
+  'ClientCredentials',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PushedAuthorizationRequest',
+  'ReplayDetection',
+]);
+
+// Marks the payload consumed unless it is gone or already consumed: -1 gone, 0 consumed.
+const CONSUME = `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
+
+export type RedisClient = RedisClientType;
+
+export interface RedisKeys {
+  payload(model: string, id: string): string;
+  grant(grantId: string): string;
+  uid(uid: string): string;
+  userCode(code: string): string;
+  accountSessions(accountId: string): string;
+}
+
+export function redisKeys(prefix: string): RedisKeys {
+  return {
+    payload: (model, id) => `${prefix}${model}:${storedId(model, id)}`,
+    grant: (grantId) => `${prefix}grant:${grantId}`,
+    uid: (uid) => `${prefix}uid:${uid}`,
+    userCode: (code) => `${prefix}user_code:${code}`,
+    accountSessions: (accountId) => `${prefix}account_sessions:${accountId}`,
+  };
+}
+
+/** Every payload key a grant's tokens were stored under is deleted, then the grant's set. */
+export async function revokeGrantInRedis(
+  redis: RedisClient,
+  keys: RedisKeys,
+  grantId: string,
+): Promise<void> {
+  const grantKey = keys.grant(grantId);
+  const members = await redis.sMembers(grantKey);
+  await redis.del([...members, grantKey]);
+}
+
+/** Extends a set's expiry to cover a member that lives `ttl` seconds, never shortens it. */
+function extend(m: ReturnType<RedisClient['multi']>, key: string, ttl: number | undefined): void {
+  if (ttl) m.expire(key, ttl, 'GT').expire(key, ttl, 'NX');
+  else m.persist(key);
+}
+
+export function createRedisAdapterClass(redis: RedisClient, keys: RedisKeys): new (name: string) => Adapter {
+  return class RedisAdapter implements Adapter {
+    readonly name: string;
+
+    constructor(name: string) {
+      this.name = name;
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      const key = keys.payload(this.name, id);
+      const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : undefined;
+      const m = redis.multi().hSet(key, 'payload', JSON.stringify(payload));
+      if (ttl) m.expire(key, ttl);
+      else m.persist(key);
+      if (payload.grantId) {
+        m.sAdd(keys.grant(payload.grantId), key);
+        extend(m, keys.grant(payload.grantId), ttl);
+      }
+      if (payload.uid) {
+        if (ttl) m.set(keys.uid(payload.uid), id, { EX: ttl });
+        else m.set(keys.uid(payload.uid), id);
+      }
+      if (payload.userCode) {
+        if (ttl) m.set(keys.userCode(payload.userCode), id, { EX: ttl });
+        else m.set(keys.userCode(payload.userCode), id);
+      }
+      if (this.name === 'Session' && payload.accountId) {
+        m.sAdd(keys.accountSessions(payload.accountId), id);
+        extend(m, keys.accountSessions(payload.accountId), ttl);
+      }
+      await m.exec();
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      const [json, consumed] = await redis.hmGet(keys.payload(this.name, id), ['payload', 'consumed']);
+      if (!json) return undefined;
+      const payload = JSON.parse(json) as AdapterPayload;
+      if (consumed) payload.consumed = Number(consumed);
+      return payload;
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      const id = await redis.get(keys.uid(uid));
+      return id ? this.find(id) : undefined;
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      const id = await redis.get(keys.userCode(userCode));
+      return id ? this.find(id) : undefined;
+    }
+
+    async consume(id: string): Promise<void> {
+      const result = await redis.eval(CONSUME, {
+        keys: [keys.payload(this.name, id)],
+        arguments: [String(Math.floor(Date.now() / 1000))],
+      });
+      if (Number(result) !== 1) {
+        throw new errors.InvalidGrant(
+          `${this.name === 'AuthorizationCode' ? 'authorization code' : 'grant'} already consumed`,
+        );
+      }
+    }
+
+    async destroy(id: string): Promise<void> {
+      await redis.del(keys.payload(this.name, id));
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await revokeGrantInRedis(redis, keys, grantId);
+    }
+  };
+}
+
+/** The live sessions of an account, for `accounts sessions` and for ending them. */
+export async function redisSessionsOf<T>(
+  redis: RedisClient,
+  keys: RedisKeys,
+  accountId: string,
+): Promise<T[]> {
+  const setKey = keys.accountSessions(accountId);
+  const ids = await redis.sMembers(setKey);
+  if (ids.length === 0) return [];
+  const m = redis.multi();
+  for (const id of ids) m.hGet(keys.payload('Session', id), 'payload');
+  const found = (await m.exec()) as unknown as Array<string | null>;
+  const gone = ids.filter((_, i) => !found[i]);
+  // Sessions that expired or ended leave their id behind in the set.
+  if (gone.length) await redis.sRem(setKey, gone);
+  return found.filter((v): v is string => typeof v === 'string').map((v) => JSON.parse(v) as T);
+}
