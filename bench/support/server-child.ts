@@ -139,8 +139,12 @@ async function startBridge(): Promise<{ close: () => Promise<void>; legacyQuerie
   const keepSql = process.env.BENCH_STATEMENTS_SQL === '1';
   bridge.store.db.on('query', (q: { sql: string }) => {
     const phase = requestPhase.getStore();
-    if (keepSql)
-      ((counts.sql ??= {})[phase ?? 'background'] ??= []).push(q.sql.replace(/\s+/g, ' ').slice(0, 160));
+    if (keepSql) {
+      const sql = counts.sql ?? {};
+      counts.sql = sql;
+      const key = phase ?? 'background';
+      sql[key] = [...(sql[key] ?? []), q.sql.replace(/\s+/g, ' ').slice(0, 160)];
+    }
     if (phase === undefined) counts.background++;
     else counts.store[phase] = (counts.store[phase] ?? 0) + 1;
   });
