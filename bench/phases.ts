@@ -32,6 +32,11 @@ function statementLines(r: Awaited<ReturnType<typeof benchStatements>>): Line[] 
       .map(([k, n]) => `${k} ${n}`)
       .join(', ')}); legacy ${p.legacy}; worker ${p.background}`;
   for (const [kind, x] of Object.entries(r.results)) {
+    const t = x.tokenPath;
+    lines.push([
+      `SQL statements per token request, ${kind}`,
+      `userinfo ${t.userinfo}, introspection ${t.introspection}, refresh ${t.refresh}`,
+    ]);
     for (const which of ['first', 'repeat'] as const) {
       const p = x[which];
       lines.push([

@@ -6,7 +6,7 @@
 // `npx tsx bench/statements.ts [logins]`, or BENCH_PHASES=statements npm run bench.
 import { fileURLToPath } from 'node:url';
 import { createRedisPrefix } from '../test/support/redis.ts';
-import { keepAliveAgent, loginFlow } from './support/http-client.ts';
+import { basicAuth, keepAliveAgent, loginFlow, refresh, send } from './support/http-client.ts';
 import {
   BENCH_PASSWORD,
   legacyFixture,
@@ -29,10 +29,22 @@ export interface StatementsPerLogin {
   sql?: Record<string, string[]>;
 }
 
+/** Statements to the store per request of the token path. */
+export interface TokenPathStatements {
+  userinfo: number;
+  introspection: number;
+  refresh: number;
+}
+
 export interface StatementsReport {
   logins: number;
   goal: number;
-  results: Partial<Record<ServerKind, { first: StatementsPerLogin; repeat: StatementsPerLogin }>>;
+  results: Partial<
+    Record<
+      ServerKind,
+      { first: StatementsPerLogin; repeat: StatementsPerLogin; tokenPath: TokenPathStatements }
+    >
+  >;
 }
 
 function perLogin(c: StatementCounts, logins: number): StatementsPerLogin {
@@ -80,7 +92,32 @@ export async function benchStatements(
       };
       const first = await run();
       const repeat = await run();
-      report.results[kind] = { first, repeat };
+      const tokens = await loginFlow(agent, server.url, server.client, fixture.usernames[0]!, BENCH_PASSWORD);
+      const counted = async (request: () => Promise<{ status: number }>) => {
+        await server.statementsReset();
+        const reply = await request();
+        if (reply.status !== 200) throw new Error(`${kind}: token path request answered ${reply.status}`);
+        const c = await server.statementsRead();
+        return Object.values(c.store).reduce((a, b) => a + b, 0);
+      };
+      const form = {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basicAuth(server.client),
+      };
+      const tokenPath = {
+        userinfo: await counted(() =>
+          send(agent, `${server.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } }),
+        ),
+        introspection: await counted(() =>
+          send(agent, `${server.url}/token/introspection`, {
+            method: 'POST',
+            headers: form,
+            body: new URLSearchParams({ token: tokens.access_token }).toString(),
+          }),
+        ),
+        refresh: await counted(() => refresh(agent, server.url, server.client, tokens.refresh_token!)),
+      };
+      report.results[kind] = { first, repeat, tokenPath };
     } finally {
       agent.destroy();
       await server.stop();

@@ -107,6 +107,8 @@ function phaseOf(req: IncomingMessage): string {
   if (/^\/interaction\/[^/]+\/confirm$/.test(path)) return 'consent';
   if (/^\/auth\/[^/]+$/.test(path)) return 'resume';
   if (path === '/token') return 'token';
+  if (path === '/me') return 'userinfo';
+  if (path === '/token/introspection') return 'introspection';
   return `${req.method} ${path.split('/').slice(0, 2).join('/')}`;
 }
 
