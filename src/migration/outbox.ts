@@ -78,7 +78,7 @@ export async function enqueueDelivery(
     status?: string;
   },
 ): Promise<void> {
-  await trx('outbox')
+  const insert = trx('outbox')
     .insert({
       sub: job.sub,
       kind: 'deliver',
@@ -88,8 +88,15 @@ export async function enqueueDelivery(
       status: job.status ?? 'pending',
     })
     .onConflict(['sub', 'kind'])
-    .ignore();
-  await notifyOutbox(trx, job.sub);
+    .ignore()
+    .returning('sub');
+  if (trx.client.config.client !== 'pg') {
+    await insert;
+    return;
+  }
+  // The workers are woken by the same statement, only when a job was written: one round trip.
+  const { sql, bindings } = insert.toSQL();
+  await trx.raw(`WITH j AS (${sql}) SELECT pg_notify(?, j.sub) FROM j`, [...bindings, OUTBOX_CHANNEL]);
 }
 
 /**
