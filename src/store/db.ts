@@ -8,6 +8,7 @@ import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import { migrationSource } from '../../migrations/index.ts';
 import { BridgeError } from '../errors.ts';
+import { createLogger, knexLog, type Logger } from '../logger.ts';
 import { createShortLivedStore, type ShortLivedStore } from './redis.ts';
 
 const { knex } = knexPkg;
@@ -41,15 +42,33 @@ export interface StoreOptions {
   /** An embedded store on a PGlite instance the caller made (the demo's cached cluster). */
   pglite?: unknown;
   pool?: { min?: number; max?: number };
-  /** The config's `store` block: Redis for the short-lived models. */
-  store?: { redis_url?: string | undefined; redis_prefix: string } | undefined;
+  /** Statement and acquire limits (postgres only); defaults as in the config schema. */
+  timeouts?: { statement_timeout_ms?: number; acquire_timeout_ms?: number };
+  /** Where the driver's warnings go; default a JSON logger at warn. */
+  logger?: Logger;
+  /** Redis for the short-lived models (the config's store.redis_url and redis_prefix). */
+  redis?: { redis_url?: string | undefined; redis_prefix: string } | undefined;
+}
+
+/** The store options a configuration asks for: one place for every command that opens it. */
+export function storeOptions(config: {
+  database?: string | undefined;
+  data_dir: string;
+  store: {
+    statement_timeout_ms: number;
+    acquire_timeout_ms: number;
+    redis_url?: string | undefined;
+    redis_prefix: string;
+  };
+}): StoreOptions {
+  return { database: config.database, data_dir: config.data_dir, timeouts: config.store, redis: config.store };
 }
 
 /** Adds the optional Redis store: connected with migrate(), pinged and closed with the rest. */
 function withShortLived(base: Omit<Store, 'shortLived'>, opts: StoreOptions): Store {
-  const url = opts.store?.redis_url;
+  const url = opts.redis?.redis_url;
   if (!url) return { ...base, shortLived: undefined };
-  const shortLived = createShortLivedStore({ url, prefix: opts.store!.redis_prefix });
+  const shortLived = createShortLivedStore({ url, prefix: opts.redis!.redis_prefix });
   return {
     ...base,
     shortLived,
@@ -75,11 +94,21 @@ export function createStore(opts: StoreOptions): Store {
 function createSqlStore(opts: StoreOptions): Omit<Store, 'shortLived'> {
   if (opts.database) {
     const url = opts.database;
+    const statementMs = opts.timeouts?.statement_timeout_ms ?? 5000;
+    const acquireMs = opts.timeouts?.acquire_timeout_ms ?? 5000;
     const db = knex({
       client: 'pg',
-      connection: url,
+      // The server cancels a slow statement; the client gives up on one the server never
+      // answers (a stalled network), a little later, and on a connect that does not finish.
+      connection: {
+        connectionString: url,
+        statement_timeout: statementMs,
+        query_timeout: statementMs + 1000,
+        connectionTimeoutMillis: acquireMs,
+      },
       pool: { min: opts.pool?.min ?? 0, max: opts.pool?.max ?? 10 },
-      acquireConnectionTimeout: 10_000,
+      acquireConnectionTimeout: acquireMs,
+      log: knexLog(opts.logger ?? createLogger({ level: 'warn' }), 'store'),
     });
     return {
       db,
@@ -91,7 +120,19 @@ function createSqlStore(opts: StoreOptions): Omit<Store, 'shortLived'> {
         await connectOrExplain(lock, url);
         try {
           await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-          await db.migrate.latest({ migrationSource });
+          // Migrations run without the statement timeout: an index on a large table may
+          // take longer than any request should.
+          const migrator = knex({
+            client: 'pg',
+            connection: url,
+            pool: { min: 0, max: 1 },
+            log: db.client.logger,
+          });
+          try {
+            await migrator.migrate.latest({ migrationSource });
+          } finally {
+            await migrator.destroy();
+          }
         } finally {
           await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
           await lock.end();
