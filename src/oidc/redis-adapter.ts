@@ -6,6 +6,8 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { RedisClientType } from 'redis';
+import { StoreUnavailableError } from '../errors.ts';
+import { StoreTemporarilyUnavailable } from './adapter.ts';
 import { storedId } from './stored-id.ts';
 
 /** The models kept in Redis when `store.redis_url` is set. */
@@ -62,8 +64,32 @@ function extend(m: ReturnType<RedisClient['multi']>, key: string, ttl: number | 
   else m.persist(key);
 }
 
+/**
+ * A Redis that is down or unreachable is an outage, as the store's: oidc-provider answers
+ * 503 temporarily_unavailable, never a 500. Its own errors (a consumed code) pass as they are.
+ */
+async function guardRedis<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof errors.OIDCProviderError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name ?? 'error';
+    throw new StoreTemporarilyUnavailable(new StoreUnavailableError(`redis ${code}`));
+  }
+}
+
+const METHODS = [
+  'upsert',
+  'find',
+  'findByUid',
+  'findByUserCode',
+  'consume',
+  'destroy',
+  'revokeByGrantId',
+] as const;
+
 export function createRedisAdapterClass(redis: RedisClient, keys: RedisKeys): new (name: string) => Adapter {
-  return class RedisAdapter implements Adapter {
+  const RedisAdapter = class RedisAdapter implements Adapter {
     readonly name: string;
 
     constructor(name: string) {
@@ -133,6 +159,15 @@ export function createRedisAdapterClass(redis: RedisClient, keys: RedisKeys): ne
       await revokeGrantInRedis(redis, keys, grantId);
     }
   };
+  for (const name of METHODS) {
+    const original = RedisAdapter.prototype[name] as (...args: unknown[]) => Promise<unknown>;
+    Object.defineProperty(RedisAdapter.prototype, name, {
+      value(this: Adapter, ...args: unknown[]) {
+        return guardRedis(() => original.apply(this, args));
+      },
+    });
+  }
+  return RedisAdapter;
 }
 
 /** The live sessions of an account, for `accounts sessions` and for ending them. */

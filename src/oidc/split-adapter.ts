@@ -19,8 +19,9 @@ export function createStoreAdapterClass(
   if (!shortLived) return Knex;
   const Redis = shortLived.adapterClass();
   const knexRevoker = new Knex('Grant');
+  const redisRevoker = new Redis('Grant');
   const both = async (grantId: string) => {
-    await Promise.all([knexRevoker.revokeByGrantId!(grantId), shortLived.revokeGrant(grantId)]);
+    await Promise.all([knexRevoker.revokeByGrantId!(grantId), redisRevoker.revokeByGrantId!(grantId)]);
   };
   return class StoreAdapter {
     constructor(name: string) {

@@ -61,7 +61,12 @@ export function storeOptions(config: {
     redis_prefix: string;
   };
 }): StoreOptions {
-  return { database: config.database, data_dir: config.data_dir, timeouts: config.store, redis: config.store };
+  return {
+    database: config.database,
+    data_dir: config.data_dir,
+    timeouts: config.store,
+    redis: config.store,
+  };
 }
 
 /** Adds the optional Redis store: connected with migrate(), pinged and closed with the rest. */

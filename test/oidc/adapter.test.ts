@@ -209,6 +209,20 @@ describe('the split adapter, where each model is kept', () => {
     expect(await new Adapter('Interaction').findByUid('short-uid')).toBeUndefined();
   });
 
+  it('answers a Redis that is gone as an outage (503 temporarily_unavailable), not a 500', async () => {
+    const gone = createShortLivedStore({ url: redisPrefix.url, prefix: redisPrefix.prefix });
+    await gone.connect();
+    await gone.close();
+    const Adapter = createStoreAdapterClass(splitStore.db, async () => undefined, gone);
+    await expect(new Adapter('AccessToken').find('any')).rejects.toMatchObject({
+      status: 503,
+      error: 'temporarily_unavailable',
+    });
+    await expect(new Adapter('Session').upsert('s', { jti: 's' } as never, 60)).rejects.toMatchObject({
+      status: 503,
+    });
+  });
+
   it("lists an account's live sessions, and forgets one that ended", async () => {
     const Adapter = createStoreAdapterClass(splitStore.db, async () => undefined, shortLived);
     const sessions = new Adapter('Session');
