@@ -235,7 +235,9 @@ async function onPglite(target: Target, jobs: number, concurrency: number) {
   }
 }
 
-export async function benchQueue(opts: { jobs?: number; concurrency?: number } = {}): Promise<QueueReport> {
+export async function benchQueue(
+  opts: { jobs?: number; concurrency?: number; batchComplete?: boolean } = {},
+): Promise<QueueReport> {
   const jobs = opts.jobs ?? 2000;
   const concurrency = opts.concurrency ?? 4;
   return {
@@ -250,7 +252,9 @@ export async function benchQueue(opts: { jobs?: number; concurrency?: number } =
       outbox: await onPglite('outbox', jobs, concurrency),
       pgboss: await onPglite('pgboss', jobs, concurrency),
     },
-    pgbossBatchCompletePostgres: await onPostgres('pgboss-batch', jobs, concurrency),
+    ...(opts.batchComplete === false
+      ? {}
+      : { pgbossBatchCompletePostgres: await onPostgres('pgboss-batch', jobs, concurrency) }),
   };
 }
 

@@ -14,7 +14,7 @@ const positive = (x: unknown) => {
 
 describe("the store's bench phases, with tiny parameters", () => {
   it('runs the outbox and pg-boss on PostgreSQL and on PGlite, every job drained', async () => {
-    const r = await benchQueue({ jobs: 20, concurrency: 2 });
+    const r = await benchQueue({ jobs: 20, concurrency: 2, batchComplete: false });
     for (const store of ['postgres', 'pglite'] as const) {
       for (const queue of ['outbox', 'pgboss'] as const) {
         const f = r[store][queue];
