@@ -44,7 +44,7 @@ export interface StoreOptions {
   pool?: { min?: number; max?: number };
   /** Statement and acquire limits (postgres only); defaults as in the config schema. */
   timeouts?: { statement_timeout_ms?: number; acquire_timeout_ms?: number };
-  /** Where the driver's warnings go; default a JSON logger at warn. */
+  /** Where the driver's warnings go; default JSON lines at warn on stderr. */
   logger?: Logger;
   /** Redis for the short-lived models (the config's store.redis_url and redis_prefix). */
   redis?: { redis_url?: string | undefined; redis_prefix: string } | undefined;
@@ -113,7 +113,8 @@ function createSqlStore(opts: StoreOptions): Omit<Store, 'shortLived'> {
       },
       pool: { min: opts.pool?.min ?? 0, max: opts.pool?.max ?? 10 },
       acquireConnectionTimeout: acquireMs,
-      log: knexLog(opts.logger ?? createLogger({ level: 'warn' }), 'store'),
+      // Commands print their own output on stdout: driver warnings go to stderr there.
+      log: knexLog(opts.logger ?? createLogger({ level: 'warn', destination: process.stderr }), 'store'),
     });
     return {
       db,
