@@ -9,6 +9,7 @@ import { BridgeError } from '../errors.ts';
 import type { LegacyRow, LegacySource } from '../legacy/types.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { BulkOutcome, BulkUser, Problem, TargetFormat } from '../target/types.ts';
+import { identifierKeys } from './accounts.ts';
 import { type PlannedRow, planRow } from './import-plan.ts';
 import { type Checkpoint, createImportStore, type ImportedAccount } from './import-store.ts';
 import { sealRow } from './outbox.ts';
@@ -286,10 +287,7 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
       legacyId: row.id,
       claims,
       legacyScheme: plan.scheme,
-      identifiers: legacyCfg!.identifiers
-        .map((column) => row.row[column])
-        .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
-        .map(String),
+      identifiers: identifierKeys(legacyCfg, row.row),
       payload: {
         legacy_id: row.id,
         imported: true,

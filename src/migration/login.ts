@@ -16,7 +16,7 @@ import type { Audit } from '../security/audit.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { TargetFormat } from '../target/types.ts';
 import { noTracing, type Tracing } from '../tracing.ts';
-import type { AccountRow, Accounts } from './accounts.ts';
+import { type AccountRow, type Accounts, identifierKeys } from './accounts.ts';
 import { enqueueDelivery, enqueuePasswordChange, notifyOutbox, sealDelivery } from './outbox.ts';
 
 export interface LoginAttempt {
@@ -37,7 +37,9 @@ export type FailureReason =
   | 'hash_unusable'
   | 'no_password'
   | 'throttled'
-  | 'disabled';
+  | 'disabled'
+  /** A migrated user whose legacy row is gone or no longer passes legacy.where. */
+  | 'legacy_refused';
 
 /** Login-path protection (rate limits, lockouts, the legacy concurrency cap). */
 export interface LoginGuard {
@@ -262,10 +264,7 @@ export function createLogin(deps: LoginDeps) {
     }
     const claims = legacy ? legacy.mapClaims(row) : {};
     const sub = legacyCfg?.sub === 'uuid' ? randomUUID() : row.id;
-    const identifiers = (legacyCfg?.identifiers ?? [])
-      .map((col) => row.row[col])
-      .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
-      .map(String);
+    const identifiers = identifierKeys(legacyCfg, row.row);
     const sealed = await sealDelivery(row.row, password, { target, box });
     const created = await inTransaction(async (trx) => {
       const inserted = await accounts.insert(trx, {
@@ -334,6 +333,24 @@ export function createLogin(deps: LoginDeps) {
     return succeed(attempt, sub, 'legacy', created, result.scheme);
   }
 
+  const coexistence = legacyCfg?.coexistence;
+  /**
+   * Until cut-over, a migrated user may log in only while the legacy application would let
+   * them: their row, looked up by id, still exists and passes legacy.where. Unreachable, the
+   * bridge fails open or closed as configured. Returns false to refuse.
+   */
+  async function legacyStillAdmits(account: AccountRow): Promise<boolean> {
+    if (!legacy || !account.legacy_id || !coexistence?.recheck_at_login) return true;
+    try {
+      return (await lookupLegacy((l) => l.findById(account.legacy_id!))) !== undefined;
+    } catch (err) {
+      if (!(err instanceof LegacyUnavailableError)) throw err;
+      if (coexistence.when_unreachable === 'closed') throw err;
+      logger.debug({ sub: account.sub }, 'legacy re-check skipped: legacy database unreachable (fail open)');
+      return true;
+    }
+  }
+
   const login = {
     async authenticate(attempt: LoginAttempt): Promise<LoginOutcome> {
       await guard.check(attempt.identifier, attempt.ip);
@@ -345,6 +362,9 @@ export function createLogin(deps: LoginDeps) {
       }
       if (account?.password_hash) {
         if (await verifyOwn(attempt.password, account.password_hash)) {
+          if (!(await legacyStillAdmits(account))) {
+            return fail(attempt, 'legacy_refused', { source: 'legacy', sub: account.sub });
+          }
           await upgradeBridgeHash(account.sub, account.password_hash, attempt.password);
           // A form that costs next to nothing is made on the off chance a failed job needs it.
           const form =
