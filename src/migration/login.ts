@@ -17,7 +17,8 @@ import type { SecretBox } from '../security/secret-box.ts';
 import type { TargetFormat } from '../target/types.ts';
 import { noTracing, type Tracing } from '../tracing.ts';
 import { type AccountRow, type Accounts, identifierKeys } from './accounts.ts';
-import { enqueueDelivery, enqueuePasswordChange, notifyOutbox, sealDelivery } from './outbox.ts';
+import { enqueueDelivery, notifyOutbox, sealDelivery } from './outbox.ts';
+import { passwordChanged } from './password-change.ts';
 
 export interface LoginAttempt {
   identifier: string;
@@ -381,15 +382,16 @@ export function createLogin(deps: LoginDeps) {
               const result = await timedVerify(attempt.password, row);
               if (result.match) {
                 await migrate(attempt.password, row, result.scheme, account);
-                if (target.updates) {
-                  const form = await target.passwordForm(attempt.password);
-                  await enqueuePasswordChange(db, {
-                    sub: account.sub,
-                    payload: { legacy_id: account.legacy_id },
-                    secret: form === null ? null : box.seal(form),
-                  });
-                }
-                await audit.record({ type: 'password_resynced', outcome: 'info', sub: account.sub });
+                const told = await passwordChanged(
+                  { config, db, box, target },
+                  { sub: account.sub, legacyId: account.legacy_id, password: attempt.password },
+                );
+                await audit.record({
+                  type: 'password_resynced',
+                  outcome: 'info',
+                  sub: account.sub,
+                  details: { target: told },
+                });
                 return succeed(attempt, account.sub, 'legacy', false, result.scheme);
               }
             }

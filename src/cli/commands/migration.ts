@@ -8,6 +8,7 @@ import { silentLogger } from '../../logger.ts';
 import { createDeliveryQueries } from '../../migration/delivery-queries.ts';
 import { type CutoverFigures, cutoverFigures } from '../../migration/import-status.ts';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../../migration/outbox.ts';
+import { undeliveredPasswordChanges } from '../../migration/password-change.ts';
 import { table, withStore } from '../context.ts';
 import type { Command, Io } from '../framework.ts';
 import { positiveInt, requireString } from '../framework.ts';
@@ -76,13 +77,14 @@ const statusCommand: Command = {
     const activeDays = positiveInt(values, 'active-days', statusUsage, 90);
     return withStore(values, io, async ({ config, store }) => {
       const q = createDeliveryQueries(store.db);
-      const [legacy, bySource, withLegacyId, jobs, schemes, figures] = await Promise.all([
+      const [legacy, bySource, withLegacyId, jobs, schemes, figures, stalePasswords] = await Promise.all([
         legacyTotal(config.legacy),
         q.accountsBySource(),
         q.accountsWithLegacyId(),
         q.countByStatus(),
         q.accountsByScheme(),
         cutover(store.db, config.legacy, activeDays),
+        undeliveredPasswordChanges(store.db),
       ]);
       const report = {
         legacy_total: legacy.total,
@@ -92,6 +94,7 @@ const statusCommand: Command = {
         percent_migrated: legacy.total === null ? null : percent(withLegacyId, legacy.total),
         target: config.target.type,
         jobs,
+        password_changes_not_delivered: stalePasswords,
         schemes,
         // Only on request in JSON, so the shape existing scripts read stays as it was.
         ...(figures && values['active-days'] !== undefined ? { cutover: figures } : {}),
@@ -112,6 +115,11 @@ const statusCommand: Command = {
       if (report.percent_migrated !== null) io.out(`migrated:          ${report.percent_migrated}%`);
       io.out(`\ndelivery (target: ${report.target})`);
       for (const s of OUTBOX_STATUSES) io.out(`  ${`${s}:`.padEnd(11)}${jobs[s]}`);
+      if (stalePasswords) {
+        io.out(
+          `  password changes the target was not told of: ${stalePasswords} (its copy keeps an older password; ${config.password_changes === 'record' ? 'password_changes is record' : 'the target format takes no update'})`,
+        );
+      }
       const schemeEntries = Object.entries(schemes);
       if (schemeEntries.length) {
         io.out('\naccounts by legacy hash scheme');
