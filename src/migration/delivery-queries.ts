@@ -209,6 +209,14 @@ export function createDeliveryQueries(db: Knex) {
       return row?.status as OutboxStatus | undefined;
     },
 
+    /** The ids requeue would take, to prepare them first. */
+    async candidates(statuses: OutboxStatus[], id?: number): Promise<number[]> {
+      const query = db('outbox').whereIn('status', statuses);
+      if (id !== undefined) query.andWhere({ id });
+      const rows: Array<{ id: number | string }> = await query.select('id');
+      return rows.map((r) => Number(r.id));
+    },
+
     /**
      * Puts jobs of the given statuses back to pending, due now, with a fresh attempt
      * budget. The secret is left as it is: the sink decides what a job without one means.

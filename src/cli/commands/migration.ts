@@ -9,6 +9,8 @@ import { createDeliveryQueries } from '../../migration/delivery-queries.ts';
 import { type CutoverFigures, cutoverFigures } from '../../migration/import-status.ts';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../../migration/outbox.ts';
 import { undeliveredPasswordChanges } from '../../migration/password-change.ts';
+import { type RowRefresh, refreshRowCopies } from '../../migration/retry-rows.ts';
+import { createTargetFormat } from '../../target/registry.ts';
 import { table, withStore } from '../context.ts';
 import type { Command, Io } from '../framework.ts';
 import { positiveInt, requireString } from '../framework.ts';
@@ -27,7 +29,9 @@ const listUsage = `Usage: oidc-bridge migration list --status STATUS [--limit N]
 
 const retryUsage = `Usage: oidc-bridge migration retry [--dead] [--id N]
 
-  Puts failed delivery jobs back in the queue, due now, with a fresh attempt budget.
+  Puts failed delivery jobs back in the queue, due now, with a fresh attempt budget. Each
+  job's legacy row is read again when the legacy database is reachable (data fixed since is
+  sent); otherwise the copy taken at login is kept. The output says which was used.
   --dead    dead jobs too (their password form is erased: they fail again, saying so)
   --id N    only job N`;
 
@@ -193,15 +197,41 @@ const retryCommand: Command = {
   async run({ values }, io: Io) {
     const id = values.id === undefined ? undefined : positiveInt(values, 'id', retryUsage, 0);
     const statuses: OutboxStatus[] = values.dead ? ['failed', 'dead'] : ['failed'];
-    return withStore(values, io, async ({ store, audit }) => {
+    return withStore(values, io, async ({ config, store, box, audit }) => {
       const q = createDeliveryQueries(store.db);
-      const ids = await q.requeue(statuses, id);
+      const legacy = config.legacy
+        ? createLegacySource(config.legacy, { logger: silentLogger, probeSchema: false })
+        : undefined;
+      let ids: number[];
+      let rows: RowRefresh;
+      try {
+        // The rows are read again before the jobs are due, so no worker sends the old copy.
+        const candidates = await q.candidates(statuses, id);
+        rows = await refreshRowCopies(
+          {
+            db: store.db,
+            legacy,
+            target: createTargetFormat(config.target, { logger: silentLogger, box }),
+            box,
+          },
+          candidates,
+        );
+        ids = await q.requeue(statuses, id);
+      } finally {
+        await legacy?.close().catch(() => {});
+      }
       if (ids.length) await q.notify();
       await audit.record({
         type: 'admin.delivery_retry',
         outcome: 'success',
         actor: 'cli',
-        details: { jobs: ids.length, statuses, ...(id !== undefined ? { id } : {}) },
+        details: {
+          jobs: ids.length,
+          statuses,
+          live_rows: rows.live.length,
+          snapshots: rows.snapshot.length,
+          ...(id !== undefined ? { id } : {}),
+        },
       });
       if (id !== undefined && ids.length === 0) {
         const current = await q.findStatus(id);
@@ -213,6 +243,13 @@ const retryCommand: Command = {
         return 1;
       }
       io.out(`Re-queued ${ids.length} job${ids.length === 1 ? '' : 's'}.`);
+      if (rows.live.length) io.out(`  ${rows.live.length} with the live legacy row, read again now`);
+      if (rows.snapshot.length && config.legacy)
+        io.out(
+          `  ${rows.snapshot.length} with the copy of the legacy row taken at login (${
+            rows.unreachable ? 'the legacy database is unreachable' : 'its legacy row is gone or filtered out'
+          })`,
+        );
       return 0;
     });
   },
