@@ -21,6 +21,8 @@ export interface ClaimedJob {
   claims: Record<string, unknown>;
   /** Attempts including this one. */
   attempts: number;
+  /** Sent as Idempotency-Key on every attempt of this job. */
+  idempotencyKey: string;
   leaseToken: string;
 }
 
@@ -89,7 +91,7 @@ export function createDeliveryQueries(db: Knex) {
                 updated_at = now()
            FROM due
           WHERE o.id = due.id
-         RETURNING o.id, o.sub, o.kind, o.payload, o.secret, o.row_data, o.attempts,
+         RETURNING o.id, o.sub, o.kind, o.payload, o.secret, o.row_data, o.attempts, o.idempotency_key,
                    (SELECT d.target_ref FROM outbox d
                      WHERE d.sub = o.sub AND d.kind = 'deliver') AS target_ref,
                    (SELECT a.claims FROM accounts a WHERE a.sub = o.sub) AS claims`,
@@ -107,6 +109,7 @@ export function createDeliveryQueries(db: Knex) {
             target_ref: string | null;
             claims: unknown;
             attempts: number | string;
+            idempotency_key: string;
           }>;
         }
       ).rows;
@@ -124,6 +127,7 @@ export function createDeliveryQueries(db: Knex) {
             unknown
           >,
           attempts: Number(r.attempts),
+          idempotencyKey: r.idempotency_key,
           leaseToken: token,
         }))
         .sort((a, b) => a.id - b.id);

@@ -201,6 +201,7 @@ export function startDeliveryWorker(services: Services, opts: WorkerOptions = {}
           targetRef: job.targetRef,
           claims: job.claims,
           attempts: job.attempts,
+          idempotencyKey: job.idempotencyKey,
         },
         abort.signal,
       );

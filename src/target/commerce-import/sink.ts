@@ -64,6 +64,7 @@ export function createCommerceSink(target: CommerceImportConfig, logger?: Logger
         body: JSON.stringify(user),
         timeoutMs: target.timeout_ms,
         signal,
+        idempotencyKey: job.idempotencyKey,
       },
       scrub,
     );
