@@ -1,6 +1,8 @@
 // migration status | list | retry: how far the migration has come and what the delivery
 // worker could not do. Reads and re-queues outbox rows; never prints a password form.
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { Config } from '../../config/schema.ts';
+import { type CutoverSummary, cutoverSummary } from '../../console/cutover-summary.ts';
 import { migrationReport } from '../../console/report.ts';
 import { UsageError } from '../../errors.ts';
 import { createLegacySource } from '../../legacy/source.ts';
@@ -10,6 +12,7 @@ import { type CutoverFigures, cutoverFigures } from '../../migration/import-stat
 import { OUTBOX_STATUSES, type OutboxStatus } from '../../migration/outbox.ts';
 import { undeliveredPasswordChanges } from '../../migration/password-change.ts';
 import { type RowRefresh, refreshRowCopies } from '../../migration/retry-rows.ts';
+import type { Store } from '../../store/db.ts';
 import { createTargetFormat } from '../../target/registry.ts';
 import { table, withStore } from '../context.ts';
 import type { Command, Io } from '../framework.ts';
@@ -72,6 +75,48 @@ async function legacyTotal(
   }
 }
 
+/** The cut-over projection; undefined when it cannot be computed (the status still prints). */
+async function readinessOf(
+  config: Config,
+  store: Store,
+  active: { users: number; withAccount: number } | undefined,
+): Promise<CutoverSummary | undefined> {
+  const source = config.legacy
+    ? createLegacySource(config.legacy, { logger: silentLogger, probeSchema: false })
+    : undefined;
+  try {
+    return await cutoverSummary({ config, store, legacy: source, active });
+  } catch {
+    return undefined;
+  } finally {
+    await source?.close().catch(() => {});
+  }
+}
+
+function printReadiness(io: Io, r: CutoverSummary): void {
+  io.out('\ncut-over readiness');
+  if (r.legacy_total !== null)
+    io.out(
+      `  migrated:              ${r.covered} of ${r.legacy_total} legacy users (${r.percent_migrated ?? 0}%)`,
+    );
+  io.out(
+    `  logins a day:          ${r.logins_per_day} (${r.first_logins_per_day} first logins), over the last ${r.window_days} days`,
+  );
+  const p = r.projection;
+  if (p.unavailable) io.out(`  projection:            none yet: ${p.unavailable}`);
+  else {
+    io.out(
+      `  active users:          about ${p.active_users}, ${p.remaining_active} of them not migrated (${p.basis === 'last_login' ? 'from the last-login column' : 'estimated from the share of first logins'})`,
+    );
+    io.out(`  90% of them logged in: ${p.p90 ?? 'not at this rate'}; 99%: ${p.p99 ?? 'not at this rate'}`);
+  }
+  if (r.readiness)
+    io.out(
+      `  today (last-login column): ${r.readiness.percent ?? 0}% of the ${r.readiness.active_users} active users have an account`,
+    );
+  else io.out('  today: set legacy.columns.last_login for the share of active users already migrated');
+}
+
 const statusCommand: Command = {
   name: 'migration status',
   summary: 'legacy users, migrated accounts and delivery jobs by status',
@@ -90,6 +135,13 @@ const statusCommand: Command = {
         cutover(store.db, config.legacy, activeDays),
         undeliveredPasswordChanges(store.db),
       ]);
+      const readiness = await readinessOf(
+        config,
+        store,
+        figures?.active_users != null
+          ? { users: figures.active_users, withAccount: figures.active_with_account ?? 0 }
+          : undefined,
+      );
       const report = {
         legacy_total: legacy.total,
         ...(legacy.error ? { legacy_error: legacy.error } : {}),
@@ -102,6 +154,7 @@ const statusCommand: Command = {
         schemes,
         // Only on request in JSON, so the shape existing scripts read stays as it was.
         ...(figures && values['active-days'] !== undefined ? { cutover: figures } : {}),
+        ...(readiness ? { readiness } : {}),
       };
       if (values.json) {
         io.out(JSON.stringify(report));
@@ -143,6 +196,7 @@ const statusCommand: Command = {
             : `  readiness: ${figures.readiness_percent ?? 0}% of the ${figures.active_users} users active in the last ${figures.active_days} days have an account`,
         );
       }
+      if (readiness) printReadiness(io, readiness);
       if (jobs.failed || jobs.dead) {
         io.out('\nSee them with: oidc-bridge migration list --status failed (or dead)');
       }
