@@ -232,6 +232,12 @@ export const targetSchema = z
         .record(z.string(), z.unknown())
         .default({})
         .describe('Constant values for target fields no column provides, e.g. { user_type: registered }.'),
+      empty_as_missing: z
+        .boolean()
+        .default(false)
+        .describe(
+          "An empty or blank string in a mapped column counts as missing, so target.defaults fills the field (Django superusers have first_name = ''). false: an empty string is sent as it is.",
+        ),
     }),
     z.strictObject({
       type: z
@@ -262,6 +268,12 @@ export const targetSchema = z
         .record(z.string(), z.unknown())
         .default({})
         .describe('Constant values for SCIM attributes no column provides, e.g. { userType: customer }.'),
+      empty_as_missing: z
+        .boolean()
+        .default(false)
+        .describe(
+          "An empty or blank string in a mapped column counts as missing, so target.defaults fills the field (Django superusers have first_name = ''). false: an empty string is sent as it is.",
+        ),
       timeout_ms: targetTimeout,
     }),
     z.strictObject({

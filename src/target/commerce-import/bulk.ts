@@ -135,7 +135,12 @@ export function createCommerceBulk(target: CommerceImportConfig): BulkImport {
     build(input, password) {
       const user = buildUser(
         input.row,
-        { mapping: target.mapping, defaults: target.defaults, legacyId: input.legacyId },
+        {
+          mapping: target.mapping,
+          defaults: target.defaults,
+          emptyAsMissing: target.empty_as_missing,
+          legacyId: input.legacyId,
+        },
         password === null
           ? { kind: 'unusable', algorithm: target.password_algorithm }
           : { kind: 'form', form: password },

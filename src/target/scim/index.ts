@@ -108,7 +108,12 @@ export function createScimFormat(
     try {
       built = buildScimUser(
         job.row,
-        { mapping: target.mapping, defaults: target.defaults, legacyId },
+        {
+          mapping: target.mapping,
+          defaults: target.defaults,
+          emptyAsMissing: target.empty_as_missing,
+          legacyId,
+        },
         sendsPassword() ? job.secret : null,
       );
     } catch (err) {
@@ -211,7 +216,12 @@ export function createScimFormat(
     preview({ row, legacyId }) {
       const built = buildScimUser(
         row,
-        { mapping: target.mapping, defaults: target.defaults, legacyId },
+        {
+          mapping: target.mapping,
+          defaults: target.defaults,
+          emptyAsMissing: target.empty_as_missing,
+          legacyId,
+        },
         null,
       );
       const password =
