@@ -94,12 +94,19 @@ function printSummary(
   io.out(`${head}: ${c.rows} rows of ${table}${s.resumed ? ' (resumed)' : ''}`);
   io.out(`  importable as they are:  ${c.importable}`);
   io.out(
-    `  need a login:            ${c.needs_login}${c.without_password ? ` (${c.without_password} sent without a password)` : ''}`,
+    `  need a login:            ${c.needs_login}${c.without_password ? ` (${c.without_password} ${s.dry_run ? 'would be ' : ''}sent without a password)` : ''}`,
   );
   io.out(
     `  rejected:                ${c.rejected}${c.rejected ? (csv ? ` (see ${csv})` : ' (listed above; --rejects FILE writes them to a file)') : ''}`,
   );
   io.out(`  already in the bridge:   ${c.already_in_bridge}`);
+  if (s.dry_run && c.email_duplicates) {
+    io.out(
+      `  e-mail duplicates:       ${c.email_duplicates} (the same address as an earlier user but for case: the target will refuse them as conflicts)`,
+    );
+    for (const d of s.email_duplicates)
+      io.out(`    legacy id ${d.legacy_id}: same e-mail as legacy id ${d.same_as}`);
+  }
   if (!s.dry_run) {
     io.out(`  delivered:               ${c.delivered} (${c.already_existed} the target already held)`);
     io.out(`  e-mail conflicts:        ${c.conflicts}`);
