@@ -236,6 +236,12 @@ export function createLogin(deps: LoginDeps) {
     }
   }
 
+  async function importedWithoutPassword(sub: string): Promise<boolean> {
+    const job = await db('outbox').where({ sub, kind: 'deliver' }).first('payload');
+    const payload = typeof job?.payload === 'string' ? JSON.parse(job.payload) : job?.payload;
+    return payload?.without_password === true;
+  }
+
   /** Creates (or completes) the bridge account from a verified legacy row. */
   async function migrate(
     password: string,
@@ -259,6 +265,20 @@ export function createLogin(deps: LoginDeps) {
           legacyFingerprint: fingerprint,
           legacyScheme: matchedScheme,
           migrated: existing.migrated_at === null,
+        });
+      }
+      // Imported without a password (--without-password): the target holds an unusable one
+      // until told the real form, which this first login can give.
+      if (existing.password_hash === null && (await importedWithoutPassword(existing.sub))) {
+        const told = await passwordChanged(
+          { config, db, box, target },
+          { sub: existing.sub, legacyId: existing.legacy_id, password },
+        );
+        await audit.record({
+          type: 'password_delivered',
+          outcome: 'info',
+          sub: existing.sub,
+          details: { target: told, reason: 'imported_without_password' },
         });
       }
       return { sub: existing.sub, created: false };
