@@ -4,12 +4,9 @@
 // a last-login column also today's readiness. Runs one rollup pass first, as the report does.
 import type { Config } from '../config/schema.ts';
 import type { LegacySource } from '../legacy/source.ts';
-import { silentLogger } from '../logger.ts';
-import { createMetrics } from '../metrics.ts';
 import type { Store } from '../store/db.ts';
 import { progressFigures, projectCutover } from './progress.ts';
-import { createRollups } from './rollups.ts';
-import { createConsoleTick } from './tick.ts';
+import { rollUpNow } from './tick.ts';
 
 export interface CutoverSummary {
   legacy_total: number | null;
@@ -39,16 +36,12 @@ export async function cutoverSummary(deps: {
   active?: { users: number; withAccount: number } | undefined;
   now?: Date;
 }): Promise<CutoverSummary> {
-  const db = deps.store.db;
-  const rollups = createRollups(db);
-  await createConsoleTick({
+  const rollups = await rollUpNow({
     config: deps.config,
-    db,
-    rollups,
-    metrics: createMetrics({ defaultMetrics: false }),
-    logger: silentLogger,
+    db: deps.store.db,
     legacy: deps.legacy,
-  }).run(deps.now);
+    now: deps.now,
+  });
   const now = deps.now ?? new Date();
   const f = await progressFigures(rollups, { now });
   const window = f.days.slice(0, -1).slice(-f.projection.windowDays);

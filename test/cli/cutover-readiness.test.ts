@@ -5,13 +5,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import knexPkg from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationCommands } from '../../src/cli/commands/migration.ts';
-import { type Io, runCli } from '../../src/cli/framework.ts';
 import { createAccounts } from '../../src/migration/accounts.ts';
 import { createStore, type Store } from '../../src/store/db.ts';
+import { runCommands } from '../support/cli.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
 
 let storeDb: TestDatabase;
@@ -83,14 +82,13 @@ async function status(legacy: Record<string, unknown>, json = false) {
       legacy: { connection: legacyDb.url, table: 'users', identifiers: ['email'], claims: {}, ...legacy },
     }),
   );
-  const out: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: () => {}, stdin: Readable.from([]), isTTY: false, env: {} };
-  const code = await runCli(
-    migrationCommands,
-    ['migration', 'status', ...(json ? ['--json'] : []), '--config', file],
-    io,
-  );
-  return { code, out: out.join('\n') };
+  return runCommands(migrationCommands, [
+    'migration',
+    'status',
+    ...(json ? ['--json'] : []),
+    '--config',
+    file,
+  ]);
 }
 
 describe('cut-over readiness in migration status', () => {

@@ -6,15 +6,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import bcrypt from 'bcrypt';
 import type * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importCommand } from '../../src/cli/commands/import.ts';
 import { migrationCommands } from '../../src/cli/commands/migration.ts';
-import { type Io, runCli } from '../../src/cli/framework.ts';
 import { loadBeUsers } from '../legacy/support.ts';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
+import { runCommands } from '../support/cli.ts';
 import { createMariaDatabase, createPgDatabase, type TestDatabase } from '../support/databases.ts';
 import { beginLogin, REDIRECT_URI, relyingParty, submitLogin } from '../support/rp.ts';
 import { type CountingTarget, startCountingTarget } from './support.ts';
@@ -28,18 +27,7 @@ let t: TestBridge;
 let rp: oidc.Configuration;
 let configFile: string;
 
-async function cli(argv: string[]) {
-  const out: string[] = [];
-  const io: Io = {
-    out: (l) => out.push(l),
-    err: (l) => out.push(l),
-    stdin: Readable.from([]),
-    isTTY: false,
-    env: {},
-  };
-  const code = await runCli([importCommand, ...migrationCommands], argv, io);
-  return { code, out: out.join('\n') };
-}
+const cli = (argv: string[]) => runCommands([importCommand, ...migrationCommands], argv);
 
 beforeAll(async () => {
   [legacyDb, storeDb] = await Promise.all([createMariaDatabase('nopw'), createPgDatabase('nopw')]);

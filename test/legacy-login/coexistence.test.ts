@@ -6,14 +6,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import bcrypt from 'bcrypt';
 import knexPkg, { type Knex } from 'knex';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountCommands } from '../../src/cli/commands/accounts.ts';
-import { type Io, runCli } from '../../src/cli/framework.ts';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
+import { runCommands } from '../support/cli.ts';
 import { createMariaDatabase, createPgDatabase, type TestDatabase } from '../support/databases.ts';
 import { beginLogin, exchange, REDIRECT_URI, relyingParty, submitLogin } from '../support/rp.ts';
 import { type TcpProxy, tcpProxy } from '../support/tcp-proxy.ts';
@@ -31,19 +30,7 @@ const USERS = [
 ] as const;
 const password = (name: string) => `pw-${name}-secret`;
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    stdin: Readable.from([]),
-    isTTY: false,
-    env: {},
-  };
-  const code = await runCli(accountCommands, argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (argv: string[]) => runCommands(accountCommands, argv);
 
 describe.each([
   ['MariaDB', 'mysql'],

@@ -4,16 +4,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationCommands } from '../../src/cli/commands/migration.ts';
-import { type Io, runCli } from '../../src/cli/framework.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { createAccounts } from '../../src/migration/accounts.ts';
 import { passwordChanged } from '../../src/migration/password-change.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { createStore, type Store } from '../../src/store/db.ts';
 import { createTargetFormat } from '../../src/target/registry.ts';
+import { runCommands } from '../support/cli.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
 
 const KEK = 'k'.repeat(40);
@@ -56,10 +55,7 @@ const updateJob = (sub: string) => store.db('outbox').where({ sub, kind: 'update
 async function status(raw: Record<string, unknown>) {
   const file = join(dir, `c-${Math.random()}.yaml`);
   writeFileSync(file, JSON.stringify({ database: db.url, key_encryption_key: KEK, ...raw }));
-  const out: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: () => {}, stdin: Readable.from([]), isTTY: false, env: {} };
-  const code = await runCli(migrationCommands, ['migration', 'status', '--config', file], io);
-  return { code, out: out.join('\n') };
+  return runCommands(migrationCommands, ['migration', 'status', '--config', file]);
 }
 
 const scim = { type: 'scim', url: 'http://127.0.0.1:9/scim/v2', send_password: 'always' };
