@@ -15,6 +15,7 @@ export type BridgeErrorCode =
   | 'legacy_missing'
   | 'legacy_totp_unusable'
   | 'store_unavailable'
+  | 'data_dir_unusable'
   | 'import_stopped'
   | 'import_interrupted'
   | 'throttled'

@@ -42,6 +42,7 @@ describe.each([
   let t: TestBridge;
   let rp: oidc.Configuration;
   let configFile: string;
+  let legacyConfig: Record<string, unknown>;
 
   beforeAll(async () => {
     legacyDb = family === 'mysql' ? await createMariaDatabase() : await createPgDatabase();
@@ -74,7 +75,7 @@ describe.each([
     proxy = await tcpProxy(Number(new URL(legacyDb.url).port));
     const viaProxy = new URL(legacyDb.url);
     viaProxy.port = String(proxy.port);
-    const legacy = {
+    legacyConfig = {
       connection: viaProxy.toString(),
       table: 'auth_user',
       identifiers: ['username', 'email'],
@@ -82,6 +83,7 @@ describe.each([
       claims: { email: 'email', given_name: 'first_name', preferred_username: 'username' },
       query_timeout_ms: 2000,
     };
+    const legacy = legacyConfig;
     t = await startTestBridge({ legacy });
     await t.addClient({ id: 'shop', redirectUris: [REDIRECT_URI], secret: SECRET, firstParty: true });
     rp = await relyingParty(t.url, 'shop', SECRET);
@@ -200,6 +202,32 @@ describe.each([
     const again = JSON.parse((await cli(['accounts', 'sync', '--json', '--config', configFile])).out);
     expect(again.enabled).toContain('5');
     expect(await subOf('gale', password('gale'))).toBe('5');
+  });
+
+  it('with when_unreachable closed, refuses a migrated user while the legacy database is stopped', async () => {
+    const closed = await startTestBridge(
+      { legacy: { ...legacyConfig, coexistence: { when_unreachable: 'closed' } } },
+      { database: t.database },
+    );
+    try {
+      const other = await relyingParty(closed.url, 'shop', SECRET);
+      const tryLogin = async () => {
+        const run = await beginLogin(other);
+        return submitLogin(run, 'ivy', password('ivy'));
+      };
+      expect((await tryLogin()).url.startsWith(REDIRECT_URI)).toBe(true);
+      await proxy.stop();
+      try {
+        const page = await tryLogin();
+        expect(page.url.startsWith(REDIRECT_URI)).toBe(false);
+        expect(page.status).toBe(503);
+      } finally {
+        await proxy.start();
+      }
+      expect((await tryLogin()).url.startsWith(REDIRECT_URI)).toBe(true);
+    } finally {
+      await closed.close();
+    }
   });
 
   it('accounts disable ends the live refresh tokens of the account, and enable, list, show and delete do what they say', async () => {
