@@ -122,12 +122,13 @@ export function createAccounts(db: Knex) {
     },
 
     /**
-     * Inserts an account and its identifiers in `trx`. Returns false when an account with
-     * the same sub or legacy id already exists (a concurrent first login won the race).
+     * Inserts an account and its identifiers in `trx`, in one statement. Returns false when
+     * an account with the same sub or legacy id already exists (a concurrent first login won
+     * the race); its identifiers are then left alone.
      */
     async insert(trx: Knex, a: NewAccount): Promise<boolean> {
       const now = new Date();
-      const inserted = await trx('accounts')
+      const account = trx('accounts')
         .insert({
           sub: a.sub,
           legacy_id: a.legacyId ?? null,
@@ -143,19 +144,24 @@ export function createAccounts(db: Knex) {
         .onConflict()
         .ignore()
         .returning('sub');
-      if (inserted.length === 0) return false;
       const keys = new Map<string, boolean>();
       for (const k of a.identifiers) {
         const key = typeof k === 'string' ? { identifier: normalizeIdentifier(k), exact: false } : k;
         if (key.identifier && !keys.has(key.identifier)) keys.set(key.identifier, key.exact);
       }
-      if (keys.size) {
-        await trx('account_identifiers')
-          .insert([...keys].map(([identifier, exact]) => ({ identifier, exact, sub: a.sub })))
-          .onConflict('identifier')
-          .ignore();
-      }
-      return true;
+      if (keys.size === 0) return (await account).length > 0;
+      // The identifiers ride on the account's INSERT: one round trip on the login path.
+      const { sql, bindings } = account.toSQL();
+      const values = [...keys].map(() => '(?, ?::boolean)').join(', ');
+      const result = (await trx.raw(
+        `WITH a AS (${sql}),
+              i AS (INSERT INTO account_identifiers (identifier, exact, sub)
+                    SELECT v.identifier, v.exact, a.sub FROM a, (VALUES ${values}) AS v(identifier, exact)
+                    ON CONFLICT (identifier) DO NOTHING)
+         SELECT sub FROM a`,
+        [...bindings, ...[...keys].flat()],
+      )) as { rows: unknown[] };
+      return result.rows.length > 0;
     },
 
     /**

@@ -35,7 +35,9 @@ const retryUsage = `Usage: oidc-bridge migration retry [--dead] [--id N]
   Puts failed delivery jobs back in the queue, due now, with a fresh attempt budget. Each
   job's legacy row is read again when the legacy database is reachable (data fixed since is
   sent); otherwise the copy taken at login is kept. The output says which was used.
-  --dead    dead jobs too (their password form is erased: they fail again, saying so)
+  --dead    dead jobs too: they kept their row copy, not their password form, so for a target
+            that takes a password they wait (failed, no_password_form) until the user's next
+            login gives them a fresh one, then deliver
   --id N    only job N`;
 
 function percent(part: number, whole: number): number | null {
