@@ -14,6 +14,7 @@ import type { Logger } from '../logger.ts';
 import type { Login } from '../migration/login.ts';
 import type { MessageKey } from '../ui/i18n.ts';
 import type { Renderer } from '../ui/render.ts';
+import type { PasswordResetRoutes } from './password-reset.ts';
 
 export interface InteractionDeps {
   config: Config;
@@ -30,6 +31,8 @@ export interface InteractionDeps {
   ) => Promise<void>;
   /** The login page offers passkey sign-in. */
   passkeys?: boolean;
+  /** The password reset pages: the forgot link and the prompt after a weak legacy password. */
+  reset?: Pick<PasswordResetRoutes, 'forgotUrl' | 'promptIfNeeded'>;
 }
 
 const MAX_IDENTIFIER = 320;
@@ -122,6 +125,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
         error: extra.error,
         fieldErrors: extra.fieldErrors,
         passkeys: deps.passkeys === true,
+        forgotUrl: config.ui.forgot_password_url ?? deps.reset?.forgotUrl(interaction.uid),
       },
       { uiLocales: interaction.params.ui_locales as string | undefined },
     );
@@ -245,6 +249,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
         error: t('invalid_credentials'),
       });
     }
+    if (await deps.reset?.promptIfNeeded(ctx, interaction, outcome.sub, outcome.prompt === true)) return;
     if (deps.afterPassword) return deps.afterPassword(ctx, interaction, outcome.sub);
     await finish(ctx, { login: { accountId: outcome.sub } }, false);
   });

@@ -17,6 +17,8 @@ export interface AccountRow {
   created_at: Date;
   /** Set while the account is disabled: it cannot log in. */
   disabled_at?: Date | null;
+  /** Its password failed the policy at migration: asked for a new one after login. */
+  password_change_prompt?: boolean;
 }
 
 export interface NewAccount {

@@ -13,6 +13,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { TotpCarryOver } from '../mfa/carry-over.ts';
 import type { Audit } from '../security/audit.ts';
+import type { PasswordPolicy } from '../security/password-policy.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { TargetFormat } from '../target/types.ts';
 import { noTracing, type Tracing } from '../tracing.ts';
@@ -27,7 +28,14 @@ export interface LoginAttempt {
 }
 
 export type LoginOutcome =
-  | { ok: true; sub: string; source: 'bridge' | 'legacy'; migrated: boolean }
+  | {
+      ok: true;
+      sub: string;
+      source: 'bridge' | 'legacy';
+      migrated: boolean;
+      /** The password fails the policy: the user is asked for a new one after login. */
+      prompt?: boolean;
+    }
   | { ok: false; reason: FailureReason };
 
 /** Reason codes for audit rows and metrics. The user sees one message for all of them. */
@@ -71,6 +79,8 @@ export interface LoginDeps {
   /** Carries a legacy TOTP secret over with the account (see src/mfa/carry-over.ts). */
   totpCarryOver?: TotpCarryOver | undefined;
   tracing?: Tracing | undefined;
+  /** A legacy password that fails it still logs in; the account is then marked for a prompt. */
+  policy?: PasswordPolicy | undefined;
 }
 
 /** A fingerprint of the legacy hash an account migrated from, to notice a later change. */
@@ -80,6 +90,22 @@ export function legacyFingerprint(stored: string | null, salt: string | undefine
     .update(`oidc-bridge:legacy-fingerprint:${stored}\0${salt ?? ''}`)
     .digest('hex')
     .slice(0, 32);
+}
+
+/** What a bridge account made from a legacy row holds: its sub, mapped claims and identifiers. */
+export function legacyAccountFields(
+  row: LegacyRow,
+  legacyCfg: Config['legacy'],
+  legacy: LegacySource | undefined,
+): { sub: string; claims: Record<string, unknown>; identifiers: string[] } {
+  return {
+    sub: legacyCfg?.sub === 'uuid' ? randomUUID() : row.id,
+    claims: legacy ? legacy.mapClaims(row) : {},
+    identifiers: (legacyCfg?.identifiers ?? [])
+      .map((col) => row.row[col])
+      .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
+      .map(String),
+  };
 }
 
 export function createLogin(deps: LoginDeps) {
@@ -260,12 +286,7 @@ export function createLogin(deps: LoginDeps) {
       }
       return { sub: existing.sub, created: false };
     }
-    const claims = legacy ? legacy.mapClaims(row) : {};
-    const sub = legacyCfg?.sub === 'uuid' ? randomUUID() : row.id;
-    const identifiers = (legacyCfg?.identifiers ?? [])
-      .map((col) => row.row[col])
-      .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
-      .map(String);
+    const { sub, claims, identifiers } = legacyAccountFields(row, legacyCfg, legacy);
     const sealed = await sealDelivery(row.row, password, { target, box });
     const created = await inTransaction(async (trx) => {
       const inserted = await accounts.insert(trx, {
@@ -301,6 +322,20 @@ export function createLogin(deps: LoginDeps) {
     return { sub, created: true };
   }
 
+  /**
+   * A weak legacy password never fails a login (it is already the user's password); the
+   * account is marked instead, and asked for a new one once, after this login.
+   */
+  async function markIfWeak(sub: string, password: string, row: LegacyRow): Promise<boolean> {
+    if (!deps.policy || config.password_policy.prompt_weak_legacy === 'off') return false;
+    const words = Object.values(row.row).filter(
+      (v): v is string => typeof v === 'string' && v !== row.password,
+    );
+    if (deps.policy.problems(password, words).length === 0) return false;
+    await db('accounts').where({ sub }).update({ password_change_prompt: true });
+    return true;
+  }
+
   async function viaLegacy(attempt: LoginAttempt, existing: AccountRow | undefined): Promise<LoginOutcome> {
     const row = await lookupLegacy((l) =>
       existing?.legacy_id ? l.findById(existing.legacy_id) : l.findByIdentifier(attempt.identifier),
@@ -331,7 +366,8 @@ export function createLogin(deps: LoginDeps) {
     }
     if (!result.match) return fail(attempt, 'wrong_password', { source: 'legacy', scheme: result.scheme });
     const { sub, created } = await migrate(attempt.password, row, result.scheme, existing);
-    return succeed(attempt, sub, 'legacy', created, result.scheme);
+    const prompt = await markIfWeak(sub, attempt.password, row);
+    return { ...(await succeed(attempt, sub, 'legacy', created, result.scheme)), prompt };
   }
 
   const login = {
@@ -351,7 +387,8 @@ export function createLogin(deps: LoginDeps) {
             target.delivers && target.cheapPasswordForm ? await target.passwordForm(attempt.password) : null;
           const refill = form === null ? undefined : box.seal(form);
           if (await accounts.recordLogin(account.sub, refill)) await notifyOutbox(db, account.sub);
-          return succeed(attempt, account.sub, 'bridge', false);
+          const prompt = account.password_change_prompt === true;
+          return { ...(await succeed(attempt, account.sub, 'bridge', false)), prompt };
         }
         // The password may have been changed in the legacy application since migration.
         if (legacy && account.legacy_id) {
