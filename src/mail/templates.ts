@@ -47,8 +47,8 @@ export function createMailTemplates(config: Pick<Config, 'ui' | 'issuer'>): Mail
       };
       return {
         subject: t(subjectKey, { product }),
-        text: await text.renderAsync(`${name}.text`, all),
-        html: await html.renderAsync(`${name}.html`, all),
+        text: await text.renderAsync(`${name}.text.eta`, all),
+        html: await html.renderAsync(`${name}.html.eta`, all),
       };
     },
   };
