@@ -75,6 +75,7 @@ export function createPasswordResetRouter(deps: PasswordResetRouteDeps) {
     confirm: z.string().optional(),
     csrf: z.string().optional(),
     action: z.string().optional(),
+    locale: z.string().max(16).optional(),
   });
   const minutes = Math.round(config.password_reset.token_ttl_seconds / 60);
   const promptMode = config.password_policy.prompt_weak_legacy;
@@ -203,62 +204,78 @@ export function createPasswordResetRouter(deps: PasswordResetRouteDeps) {
       await renderer.render(ctx, 'forgot-sent', { uid: interaction.uid, minutes }, page(interaction));
     });
 
-    const linkPage = async (ctx: Context, uid: string, state: string) => {
-      const t = tr(ctx);
+    const linkPage = async (ctx: Context, uid: string, state: string, locale?: string) => {
+      const t = renderer.t(renderer.locale(ctx, locale));
       const p = LINK_PAGES[state] ?? LINK_PAGES.invalid!;
       const interaction = await liveInteraction(ctx, uid);
       ctx.status = state === 'invalid' ? 400 : 410;
-      await renderer.render(ctx, 'reset-link', {
-        heading: t(p.heading),
-        message: t(p.message, { minutes }),
-        code: p.code,
-        forgotUrl: interaction ? `/interaction/${interaction.uid}/forgot` : undefined,
-      });
+      await renderer.render(
+        ctx,
+        'reset-link',
+        {
+          heading: t(p.heading),
+          message: t(p.message, { minutes }),
+          code: p.code,
+          forgotUrl: interaction ? `/interaction/${interaction.uid}/forgot` : undefined,
+        },
+        { uiLocales: locale },
+      );
     };
 
     const renderResetForm = async (
       ctx: Context,
       uid: string,
       token: string,
-      extra: { status?: number; error?: string; fieldErrors?: Record<string, string> } = {},
+      extra: {
+        status?: number;
+        error?: string;
+        fieldErrors?: Record<string, string>;
+        locale?: string | undefined;
+      } = {},
     ) => {
-      const t = tr(ctx);
+      const t = renderer.t(renderer.locale(ctx, extra.locale));
       ctx.status = extra.status ?? 200;
-      await renderer.render(ctx, 'new-password', {
-        heading: t('reset_title'),
-        intro: t('reset_intro'),
-        submit: t('reset_submit'),
-        action: `/interaction/${encodeURIComponent(uid)}/reset/${token}`,
-        csrf: csrfToken(deps.cookieKeys()[0]!, `reset:${token}`),
-        minLength: policy.minLength,
-        error: extra.error,
-        fieldErrors: extra.fieldErrors,
-      });
+      await renderer.render(
+        ctx,
+        'new-password',
+        {
+          heading: t('reset_title'),
+          intro: t('reset_intro'),
+          submit: t('reset_submit'),
+          action: `/interaction/${encodeURIComponent(uid)}/reset/${token}`,
+          csrf: csrfToken(deps.cookieKeys()[0]!, `reset:${token}`),
+          minLength: policy.minLength,
+          error: extra.error,
+          fieldErrors: extra.fieldErrors,
+          locale: extra.locale,
+        },
+        { uiLocales: extra.locale },
+      );
     };
 
     router.get('/interaction/:uid/reset/:token', async (ctx) => {
       const { uid, token } = ctx.params as { uid: string; token: string };
-      const state = await reset.state(token);
-      if (state !== 'valid') return linkPage(ctx, uid, state);
-      await renderResetForm(ctx, uid, token);
+      const { state, locale } = await reset.state(token);
+      if (state !== 'valid') return linkPage(ctx, uid, state, locale);
+      await renderResetForm(ctx, uid, token, { locale });
     });
 
     router.post('/interaction/:uid/reset/:token', parseForm, async (ctx) => {
       const { uid, token } = ctx.params as { uid: string; token: string };
-      const t = tr(ctx);
-      const { password = '', confirm = '', csrf } = body(ctx);
+      const { password = '', confirm = '', csrf, locale } = body(ctx);
+      const t = renderer.t(renderer.locale(ctx, locale));
       if (!csrfValid(deps.cookieKeys(), `reset:${token}`, csrf))
-        return renderResetForm(ctx, uid, token, { status: 403, error: t('csrf') });
+        return renderResetForm(ctx, uid, token, { status: 403, error: t('csrf'), locale });
       const early = passwordErrors(t, password, confirm);
       if (Object.keys(early).length)
-        return renderResetForm(ctx, uid, token, { status: 400, fieldErrors: early });
+        return renderResetForm(ctx, uid, token, { status: 400, fieldErrors: early, locale });
       let outcome: Awaited<ReturnType<PasswordReset['complete']>>;
       try {
         outcome = await reset.complete(token, password, clientIp(ctx));
       } catch (err) {
         if (err instanceof LegacyUnavailableError) {
           ctx.set('Retry-After', '60');
-          return renderResetForm(ctx, uid, token, { status: 503, error: t('reset_unavailable') });
+          return renderResetForm(ctx, uid, token, { status: 503, error: t('reset_unavailable'), locale });
         }
         throw err;
       }
@@ -267,12 +284,18 @@ export function createPasswordResetRouter(deps: PasswordResetRouteDeps) {
           return renderResetForm(ctx, uid, token, {
             status: 400,
             fieldErrors: passwordErrors(t, password, confirm, outcome.problems),
+            locale,
           });
-        return linkPage(ctx, uid, outcome.state);
+        return linkPage(ctx, uid, outcome.state, locale);
       }
       const interaction = await liveInteraction(ctx, uid);
       if (interaction) return signIn(ctx, interaction, outcome.sub);
-      await renderer.render(ctx, 'reset-done', { returnTo: outcome.returnTo ?? undefined });
+      await renderer.render(
+        ctx,
+        'reset-done',
+        { returnTo: outcome.returnTo ?? undefined },
+        { uiLocales: locale },
+      );
     });
   }
 

@@ -274,9 +274,10 @@ export function createPasswordReset(deps: PasswordResetDeps) {
       while (inFlight.size) await Promise.allSettled([...inFlight]);
     },
 
-    /** What a link is: valid, or why not. */
-    async state(tokenValue: unknown): Promise<LinkState> {
-      return (await lookup(tokenValue)).state;
+    /** What a link is (valid, or why not) and the language it was asked for in. */
+    async state(tokenValue: unknown): Promise<{ state: LinkState; locale: string | undefined }> {
+      const { state, row } = await lookup(tokenValue);
+      return { state, locale: row?.locale };
     },
 
     async complete(tokenValue: unknown, password: string, ip?: string): Promise<ResetOutcome> {
