@@ -7,6 +7,7 @@ export const resetEn = {
     'Enter your username or email. If an account matches, we will email it a link to choose a new password.',
   forgot_submit: 'Send reset link',
   forgot_back: 'Back to sign in',
+  reset_request_new: 'Request a new link',
   forgot_sent_title: 'Check your email',
   forgot_sent:
     'If an account matches what you entered and has an email address, a link to reset its password is on its way. It is valid for {minutes} minutes.',
@@ -64,6 +65,7 @@ export const resetTr: ResetMessages = {
     'Kullanıcı adınızı veya e-postanızı girin. Eşleşen bir hesap varsa, yeni bir parola seçmeniz için e-postasına bir bağlantı göndereceğiz.',
   forgot_submit: 'Sıfırlama bağlantısı gönder',
   forgot_back: 'Girişe dön',
+  reset_request_new: 'Yeni bir bağlantı isteyin',
   forgot_sent_title: 'E-postanızı kontrol edin',
   forgot_sent:
     'Girdiğiniz bilgiyle eşleşen ve e-posta adresi olan bir hesap varsa, parolasını sıfırlama bağlantısı yolda. Bağlantı {minutes} dakika geçerlidir.',

@@ -118,7 +118,13 @@ describe.skipIf(!hasChromium)('password reset in a browser', () => {
   it('an unmigrated bcrypt user resets, is delivered with the new password and signs in with it; the old one is refused', async () => {
     const run = await startSignIn();
     await askForReset(run, 'aylin', 'reset');
-    const { link } = await linkFrom(w, 'aylin@example.com', 0);
+    const { mail, link } = await linkFrom(w, 'aylin@example.com', 0);
+    // The e-mail as a mail client shows its HTML part.
+    const inbox = await browser.newPage();
+    await inbox.setContent(mail.html);
+    await expect(inbox.getByRole('link', { name: 'Choose a new password' }).getAttribute('href')).resolves.toBe(link);
+    await accessible(inbox, 'reset-email');
+    await inbox.close();
     await run.page.goto(link);
     await accessible(run.page, 'reset-new-password');
     await choosePassword(run.page, NEW_PASSWORD);
