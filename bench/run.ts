@@ -109,6 +109,7 @@ function rows(r: {
     ratio?: number;
     unknownMedianMs?: number;
     knownWrongMedianMs?: number;
+    reset?: { ratio: number; unknownMedianMs: number; knownMedianMs: number };
   };
   if (en.missing) add('enumeration (benchEnumeration)', 'missing: bench/enumeration.ts not present');
   else
@@ -117,6 +118,13 @@ function rows(r: {
       `${en.ratio} (${en.unknownMedianMs} / ${en.knownWrongMedianMs} ms)`,
       '0.8 to 1.25',
       en.ratio !== undefined && en.ratio >= 0.8 && en.ratio <= 1.25,
+    );
+  if (en.reset)
+    add(
+      'enumeration: password reset request, unknown / known median',
+      `${en.reset.ratio} (${en.reset.unknownMedianMs} / ${en.reset.knownMedianMs} ms)`,
+      '0.8 to 1.25',
+      en.reset.ratio >= 0.8 && en.reset.ratio <= 1.25,
     );
   const cp = r.consolePages as {
     missing?: true;
