@@ -7,6 +7,7 @@ import type { MailConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { backoffDelay } from '../migration/worker.ts';
 import type { SecretBox } from '../security/secret-box.ts';
+import { startPollLoop } from '../store/leased-jobs.ts';
 import { type ClaimedMail, createMailQueue, onMailQueued } from './queue.ts';
 import { createMailTransport, describeSendError, type MailTransport } from './transport.ts';
 
@@ -31,10 +32,6 @@ export function startMailDispatcher(deps: {
   const queue = createMailQueue(deps.db, deps.box);
   const transport = deps.transport ?? createMailTransport(config);
   const leaseMs = config.timeout_ms * 4 + 5000;
-  let stopping = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let again = false;
 
   async function send(job: ClaimedMail): Promise<void> {
     let error: string | null = null;
@@ -67,57 +64,19 @@ export function startMailDispatcher(deps: {
     return jobs.length;
   }
 
-  function runOnce(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = pass().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
-
-  let ticking = false;
-  function schedule(ms: number): void {
-    if (stopping) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(tick, ms).unref();
-  }
-
-  async function tick(): Promise<void> {
-    timer = undefined;
-    if (ticking) {
-      again = true;
-      return;
-    }
-    ticking = true;
-    try {
-      do {
-        again = false;
-        while (!stopping && (await runOnce()) === BATCH) {}
-      } while (again && !stopping);
-    } catch (err) {
-      log.warn({ err: { message: (err as Error).message } }, 'mail pass failed');
-    } finally {
-      ticking = false;
-    }
-    schedule(config.poll_interval_ms);
-  }
-
-  const unsubscribe = onMailQueued(() => {
-    if (ticking) again = true;
-    else schedule(0);
+  const loop = startPollLoop({
+    pass,
+    batch: BATCH,
+    pollMs: config.poll_interval_ms,
+    subscribe: onMailQueued,
+    onError: (err) => log.warn({ err: { message: err.message } }, 'mail pass failed'),
+    loop: deps.loop,
   });
-  if (deps.loop !== false) schedule(0);
 
   return {
-    runOnce,
+    runOnce: loop.runOnce,
     async stop() {
-      stopping = true;
-      unsubscribe();
-      if (timer) clearTimeout(timer);
-      await running?.catch(() => undefined);
+      await loop.stop();
       transport.close();
     },
   };

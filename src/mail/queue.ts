@@ -2,9 +2,9 @@
 // encryption key (it holds a reset link), erased once sent or given up. Claimed under a
 // lease with FOR UPDATE SKIP LOCKED, as the delivery outbox is, so replicas share the work
 // and an outcome counts only while its lease holds.
-import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { SecretBox } from '../security/secret-box.ts';
+import { claimDue, finishLeased } from '../store/leased-jobs.ts';
 import type { OutgoingMail } from './transport.ts';
 
 export interface ClaimedMail {
@@ -37,52 +37,32 @@ export async function enqueueMail(db: Knex, box: SecretBox, kind: string, mail: 
 export function createMailQueue(db: Knex, box: SecretBox) {
   return {
     async claim(limit: number, leaseMs: number): Promise<ClaimedMail[]> {
-      const token = randomUUID();
-      const result = await db.raw(
-        `WITH due AS (
-           SELECT id FROM mail_outbox
-            WHERE status = 'pending' AND next_attempt_at <= now()
-              AND (locked_until IS NULL OR locked_until <= now())
-            ORDER BY next_attempt_at, id
-            LIMIT ?
-            FOR UPDATE SKIP LOCKED
-         )
-         UPDATE mail_outbox AS m
-            SET locked_until = now() + make_interval(secs => ?), lease_token = ?,
-                attempts = m.attempts + 1, updated_at = now()
-           FROM due WHERE m.id = due.id
-         RETURNING m.id, m.kind, m.message, m.attempts`,
-        [limit, leaseMs / 1000, token],
+      const { rows, leaseToken } = await claimDue(
+        db,
+        'mail_outbox',
+        ['id', 'kind', 'message', 'attempts'],
+        limit,
+        leaseMs,
       );
-      return (result.rows as Array<Record<string, unknown>>).map((r) => ({
+      return rows.map((r) => ({
         id: Number(r.id),
         kind: String(r.kind),
         attempts: Number(r.attempts),
-        leaseToken: token,
+        leaseToken,
         mail: typeof r.message === 'string' ? (JSON.parse(box.open(r.message)) as OutgoingMail) : undefined,
       }));
     },
 
     /** Records the outcome; `retryInMs` puts it back as pending. False when the lease was lost. */
-    async finish(
+    finish(
       job: Pick<ClaimedMail, 'id' | 'leaseToken'>,
       o: { status: MailStatus; error: string | null; retryInMs?: number },
     ): Promise<boolean> {
-      const n = await db('mail_outbox')
-        .where({ id: job.id, lease_token: job.leaseToken })
-        .update({
-          status: o.status,
-          last_error: o.error,
-          locked_until: null,
-          lease_token: null,
-          updated_at: db.fn.now(),
-          ...(o.status === 'pending' ? {} : { message: null }),
-          ...(o.status === 'sent' ? { sent_at: db.fn.now() } : {}),
-          ...(o.retryInMs !== undefined
-            ? { next_attempt_at: db.raw('now() + make_interval(secs => ?)', [o.retryInMs / 1000]) }
-            : {}),
-        });
-      return Number(n) === 1;
+      // The message holds a reset link: it goes once it is sent or given up.
+      return finishLeased(db, 'mail_outbox', job, o, {
+        ...(o.status === 'pending' ? {} : { message: null }),
+        ...(o.status === 'sent' ? { sent_at: db.fn.now() } : {}),
+      });
     },
 
     async counts(): Promise<Record<MailStatus, number>> {
