@@ -621,7 +621,12 @@ export const configSchema = z.strictObject({
         .regex(/^#[0-9a-fA-F]{6}$/, 'must be a #rrggbb colour')
         .default('#1f5fbf')
         .describe('Buttons and links.'),
-      forgot_password_url: z.string().optional().describe('"Forgot password?" link. No default: no link.'),
+      forgot_password_url: z
+        .string()
+        .optional()
+        .describe(
+          '"Forgot password?" link to a page of your own (the legacy application\'s reset, say). No default: with `mail` configured the link leads to the bridge\'s own reset, which migrates the user; without it there is no link.',
+        ),
       default_locale: z
         .enum(['en', 'tr'])
         .default('en')

@@ -13,7 +13,13 @@ import {
   launchChromium,
   screenshot,
 } from '../support/chromium.ts';
-import { beginLogin, loginThroughBrowser, REDIRECT_URI, submitLogin } from '../support/rp.ts';
+import {
+  authorizationRequest,
+  beginLogin,
+  loginThroughBrowser,
+  REDIRECT_URI,
+  submitLogin,
+} from '../support/rp.ts';
 import { registerSecret } from '../support/secrets.ts';
 import { waitFor } from '../support/wait.ts';
 import { linkFrom, mailsTo, type ResetWorld, startResetWorld } from './support.ts';
@@ -57,19 +63,8 @@ async function startSignIn(params: Record<string, string> = {}): Promise<Run> {
     route.fulfill({ status: 200, contentType: 'text/plain', body: 'back at the relying party' }),
   );
   const page = await context.newPage();
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(w.rp, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid email profile',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    ...params,
-  });
-  await page.goto(url.toString());
+  const { verifier, state, nonce, authorizationUrl } = await authorizationRequest(w.rp, params);
+  await page.goto(authorizationUrl.toString());
   return { page, verifier, state, nonce };
 }
 
@@ -122,7 +117,9 @@ describe.skipIf(!hasChromium)('password reset in a browser', () => {
     // The e-mail as a mail client shows its HTML part.
     const inbox = await browser.newPage();
     await inbox.setContent(mail.html);
-    await expect(inbox.getByRole('link', { name: 'Choose a new password' }).getAttribute('href')).resolves.toBe(link);
+    await expect(
+      inbox.getByRole('link', { name: 'Choose a new password' }).getAttribute('href'),
+    ).resolves.toBe(link);
     await accessible(inbox, 'reset-email');
     await inbox.close();
     await run.page.goto(link);
