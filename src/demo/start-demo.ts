@@ -168,6 +168,9 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
           primary_color: '#0f766e',
           ...opts.ui,
         },
+        // The demo's passwords are short on purpose (they are printed on its page): no prompt
+        // for a new one after them, so a first login shows its result straight away.
+        password_policy: { prompt_weak_legacy: 'off' },
         mail: {
           host: '127.0.0.1',
           port: mailbox.port,

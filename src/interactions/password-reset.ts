@@ -351,7 +351,7 @@ export function createPasswordResetRouter(deps: PasswordResetRouteDeps) {
     const early = passwordErrors(t, password, confirm);
     if (Object.keys(early).length) return promptPage(ctx, interaction, { status: 400, fieldErrors: early });
     const words = Object.values(account.claims).filter((v): v is string => typeof v === 'string');
-    const problems = policy.problems(password, words);
+    const problems = await policy.problems(password, words);
     if (problems.length)
       return promptPage(ctx, interaction, {
         status: 400,

@@ -2,7 +2,7 @@
 // STARTTLS is required when asked for, so a server that does not offer it is refused rather
 // than spoken to in clear. Nothing here logs: nodemailer's own logger stays off, since its
 // debug output would carry the message, and the message carries a reset link.
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { MailConfig } from '../config/schema.ts';
 
 export interface OutgoingMail {
@@ -19,23 +19,28 @@ export interface MailTransport {
 
 export function createMailTransport(config: MailConfig): MailTransport {
   const tls = config.security === 'tls';
-  const transporter: Transporter = nodemailer.createTransport({
-    host: config.host,
-    port: config.port ?? (tls ? 465 : 587),
-    secure: tls,
-    requireTLS: config.security === 'starttls',
-    ignoreTLS: config.security === 'none',
-    tls: { rejectUnauthorized: config.tls_reject_unauthorized },
-    ...(config.user ? { auth: { user: config.user, pass: config.password ?? '' } } : {}),
-    connectionTimeout: config.timeout_ms,
-    greetingTimeout: config.timeout_ms,
-    socketTimeout: config.timeout_ms * 3,
-    logger: false,
-    debug: false,
-  });
+  // nodemailer is loaded with the first e-mail, not with every command that builds a bridge.
+  let transporter: Promise<Transporter> | undefined;
+  const open = () =>
+    (transporter ??= import('nodemailer').then((m) =>
+      m.default.createTransport({
+        host: config.host,
+        port: config.port ?? (tls ? 465 : 587),
+        secure: tls,
+        requireTLS: config.security === 'starttls',
+        ignoreTLS: config.security === 'none',
+        tls: { rejectUnauthorized: config.tls_reject_unauthorized },
+        ...(config.user ? { auth: { user: config.user, pass: config.password ?? '' } } : {}),
+        connectionTimeout: config.timeout_ms,
+        greetingTimeout: config.timeout_ms,
+        socketTimeout: config.timeout_ms * 3,
+        logger: false,
+        debug: false,
+      }),
+    ));
   return {
     async send(mail) {
-      await transporter.sendMail({
+      await (await open()).sendMail({
         from: config.from,
         ...(config.reply_to ? { replyTo: config.reply_to } : {}),
         to: mail.to,
@@ -45,7 +50,7 @@ export function createMailTransport(config: MailConfig): MailTransport {
       });
     },
     close() {
-      transporter.close();
+      void transporter?.then((t) => t.close());
     },
   };
 }

@@ -331,7 +331,7 @@ export function createLogin(deps: LoginDeps) {
     const words = Object.values(row.row).filter(
       (v): v is string => typeof v === 'string' && v !== row.password,
     );
-    if (deps.policy.problems(password, words).length === 0) return false;
+    if ((await deps.policy.problems(password, words)).length === 0) return false;
     await db('accounts').where({ sub }).update({ password_change_prompt: true });
     return true;
   }

@@ -299,7 +299,7 @@ export function createPasswordReset(deps: PasswordResetDeps) {
       const fields = legacyUser ? legacyAccountFields(legacyUser.row, config.legacy, legacy) : undefined;
       const claims = account?.claims ?? fields!.claims;
       const identifiers = fields?.identifiers ?? [];
-      const problems = policy.problems(password, userInputs(claims, identifiers));
+      const problems = await policy.problems(password, userInputs(claims, identifiers));
       if (problems.length) return { ok: false, state: 'policy', problems };
 
       const passwordHash = await hashBridgePassword(password);

@@ -5,9 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as english from '@zxcvbn-ts/language-en';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import type { PasswordPolicyConfig } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
 
@@ -15,17 +13,26 @@ export type PolicyProblem = 'too_short' | 'too_weak' | 'breached';
 
 export interface PasswordPolicy {
   /** The problems of a password, none when it passes. `userInputs`: the user's own words. */
-  problems(password: string, userInputs?: string[]): PolicyProblem[];
+  problems(password: string, userInputs?: string[]): Promise<PolicyProblem[]>;
   readonly minLength: number;
 }
 
-let zxcvbn: ZxcvbnFactory | undefined;
-function estimator(): ZxcvbnFactory {
-  zxcvbn ??= new ZxcvbnFactory({
-    dictionary: { ...common.dictionary, ...english.dictionary },
-    graphs: common.adjacencyGraphs,
-    translations: english.translations,
-  });
+// The estimator and its dictionaries take most of a second to load: only when first needed,
+// so that no command that never checks a new password pays for them.
+let zxcvbn: Promise<ZxcvbnFactory> | undefined;
+function estimator(): Promise<ZxcvbnFactory> {
+  zxcvbn ??= Promise.all([
+    import('@zxcvbn-ts/core'),
+    import('@zxcvbn-ts/language-common'),
+    import('@zxcvbn-ts/language-en'),
+  ]).then(
+    ([core, common, english]) =>
+      new core.ZxcvbnFactory({
+        dictionary: { ...common.dictionary, ...english.dictionary },
+        graphs: common.adjacencyGraphs,
+        translations: english.translations,
+      }),
+  );
   return zxcvbn;
 }
 
@@ -58,13 +65,13 @@ export async function loadBreachedList(path: string): Promise<Set<string>> {
 export function createPasswordPolicy(config: PasswordPolicyConfig, breached?: Set<string>): PasswordPolicy {
   return {
     minLength: config.min_length,
-    problems(password, userInputs = []) {
+    async problems(password, userInputs = []) {
       const found: PolicyProblem[] = [];
       if ([...password].length < config.min_length) found.push('too_short');
       if (config.min_score > 0 && password.length > 0) {
         // The estimate's cost grows with length; past 100 characters any password is strong.
         const sample = password.slice(0, 100);
-        if (estimator().check(sample, userInputs.filter(Boolean)).score < config.min_score)
+        if ((await estimator()).check(sample, userInputs.filter(Boolean)).score < config.min_score)
           found.push('too_weak');
       }
       if (breached) {

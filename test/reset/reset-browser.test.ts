@@ -40,7 +40,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  w = await startResetWorld(users);
+  w = await startResetWorld(users, { password_policy: { prompt_weak_legacy: 'skippable' } });
   browser = await launchChromium();
 });
 
