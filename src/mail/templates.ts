@@ -26,7 +26,8 @@ export interface MailTemplates {
 export function createMailTemplates(config: Pick<Config, 'ui' | 'issuer'>): MailTemplates {
   const views = join(VIEWS_DIR, 'mail');
   const html = new Eta({ views, autoEscape: true, cache: true, useWith: false });
-  const text = new Eta({ views, autoEscape: false, cache: true, useWith: false });
+  // Plain text keeps its blank lines: no trimming after tags.
+  const text = new Eta({ views, autoEscape: false, autoTrim: false, cache: true, useWith: false });
   const theme = themeFor(config.ui.primary_color);
   // The schema's default product name is a page heading, not a name: the issuer's host then.
   const product = config.ui.product_name === 'Sign in' ? new URL(config.issuer).host : config.ui.product_name;
