@@ -106,7 +106,9 @@ describe('oidc-bridge demo', () => {
           await mailbox.waitForTimeout(300);
           await mailbox.reload();
         }
-        await expect(mailbox.locator('main').textContent()).resolves.toContain('Reset your Demo Shop password');
+        await expect(mailbox.locator('main').textContent()).resolves.toContain(
+          'Reset your Demo Shop password',
+        );
         await screenshot(mailbox, 'demo-mailbox');
         const link = await mailbox.getByRole('link', { name: 'Open the reset link' }).getAttribute('href');
         await mailbox.close();
