@@ -144,6 +144,7 @@ async function assemble(
           templates: createMailTemplates(config),
           keys: () => keys.cookieKeys,
           revokeAll: (sub) => features.sessions.revokeAll(sub),
+          legacySlot: (fn) => (opts.guard ?? ownGuard!).legacySlot(fn),
         })
       : undefined;
 

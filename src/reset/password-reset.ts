@@ -75,6 +75,8 @@ export interface PasswordResetDeps {
   keys: () => string[];
   /** Ends the account's sessions and refresh tokens (sessions.revokeAll). */
   revokeAll: (sub: string) => Promise<unknown>;
+  /** Runs a legacy lookup within login's concurrency cap on the legacy database. */
+  legacySlot?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 const HOUR = 3600;
@@ -114,7 +116,8 @@ export function createPasswordReset(deps: PasswordResetDeps) {
     const account = await accounts.findByIdentifier(identifier);
     if (account) return { kind: 'account', account, email: emailOf(account.claims) };
     if (!legacy) return undefined;
-    const user = await findForReset(legacy, identifier);
+    const slot = deps.legacySlot ?? (<T>(fn: () => Promise<T>) => fn());
+    const user = await slot(() => findForReset(legacy, identifier));
     if (!user) return undefined;
     // Migrated under a uuid sub, or by an identifier the account does not list.
     const migrated = await accounts.findByLegacyId(user.legacyId);
@@ -260,10 +263,8 @@ export function createPasswordReset(deps: PasswordResetDeps) {
       const wait = Math.max(...waits.map((w) => w ?? 0));
       if (wait > 0) throw new ThrottledError(wait);
       const work = process(r).catch((err: Error & { code?: string }) => {
-        log.warn(
-          { errorCode: err.code, err: { message: err.message } },
-          'reset request could not be completed',
-        );
+        // The code only: a driver's message may quote what was looked up.
+        log.warn({ errorCode: err.code ?? err.name }, 'reset request could not be completed');
       });
       inFlight.add(work);
       void work.finally(() => inFlight.delete(work));

@@ -34,6 +34,7 @@ const users = [
   { id: 51005, username: 'banned', email: 'banned@example.com', password: 'old-banned-pw-5', active: false },
   { id: 51006, username: 'ilker', email: 'ilker@example.com', password: 'old-ilker-pw-6' },
   { id: 51007, username: 'nazli', email: 'nazli@example.com', password: 'old-nazli-pw-7' },
+  { id: 51008, username: 'sevgi', email: 'sevgi@example.com', password: 'old-sevgi-pw-8' },
 ];
 
 let w: ResetWorld;
@@ -215,6 +216,26 @@ describe('what a request reveals', () => {
     expect(sent.html).toContain('Check your email');
     await new Promise((r) => setTimeout(r, 300));
     expect(mailsTo(w, 'banned@example.com')).toBe(0);
+  });
+
+  it('sends nothing to a disabled bridge account, and refuses its link once disabled', async () => {
+    await login('sevgi', 'old-sevgi-pw-8');
+    const { run } = await requestReset(w, 'sevgi');
+    const { link } = await linkFrom(w, 'sevgi@example.com', 0);
+    await w.t.bridge.store.db('accounts').where({ sub: '51008' }).update({ disabled_at: new Date() });
+    const refused = await setNewPassword(run, link, NEW_PASSWORD);
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain('This reset link does not work');
+    const again = await requestReset(w, 'sevgi');
+    expect(again.sent.html).toContain('Check your email');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(mailsTo(w, 'sevgi@example.com')).toBe(1);
+    const audit = await w.t.bridge.store
+      .db('audit_events')
+      .where({ type: 'password_reset_requested', sub: '51008' })
+      .orderBy('id', 'desc')
+      .first();
+    expect(audit).toMatchObject({ outcome: 'failure', reason: 'disabled' });
   });
 
   it('refuses a new password that fails the policy or does not match, on the same form', async () => {
