@@ -5,6 +5,7 @@
 // an unknown identifier gets the same page; a mail server that is down only delays the e-mail.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpSink } from '../../src/mail/sink.ts';
+import { formOf } from '../support/browser.ts';
 import {
   beginLogin,
   consentIfAsked,
@@ -18,6 +19,7 @@ import { waitFor } from '../support/wait.ts';
 import {
   linkFrom,
   mailsTo,
+  openForgot,
   type ResetWorld,
   requestReset,
   setNewPassword,
@@ -249,6 +251,32 @@ describe('what a request reveals', () => {
     const mismatch = await setNewPassword(run, link, NEW_PASSWORD, `${NEW_PASSWORD}x`);
     expect(mismatch.html).toContain('The two passwords do not match');
     expect(await account('51004')).toBeUndefined();
+  });
+
+  it('refuses a forgot form without its CSRF token, and sends nothing', async () => {
+    const run = await beginLogin(w.rp);
+    const forgot = await openForgot(run);
+    const form = formOf(forgot, /\/forgot$/);
+    const before = w.sink.received.length;
+    const page = await run.browser.post(form.action, { identifier: 'nazli', csrf: 'forged' });
+    expect(page.status).toBe(403);
+    await w.t.bridge.passwordReset!.settled();
+    expect(w.sink.received.length).toBe(before);
+  });
+
+  it('answers hostile identifiers and passwords with a page, never a 500', async () => {
+    const run = await beginLogin(w.rp);
+    const form = formOf(await openForgot(run), /\/forgot$/);
+    for (const identifier of ['a\u0000b', 'x'.repeat(5000), "' OR 1=1 --", '\ud800', '']) {
+      const page = await run.browser.post(form.action, { ...form.fields, identifier });
+      expect(page.status, JSON.stringify(identifier.slice(0, 20))).toBeLessThan(500);
+    }
+    const reset = await run.browser.post(`${w.t.url}/interaction/none/reset/not-a-token`, {
+      password: 'x'.repeat(5000),
+      confirm: 'y',
+      csrf: 'forged',
+    });
+    expect(reset.status).toBe(403);
   });
 
   it('throttles requests for one identifier with a clear page', async () => {
