@@ -172,3 +172,44 @@ describe('mail over STARTTLS with SMTP AUTH', () => {
     expect(skipped.url.startsWith(REDIRECT_URI)).toBe(false);
   });
 });
+
+describe('a legacy database that is down', () => {
+  let w: ResetWorld;
+  const user = { id: 54001, username: 'yusuf', email: 'yusuf@example.com', password: 'old-yusuf-pw-1' };
+
+  beforeAll(async () => {
+    w = await startResetWorld([user], {}, { viaProxy: true });
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('answers the request with the same page and sends nothing, logging only a code', async () => {
+    await w.proxy!.stop();
+    const { sent } = await requestReset(w, 'yusuf');
+    expect(sent.status).toBe(200);
+    expect(sent.html).toContain('Check your email');
+    expect(w.sink.received).toHaveLength(0);
+    const line = w.t.logs.find((l) => l.includes('reset request could not be completed'));
+    expect(line).toBeDefined();
+    expect(line).not.toContain('yusuf');
+    await w.proxy!.start();
+  });
+
+  it('keeps a valid link usable when the database is down as it is used: a 503 page, then success', async () => {
+    const { run } = await requestReset(w, 'yusuf');
+    const mail = await w.sink.waitFor((m) => m.to.includes('yusuf@example.com'));
+    const link = /https?:\/\/\S+\/reset\/[\w.-]+/.exec(mail.text)![0];
+    registerSecret('reset_link', link);
+    await w.proxy!.stop();
+    const form = formOf(await run.browser.get(link), /\/reset\//);
+    const down = await run.browser.post(form.action, { ...form.fields, password: STRONG, confirm: STRONG });
+    expect(down.status).toBe(503);
+    expect(down.html).toContain('temporarily unavailable');
+    await w.proxy!.start();
+    const up = await run.browser.post(form.action, { ...form.fields, password: STRONG, confirm: STRONG });
+    expect(up.url.startsWith(REDIRECT_URI)).toBe(true);
+    const account = await w.t.bridge.store.db('accounts').where({ sub: '54001' }).first();
+    expect(account?.password_hash).toMatch(/^\$argon2id\$/);
+  });
+});

@@ -18,6 +18,7 @@ import { formOf, type Page } from '../support/browser.ts';
 import { createMariaDatabase, type TestDatabase } from '../support/databases.ts';
 import { beginLogin, type LoginRun, REDIRECT_URI, relyingParty } from '../support/rp.ts';
 import { registerSecret } from '../support/secrets.ts';
+import { type TcpProxy, tcpProxy } from '../support/tcp-proxy.ts';
 
 export interface LegacyUser {
   id: number;
@@ -35,6 +36,8 @@ export interface ResetWorld {
   worker: DeliveryWorker;
   rp: oidc.Configuration;
   legacyDb: TestDatabase;
+  /** The TCP proxy the bridge reaches the legacy database through, with `viaProxy`. */
+  proxy: TcpProxy | undefined;
   close(): Promise<void>;
 }
 
@@ -43,6 +46,7 @@ const SECRET = 'reset-client-secret';
 export async function startResetWorld(
   users: LegacyUser[],
   extra: Record<string, unknown> = {},
+  opts: { viaProxy?: boolean } = {},
 ): Promise<ResetWorld> {
   const legacyDb = await createMariaDatabase();
   const values: string[] = [];
@@ -58,12 +62,15 @@ export async function startResetWorld(
     legacyDb.url,
     `INSERT INTO be_users (id, first_name, last_name, username, email, password, gender, birthday, accept_notifications, accept_sharing, accept_personal_data, remember_token, is_logged, created_at, updated_at) VALUES ${values.join(',')}`,
   );
+  const proxy = opts.viaProxy ? await tcpProxy(Number(new URL(legacyDb.url).port || 3306)) : undefined;
+  const legacyUrl = new URL(legacyDb.url);
+  if (proxy) legacyUrl.port = String(proxy.port);
   const sink = await startSmtpSink();
   const target = createReferenceTarget();
   const running = await target.listen(0, '127.0.0.1');
   const t = await startTestBridge({
     // is_logged = 9 stands for a disabled legacy user here: login's `where` leaves them out.
-    legacy: { connection: legacyDb.url, table: 'be_users', where: { is_logged: 0 } },
+    legacy: { connection: legacyUrl.toString(), table: 'be_users', where: { is_logged: 0 } },
     target: { type: 'http', url: running.importUrl, password_algorithm: 'sha256', timeout_ms: 2000 },
     worker: { base_delay_ms: 50, max_delay_ms: 200, poll_interval_ms: 50 },
     mail: {
@@ -91,9 +98,11 @@ export async function startResetWorld(
     worker,
     rp,
     legacyDb,
+    proxy,
     async close() {
       await worker.stop();
       await t.close();
+      await proxy?.close();
       await sink.close().catch(() => {});
       await running.close();
       await legacyDb.drop();
