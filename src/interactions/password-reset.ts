@@ -2,7 +2,6 @@
 // and its spent, expired and superseded pages) and the new-password prompt that follows a
 // login with a weak legacy password. Routes validate their input and call the reset library;
 // the page after a request is one and the same whoever was asked for.
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
@@ -21,6 +20,7 @@ import type { Store } from '../store/db.ts';
 import type { TargetFormat } from '../target/types.ts';
 import type { MessageKey, Translate } from '../ui/i18n.ts';
 import type { Renderer } from '../ui/render.ts';
+import { formParser, passwordFormLimit } from './form.ts';
 import { csrfToken, csrfValid } from './routes.ts';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -68,7 +68,8 @@ export function createPasswordResetRouter(deps: PasswordResetRouteDeps) {
   const { config, renderer, reset, policy } = deps;
   const maxPassword = config.security.max_password_bytes;
   const router = new Router();
-  const parseForm = bodyParser({ enableTypes: ['form'], formLimit: '64kb', encoding: 'utf-8' });
+  // Two password fields: room for two of the longest allowed.
+  const parseForm = formParser(passwordFormLimit(maxPassword * 2));
   const form = z.object({
     identifier: z.string().optional(),
     password: z.string().optional(),

@@ -1,8 +1,10 @@
 // Starts a real bridge for a test: its own PostgreSQL database (or the embedded store), a
 // free port, the issuer at that port, and logs captured in memory so tests can search
 // them for secrets. Returns what a test needs to drive it and tear it down.
+import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
+import type { Knex } from 'knex';
 import { type Bridge, createBridge } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -28,6 +30,8 @@ export interface TestBridge {
   bridge: Bridge;
   config: Config;
   url: string;
+  /** The login port's HTTP server. */
+  server: Server;
   database: TestDatabase;
   logs: string[];
   addClient(c: {
@@ -37,13 +41,14 @@ export interface TestBridge {
     public?: boolean;
     firstParty?: boolean;
     postLogoutRedirectUris?: string[];
+    introspectFor?: string[];
   }): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTestBridge(
   raw: Record<string, unknown> = {},
-  opts: { keyRefreshMs?: number; database?: TestDatabase } = {},
+  opts: { keyRefreshMs?: number; database?: TestDatabase; legacyDb?: Knex } = {},
 ): Promise<TestBridge> {
   const database = opts.database ?? (await createPgDatabase());
   const port = await freePort();
@@ -71,10 +76,12 @@ export async function startTestBridge(
   const bridge = await createBridge(config, {
     logger: createLogger({ level: 'debug', destination }),
     keyRefreshMs: opts.keyRefreshMs,
+    ...(opts.legacyDb ? { legacyDb: opts.legacyDb } : {}),
   });
-  const { url } = await bridge.listen(port, '127.0.0.1');
+  const { url, server } = await bridge.listen(port, '127.0.0.1');
   return {
     bridge,
+    server,
     config,
     url,
     database,
