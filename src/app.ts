@@ -151,7 +151,17 @@ async function assemble(
       : undefined;
 
   const build = (k: ProviderKeys) =>
-    createProvider({ config, db, keys: k, clients, accounts, renderer, logger, consents: features.consents });
+    createProvider({
+      config,
+      db,
+      keys: k,
+      clients,
+      accounts,
+      renderer,
+      logger,
+      consents: features.consents,
+      shortLived: store.shortLived,
+    });
   let provider = build(keys);
   let providerHandler = provider.callback();
 
@@ -267,6 +277,11 @@ async function assemble(
     afterPassword: secondFactor.afterPassword,
     passkeys: config.mfa.passkeys.enabled,
     reset: resetRoutes,
+    async accountLabel(sub) {
+      const claims = (await accounts.findBySub(sub))?.claims as Record<string, unknown> | undefined;
+      const label = claims?.email ?? claims?.preferred_username;
+      return typeof label === 'string' ? label : undefined;
+    },
   });
   app.use(secondFactor.router.routes());
   app.use(resetRoutes.router.routes());
