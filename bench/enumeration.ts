@@ -3,12 +3,15 @@
 // real legacy table of bcrypt hashes. Reports the median times and their ratio (target 0.8 to
 // 1.25). Then every failure path of a mixed table (md5, sha1, bcrypt, a migrated user, an
 // unusable hash, a disabled account, an unknown name), each path's median as a ratio to the
-// unknown name's (target 0.9 to 1.1). `npx tsx bench/enumeration.ts [N] [mysql|postgres] [cost]`
-// runs this phase alone and prints both.
+// unknown name's (target 0.9 to 1.1). Last, password reset requests through the forgot form,
+// unknown names against a known user whose e-mail goes to an SMTP sink (target 0.8 to 1.25).
+// `npx tsx bench/enumeration.ts [N] [mysql|postgres] [cost]` runs this phase alone and prints all.
 import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { startSmtpSink } from '../src/mail/sink.ts';
 import { createLegacyTable } from '../test/security/support.ts';
 import { startTestBridge } from '../test/support/bridge.ts';
+import { formOf } from '../test/support/browser.ts';
 import { beginLogin, REDIRECT_URI, relyingParty, submitLogin } from '../test/support/rp.ts';
 
 export interface EnumerationOptions {
@@ -20,6 +23,8 @@ export interface EnumerationOptions {
   dialect?: 'mysql' | 'postgres';
   /** bcrypt cost of the legacy hashes. Default 10, PHP's default. */
   cost?: number;
+  /** Time the forgot form too (benchResetRequests). Default true. */
+  reset?: boolean;
 }
 
 export interface EnumerationReport {
@@ -34,6 +39,18 @@ export interface EnumerationReport {
   statuses: number[];
   /** Each failure path's median and its ratio to the unknown name's, from a mixed table. */
   paths: FailurePathsReport;
+  /** The forgot form: unknown names against the known user, whose e-mail is sent. */
+  reset?: ResetRequestsReport | undefined;
+}
+
+export interface ResetRequestsReport {
+  unknownMedianMs: number;
+  knownMedianMs: number;
+  /** unknown / known; 1 means the two cannot be told apart by time. */
+  ratio: number;
+  statuses: number[];
+  /** E-mails the sink received: one per known request. */
+  mails: number;
 }
 
 export const FAILURE_PATHS = ['unknown', 'md5', 'sha1', 'bcrypt', 'migrated', 'unusable', 'locked'] as const;
@@ -103,8 +120,11 @@ export async function benchEnumeration(opts: EnumerationOptions = {}): Promise<E
     const unknownMedianMs = median(unknown);
     const knownWrongMedianMs = median(known);
     const paths = await benchFailurePaths({ logins, warmup, dialect, cost });
+    const reset =
+      opts.reset === false ? undefined : await benchResetRequests({ logins, warmup, dialect, cost });
     return {
       paths,
+      reset,
       dialect,
       cost,
       logins,
@@ -203,6 +223,77 @@ export async function benchFailurePaths(opts: EnumerationOptions = {}): Promise<
   }
 }
 
+/**
+ * The forgot form, N requests each for unknown names and for a known legacy user, interleaved.
+ * The answer comes before the lookup, so the two should take the same time; the known user's
+ * e-mails are counted at the sink to show that the work was done.
+ */
+export async function benchResetRequests(opts: EnumerationOptions = {}): Promise<ResetRequestsReport> {
+  const logins = opts.logins ?? 30;
+  const warmup = opts.warmup ?? 3;
+  const legacy = await createLegacyTable(
+    opts.dialect ?? 'mysql',
+    [{ username: 'known-user', email: 'known-user@example.com', password: 'Bench-Password-7319' }],
+    { cost: opts.cost ?? 10 },
+  );
+  const sink = await startSmtpSink();
+  const bridge = await startTestBridge({
+    legacy: legacy.config,
+    log_level: 'warn',
+    mail: { host: '127.0.0.1', port: sink.port, security: 'none', from: 'bench@example.com' },
+    password_reset: {
+      per_identifier_per_hour: 1_000_000,
+      per_ip_per_hour: 1_000_000,
+      per_email_per_hour: 1_000_000,
+    },
+  });
+  try {
+    const secret = `bench-${randomBytes(16).toString('hex')}`;
+    await bridge.addClient({ id: 'bench', redirectUris: [REDIRECT_URI], secret });
+    const rp = await relyingParty(bridge.url, 'bench', secret);
+    const run = await beginLogin(rp);
+    const href = /<a href="([^"]*\/forgot)"/.exec(run.loginPage.html)?.[1];
+    if (!href) throw new Error('the login page has no "Forgot password?" link');
+    const forgot = formOf(await run.browser.get(new URL(href, run.loginPage.url).toString()), /\/forgot$/);
+    const statuses = new Set<number>();
+    const unknown: number[] = [];
+    const known: number[] = [];
+    const request = async (identifier: string) => {
+      const started = process.hrtime.bigint();
+      const page = await run.browser.post(forgot.action, { ...forgot.fields, identifier });
+      statuses.add(page.status);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      await bridge.bridge.passwordReset!.settled();
+      return ms;
+    };
+    for (let i = 0; i < warmup + logins; i++) {
+      const u = await request(`unkn-${randomBytes(3).toString('hex')}`);
+      const k = await request('known-user');
+      if (i >= warmup) {
+        unknown.push(u);
+        known.push(k);
+      }
+    }
+    for (const until = Date.now() + 10_000; sink.received.length < warmup + logins && Date.now() < until; ) {
+      await bridge.bridge.mail!.runOnce();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const u = median(unknown);
+    const k = median(known);
+    return {
+      unknownMedianMs: Math.round(u * 100) / 100,
+      knownMedianMs: Math.round(k * 100) / 100,
+      ratio: Math.round((u / k) * 1000) / 1000,
+      statuses: [...statuses],
+      mails: sink.received.length,
+    };
+  } finally {
+    await bridge.close();
+    await sink.close();
+    await legacy.drop();
+  }
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [n, dialect, cost] = process.argv.slice(2);
   const report = await benchEnumeration({
@@ -219,6 +310,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       `${p.padEnd(9)} ${String(report.paths.medianMs[p]).padStart(8)} ms  ratio ${r}  ${r >= 0.9 && r <= 1.1 ? 'within' : 'OUTSIDE'} 0.9 to 1.1\n`,
     );
   }
+  const r = report.reset?.ratio ?? 0;
+  process.stdout.write(
+    `reset     ${String(report.reset?.unknownMedianMs).padStart(8)} ms  ratio ${r}  ${r >= 0.8 && r <= 1.25 ? 'within' : 'OUTSIDE'} 0.8 to 1.25\n`,
+  );
   // The worker pool of the hash verifiers keeps the process alive otherwise.
   process.exit(ok ? 0 : 1);
 }

@@ -138,6 +138,14 @@ function rows(r: {
       );
     }
   }
+  const reset = (en as { reset?: { ratio: number; unknownMedianMs: number; knownMedianMs: number } }).reset;
+  if (reset)
+    add(
+      'enumeration: password reset request, unknown / known median',
+      `${reset.ratio} (${reset.unknownMedianMs} / ${reset.knownMedianMs} ms)`,
+      '0.8 to 1.25',
+      reset.ratio >= 0.8 && reset.ratio <= 1.25,
+    );
   const cp = r.consolePages as {
     missing?: true;
     error?: string;

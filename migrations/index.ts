@@ -13,6 +13,7 @@ import * as secondFactors from './20261201081220_second-factors.ts';
 import * as consentsAndLogouts from './20261201081221_consents-and-logouts.ts';
 import * as outboxSealedRow from './20261201081312_outbox-sealed-row.ts';
 import * as identifierCase from './20261201111500_identifier-case.ts';
+import * as passwordResetsAndMail from './20261201111500_password-resets-and-mail.ts';
 import * as outboxIdempotencyKey from './20261201114000_outbox-idempotency-key.ts';
 
 interface Migration {
@@ -33,6 +34,7 @@ const migrations: Array<[string, Migration]> = [
   ['20261201081220_second-factors', secondFactors],
   ['20261201081221_consents-and-logouts', consentsAndLogouts],
   ['20261201111500_identifier-case', identifierCase],
+  ['20261201111500_password-resets-and-mail', passwordResetsAndMail],
   ['20261201114000_outbox-idempotency-key', outboxIdempotencyKey],
 ];
 

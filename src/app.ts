@@ -9,9 +9,13 @@ import type Provider from 'oidc-provider';
 import type { Config } from './config/schema.ts';
 import { type AdminListener, startAdminListener } from './console/admin-server.ts';
 import { LegacyUnavailableError } from './errors.ts';
+import { createPasswordResetRouter } from './interactions/password-reset.ts';
 import { createInteractionRouter } from './interactions/routes.ts';
 import { createLegacySource, type LegacySource } from './legacy/source.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { type MailDispatcher, startMailDispatcher } from './mail/dispatcher.ts';
+import { createMailTemplates } from './mail/templates.ts';
+import type { MailTransport } from './mail/transport.ts';
 import type { Metrics } from './metrics.ts';
 import { createAccountFeatures } from './mfa/features.ts';
 import { createAccounts } from './migration/accounts.ts';
@@ -20,7 +24,9 @@ import { sweepExpired } from './oidc/adapter.ts';
 import { createClientStore } from './oidc/clients.ts';
 import { createKeyStore, type ProviderKeys } from './oidc/keys.ts';
 import { createProvider, maxSignedTokenLifetime } from './oidc/provider.ts';
+import { createPasswordReset, type PasswordReset } from './reset/password-reset.ts';
 import { createLoginGuard } from './security/guard.ts';
+import { loadPasswordPolicy } from './security/password-policy.ts';
 import { createServices, type Services } from './services.ts';
 import { createStore, type Store, storeOptions } from './store/db.ts';
 import { noTracing, startTracing, type Tracing } from './tracing.ts';
@@ -39,6 +45,8 @@ export interface BridgeOptions {
   metrics?: Metrics;
   /** Tracing started by the caller (whose logger carries its trace ids); else from config. */
   tracing?: Tracing;
+  /** Sends the e-mails (the demo's in-process sink); else SMTP from `mail`. */
+  mailTransport?: MailTransport;
 }
 
 export interface Bridge extends Services {
@@ -48,6 +56,10 @@ export interface Bridge extends Services {
   logger: Logger;
   metrics: Metrics;
   legacy: LegacySource | undefined;
+  /** Password reset by e-mail, when `mail` is configured and password_reset.enabled. */
+  passwordReset: PasswordReset | undefined;
+  /** Sends queued e-mails, when `mail` is configured. */
+  mail: MailDispatcher | undefined;
   provider(): Provider;
   /** Re-reads keys from the store and rebuilds the provider when they changed. */
   refreshKeys(): Promise<boolean>;
@@ -102,6 +114,7 @@ async function assemble(
     : undefined;
   if (legacy) await checkLegacyAtStart(legacy, logger);
   const ownGuard = opts.guard ? undefined : createLoginGuard({ config, store, metrics, audit, logger });
+  const policy = await loadPasswordPolicy(config.password_policy);
   const login = createLogin({
     config,
     db,
@@ -115,8 +128,27 @@ async function assemble(
     target,
     totpCarryOver: features.totpCarryOver,
     tracing,
+    policy,
   });
   const renderer = createRenderer(config);
+  const passwordReset =
+    config.mail && config.password_reset.enabled
+      ? createPasswordReset({
+          config,
+          store,
+          accounts,
+          legacy,
+          audit,
+          logger,
+          box,
+          target,
+          policy,
+          templates: createMailTemplates(config),
+          keys: () => keys.cookieKeys,
+          revokeAll: (sub) => features.sessions.revokeAll(sub),
+          legacySlot: (fn) => (opts.guard ?? ownGuard!).legacySlot(fn),
+        })
+      : undefined;
 
   const build = (k: ProviderKeys) =>
     createProvider({
@@ -220,6 +252,21 @@ async function assemble(
     renderer,
     accounts,
   });
+  const resetRoutes = createPasswordResetRouter({
+    config,
+    provider: () => provider,
+    cookieKeys: () => keys.cookieKeys,
+    renderer,
+    logger,
+    reset: passwordReset,
+    policy,
+    accounts,
+    store,
+    box,
+    target,
+    audit,
+    afterPassword: secondFactor.afterPassword,
+  });
   const interactions = createInteractionRouter({
     config,
     provider: () => provider,
@@ -229,6 +276,7 @@ async function assemble(
     logger,
     afterPassword: secondFactor.afterPassword,
     passkeys: config.mfa.passkeys.enabled,
+    reset: resetRoutes,
     async accountLabel(sub) {
       const claims = (await accounts.findBySub(sub))?.claims as Record<string, unknown> | undefined;
       const label = claims?.email ?? claims?.preferred_username;
@@ -236,6 +284,7 @@ async function assemble(
     },
   });
   app.use(secondFactor.router.routes());
+  app.use(resetRoutes.router.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
 
@@ -272,7 +321,16 @@ async function assemble(
   };
 
   const logoutDelivery = features.startLogoutDelivery(() => provider);
-  const stopHooks: Array<() => Promise<void> | void> = [() => logoutDelivery.stop()];
+  const mail = config.mail
+    ? startMailDispatcher({ config: config.mail, db, box, logger, transport: opts.mailTransport })
+    : undefined;
+  const stopHooks: Array<() => Promise<void> | void> = [
+    () => logoutDelivery.stop(),
+    async () => {
+      await passwordReset?.settled();
+      await mail?.stop();
+    },
+  ];
   let server: Server | undefined;
   let mainUrl: string | undefined;
   const sockets = new Set<Socket>();
@@ -297,6 +355,8 @@ async function assemble(
     ...services,
     app,
     legacy,
+    passwordReset,
+    mail,
     provider: () => provider,
     refreshKeys,
     onStop(fn) {

@@ -374,6 +374,145 @@ export const tracingSchema = z
     'OpenTelemetry tracing of logins: one span per login, with the legacy lookup, the hash check and the store transaction as children.',
   );
 
+export const mailSchema = z
+  .strictObject({
+    host: z.string().min(1).describe('SMTP server host name. No default.'),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe('SMTP port. Default 465 with security: tls, else 587.'),
+    security: z
+      .enum(['starttls', 'tls', 'none'])
+      .default('starttls')
+      .describe(
+        'starttls: plain connection upgraded with STARTTLS, which is then required (port 587). tls: TLS from the first byte (port 465). none: no encryption, for a relay on the same host or a test sink only.',
+      ),
+    tls_reject_unauthorized: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Refuse a server certificate that does not verify. false only for a relay's self-signed certificate.",
+      ),
+    user: z.string().min(1).optional().describe('SMTP AUTH user name. No default: no authentication.'),
+    password: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('SMTP AUTH password. Use ${VAR}; never logged. No default: needed only with user.'),
+    from: z
+      .string()
+      .min(3)
+      .describe('The From header, e.g. "Shop <no-reply@shop.example>". No default: it is yours to choose.'),
+    reply_to: z.string().min(3).optional().describe('The Reply-To header. No default: none.'),
+    timeout_ms: z
+      .number()
+      .int()
+      .positive()
+      .default(10000)
+      .describe('Connection and greeting timeout toward the SMTP server. Milliseconds.'),
+    max_attempts: z
+      .number()
+      .int()
+      .min(1)
+      .default(12)
+      .describe('Attempts to send one e-mail before it is given up.'),
+    base_delay_ms: z.number().int().min(1).default(2000).describe('First retry delay; doubles with jitter.'),
+    max_delay_ms: z
+      .number()
+      .int()
+      .min(1)
+      .default(5 * 60 * 1000)
+      .describe('Longest retry delay.'),
+    poll_interval_ms: z
+      .number()
+      .int()
+      .min(10)
+      .default(1000)
+      .describe('How often each replica looks for e-mails due.'),
+  })
+  .describe(
+    'Outgoing e-mail (password reset links), through SMTP with nodemailer. Sent from the store with retries, so a mail server that is down delays an e-mail without losing it. No default: without it there is no "Forgot password?" flow.',
+  );
+
+export const passwordResetSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Offer "Forgot password?" on the login page. Needs mail; ui.forgot_password_url wins when set.',
+      ),
+    token_ttl_seconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600)
+      .default(1800)
+      .describe('How long a reset link is valid. Seconds.'),
+    revoke_sessions: z
+      .boolean()
+      .default(true)
+      .describe(
+        "After a reset, end the account's other browser sessions and revoke its refresh tokens (relying parties with back-channel logout are told).",
+      ),
+    per_identifier_per_hour: z
+      .number()
+      .int()
+      .min(1)
+      .default(5)
+      .describe('Reset requests one identifier may receive per hour, from all IPs together.'),
+    per_ip_per_hour: z.number().int().min(1).default(30).describe('Reset requests one IP may make per hour.'),
+    per_email_per_hour: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe('Reset e-mails one address may be sent per hour; beyond it requests are quietly dropped.'),
+  })
+  .prefault({})
+  .describe(
+    'Password reset by e-mail, for migrated and not yet migrated users alike: the reset migrates a legacy user.',
+  );
+
+export const passwordPolicySchema = z
+  .strictObject({
+    min_length: z
+      .number()
+      .int()
+      .min(1)
+      .max(128)
+      .default(10)
+      .describe('Shortest new password, in characters.'),
+    min_score: z
+      .number()
+      .int()
+      .min(0)
+      .max(4)
+      .default(3)
+      .describe(
+        "Lowest zxcvbn strength score (0 to 4) a new password must reach; 0 turns the estimate off. The estimate knows common passwords, names and the user's own identifiers.",
+      ),
+    breached_sha1_file: z
+      .string()
+      .optional()
+      .describe(
+        'A local file of SHA-1 hashes of breached passwords, one hex digest a line (the "HASH:COUNT" lines of a Pwned Passwords download work as they are). Loaded into memory at start; no network lookup. No default: no list.',
+      ),
+    prompt_weak_legacy: z
+      .enum(['required', 'skippable', 'off'])
+      .default('skippable')
+      .describe(
+        'A legacy password that fails this policy still logs in and migrates; then the user is asked once for a new one. required: they must choose one to continue. skippable: they may skip. off: never asked.',
+      ),
+  })
+  .prefault({})
+  .describe(
+    'What a new password must be: at a reset, and when a weak legacy password is replaced after login.',
+  );
+
 export const configSchema = z.strictObject({
   issuer: url(
     'The issuer identifier, the public base URL of the bridge. Default http://localhost:PORT.',
@@ -580,7 +719,12 @@ export const configSchema = z.strictObject({
         .regex(/^#[0-9a-fA-F]{6}$/, 'must be a #rrggbb colour')
         .default('#1f5fbf')
         .describe('Buttons and links.'),
-      forgot_password_url: z.string().optional().describe('"Forgot password?" link. No default: no link.'),
+      forgot_password_url: z
+        .string()
+        .optional()
+        .describe(
+          '"Forgot password?" link to a page of your own (the legacy application\'s reset, say). No default: with `mail` configured the link leads to the bridge\'s own reset, which migrates the user; without it there is no link.',
+        ),
       identifier_label: z
         .union([
           z.string().min(1),
@@ -703,6 +847,9 @@ export const configSchema = z.strictObject({
     .describe(
       'Delivery of back-channel logout tokens to relying parties registered with --backchannel-logout-uri, through the store with retries.',
     ),
+  mail: mailSchema.optional(),
+  password_reset: passwordResetSchema,
+  password_policy: passwordPolicySchema,
   admin: adminSchema,
   tracing: tracingSchema,
   log_level: z
@@ -719,6 +866,8 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema> & { issuer: string };
 export type LegacyConfig = z.infer<typeof legacySchema>;
+export type MailConfig = z.infer<typeof mailSchema>;
+export type PasswordPolicyConfig = z.infer<typeof passwordPolicySchema>;
 export type LegacyTotpConfig = z.infer<typeof legacyTotpSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type CommerceImportConfig = Extract<TargetConfig, { type: 'commerce-import' | 'http' }>;

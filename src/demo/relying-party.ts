@@ -12,7 +12,14 @@ import type { Logger } from '../logger.ts';
 import { securityHeaders } from '../ui/render.ts';
 import type { Inspector } from './inspect.ts';
 import type { DemoUser } from './legacy-db.ts';
-import { messagePage, type PageLinks, resultPage, startPage } from './rp-pages.ts';
+import {
+  type MailboxEntry,
+  mailboxPage,
+  messagePage,
+  type PageLinks,
+  resultPage,
+  startPage,
+} from './rp-pages.ts';
 
 export interface RpClient {
   id: string;
@@ -28,6 +35,8 @@ export interface DemoRelyingPartyOptions {
   issuer: string;
   clients: Record<AppKey, RpClient>;
   users: DemoUser[];
+  /** The demo's mail sink: its e-mails are shown at /mailbox. */
+  mailbox?: { received: MailboxEntry[] } | undefined;
   inspector: Inspector;
   links: PageLinks;
   logger: Logger;
@@ -123,6 +132,7 @@ export async function createDemoRelyingParty(opts: DemoRelyingPartyOptions): Pro
         users: opts.users,
         links,
         signedInAs: current ? String(current.session.claims.email ?? current.session.claims.sub) : undefined,
+        mails: opts.mailbox?.received.length,
       }),
     );
   });
@@ -272,13 +282,10 @@ export async function createDemoRelyingParty(opts: DemoRelyingPartyOptions): Pro
     ctx.redirect(url.href);
   });
 
-  router.get('/forgot-password', (ctx) => {
-    message(
-      ctx,
-      200,
-      'Forgot your password?',
-      'In a real deployment, ui.forgot_password_url points at the legacy application’s password reset page: a user who resets it there still migrates at the next login.',
-    );
+  router.get('/mailbox', (ctx) => {
+    if (!opts.mailbox) return message(ctx, 404, 'No mailbox', 'This demo runs without a mail server.');
+    const mails = opts.mailbox.received;
+    page(ctx, 200, (nonce) => mailboxPage(nonce, { mails, links }));
   });
 
   router.get('/healthz', (ctx) => {

@@ -6,6 +6,14 @@ import { html, SafeHtml } from './html.ts';
 import type { Inspection } from './inspect.ts';
 import type { DemoUser } from './legacy-db.ts';
 
+/** What the demo's mail sink received, as its page shows it. */
+export interface MailboxEntry {
+  to: string[];
+  subject: string;
+  text: string;
+  receivedAt: Date;
+}
+
 export interface PageLinks {
   bridge: string;
   targetImport: string;
@@ -105,6 +113,8 @@ export function startPage(
     links: PageLinks;
     signedInAs?: string | undefined;
     notice?: string | undefined;
+    /** E-mails the demo's SMTP sink received (password reset links). */
+    mails?: number | undefined;
   },
 ): string {
   const body = html`
@@ -123,6 +133,13 @@ ${
   <a class="button secondary" href="/login?lang=tr" lang="tr">Türkçe giriş yap</a>
   <a href="/login?app=partner">Log in through a third-party app (asks for consent)</a>
 </div>
+${
+  opts.mails === undefined
+    ? ''
+    : html`<p class="notice">Forgot a password? Use <strong>Forgot password?</strong> under the login form: the
+e-mail goes to the demo's own mail server, and its <a href="/mailbox">mailbox</a> shows it here
+(${opts.mails} e-mail${opts.mails === 1 ? '' : 's'} so far). A reset migrates a legacy user too.</p>`
+}
 <section class="card" aria-labelledby="users-heading">
   <h2 id="users-heading">Legacy users</h2>
   <p class="muted">The demo legacy database holds these users of the import guide's example <code>be_users</code> table, each password
@@ -275,4 +292,24 @@ export function messagePage(
 </div>
 <div class="actions"><a class="button" href="/">Back to the start page</a></div>`;
   return layout(nonce, opts.title, body, opts.links);
+}
+
+export function mailboxPage(nonce: string, opts: { mails: MailboxEntry[]; links: PageLinks }): string {
+  const newest = [...opts.mails].reverse();
+  const body = html`
+<h1>Mailbox</h1>
+<p class="lead">Every e-mail the bridge sent, as the demo's embedded SMTP server received it, newest first. In a
+real deployment they go through your mail server (<code>mail:</code> in the configuration).</p>
+${newest.length === 0 ? html`<p class="notice" role="status">No e-mail yet. Ask for a password reset from the login page.</p>` : ''}
+${newest.map((m, i) => {
+  const link = /https?:\/\/\S+\/reset\/[\w.-]+/.exec(m.text)?.[0];
+  return html`<section class="card" aria-labelledby="mail-${i}">
+  <h2 id="mail-${i}">${m.subject}</h2>
+  <p class="muted small">To ${m.to.join(', ')} · ${when(m.receivedAt)}</p>
+  ${link ? html`<div class="actions"><a class="button" href="${link}">Open the reset link</a></div>` : ''}
+  <pre>${m.text}</pre>
+</section>`;
+})}
+<div class="actions"><a class="button secondary" href="/mailbox">Refresh</a> <a href="/">Back to the start page</a></div>`;
+  return layout(nonce, 'Mailbox', body, opts.links);
 }

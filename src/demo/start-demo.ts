@@ -8,6 +8,7 @@ import { parseConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { BridgeError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { type SmtpSink, startSmtpSink } from '../mail/sink.ts';
 import { startDeliveryWorker } from '../migration/worker.ts';
 import { createClientStore } from '../oidc/clients.ts';
 import { createStore } from '../store/db.ts';
@@ -54,6 +55,8 @@ export interface RunningDemo {
   clients: Record<AppKey, RpClient>;
   config: Config;
   bridge: Bridge;
+  /** The embedded SMTP server the bridge's e-mails go to; /mailbox shows them. */
+  mailbox: SmtpSink;
   stop(): Promise<void>;
 }
 
@@ -136,6 +139,9 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     const legacy = legacyResult.value;
     const store = storeResult.value;
     await store.migrate();
+    // The demo's own mail server, on loopback only: the reset e-mails land on /mailbox.
+    const mailbox = await startSmtpSink({ host: '127.0.0.1' });
+    cleanups.push(() => mailbox.close());
 
     // An in-memory store lives as long as the process, so a throwaway key encrypts it; a
     // kept store needs the same key next time, which only the operator can provide.
@@ -160,8 +166,18 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
           product_name: 'Demo Shop',
           logo_url: DEMO_LOGO,
           primary_color: '#0f766e',
-          forgot_password_url: `${rpUrl}/forgot-password`,
           ...opts.ui,
+        },
+        // The demo's passwords are short on purpose (they are printed on its page): no prompt
+        // for a new one after them, so a first login shows its result straight away.
+        password_policy: { prompt_weak_legacy: 'off' },
+        mail: {
+          host: '127.0.0.1',
+          port: mailbox.port,
+          security: 'none',
+          from: 'Demo Shop <no-reply@demo-shop.example>',
+          poll_interval_ms: 200,
+          base_delay_ms: 500,
         },
         log_level: opts.logLevel ?? 'info',
         shutdown_timeout_ms: 3000,
@@ -205,6 +221,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       issuer: bridgeUrl,
       clients,
       users: legacy.users,
+      mailbox,
       inspector: createInspector(store.db, target),
       links,
       logger: logger.child({ component: 'demo-app' }),
@@ -224,6 +241,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       clients,
       config,
       bridge,
+      mailbox,
       stop,
     };
   } catch (err) {

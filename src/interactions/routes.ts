@@ -15,6 +15,7 @@ import { errorResponse } from '../ui/error-responses.ts';
 import { type MessageKey, retryWait } from '../ui/i18n.ts';
 import { type Renderer, renderErrorResponse } from '../ui/render.ts';
 import { formParser, passwordFormLimit } from './form.ts';
+import type { PasswordResetRoutes } from './password-reset.ts';
 
 export interface InteractionDeps {
   config: Config;
@@ -31,6 +32,8 @@ export interface InteractionDeps {
   ) => Promise<void>;
   /** The login page offers passkey sign-in. */
   passkeys?: boolean;
+  /** The password reset pages: the forgot link and the prompt after a weak legacy password. */
+  reset?: Pick<PasswordResetRoutes, 'forgotUrl' | 'promptIfNeeded'>;
   /** What the consent page calls the signed-in account (its e-mail or user name). */
   accountLabel?: (sub: string) => Promise<string | undefined>;
 }
@@ -155,6 +158,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
         error: extra.error,
         fieldErrors: extra.fieldErrors,
         passkeys: deps.passkeys === true,
+        forgotUrl: config.ui.forgot_password_url ?? deps.reset?.forgotUrl(interaction.uid),
       },
       { uiLocales: interaction.params.ui_locales as string | undefined },
     );
@@ -286,6 +290,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
         error: t('invalid_credentials'),
       });
     }
+    if (await deps.reset?.promptIfNeeded(ctx, interaction, outcome.sub, outcome.prompt === true)) return;
     if (deps.afterPassword) return deps.afterPassword(ctx, interaction, outcome.sub);
     await finish(ctx, { login: { accountId: outcome.sub } }, false);
   });

@@ -22,6 +22,8 @@ export interface AccountRow {
   disabled_at?: Date | null;
   /** Who disabled it: an operator, or the legacy sync (LEGACY_SYNC_ACTOR). */
   disabled_by?: string | null;
+  /** Its password failed the policy at migration: asked for a new one after login. */
+  password_change_prompt?: boolean;
 }
 
 /** A login name as stored: `exact` ones match case included, the others folded to lower case. */

@@ -14,10 +14,11 @@ import type { Metrics } from '../metrics.ts';
 import type { TotpCarryOver } from '../mfa/carry-over.ts';
 import type { Audit } from '../security/audit.ts';
 import { createFailureFloor, type FailureFloor } from '../security/failure-floor.ts';
+import type { PasswordPolicy } from '../security/password-policy.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { TargetFormat } from '../target/types.ts';
 import { noTracing, type Tracing } from '../tracing.ts';
-import { type AccountRow, type Accounts, identifierKeys } from './accounts.ts';
+import { type AccountRow, type Accounts, type IdentifierKey, identifierKeys } from './accounts.ts';
 import { enqueueDelivery, notifyOutbox, sealDelivery } from './outbox.ts';
 import { passwordChanged } from './password-change.ts';
 
@@ -35,7 +36,14 @@ interface Attempt extends LoginAttempt {
 }
 
 export type LoginOutcome =
-  | { ok: true; sub: string; source: 'bridge' | 'legacy'; migrated: boolean }
+  | {
+      ok: true;
+      sub: string;
+      source: 'bridge' | 'legacy';
+      migrated: boolean;
+      /** The password fails the policy: the user is asked for a new one after login. */
+      prompt?: boolean;
+    }
   | { ok: false; reason: FailureReason };
 
 /** Reason codes for audit rows and metrics. The user sees one message for all of them. */
@@ -105,6 +113,8 @@ export interface LoginDeps {
   tracing?: Tracing | undefined;
   /** The time floor under failures; one per process, shared by its logins. */
   floor?: FailureFloor | undefined;
+  /** A legacy password that fails it still logs in; the account is then marked for a prompt. */
+  policy?: PasswordPolicy | undefined;
 }
 
 /** A fingerprint of the legacy hash an account migrated from, to notice a later change. */
@@ -114,6 +124,24 @@ export function legacyFingerprint(stored: string | null, salt: string | undefine
     .update(`oidc-bridge:legacy-fingerprint:${stored}\0${salt ?? ''}`)
     .digest('hex')
     .slice(0, 32);
+}
+
+/** The names a legacy row logs in with: the values of its identifier columns. */
+export function legacyIdentifiers(row: LegacyRow, legacyCfg: Config['legacy']): string[] {
+  return identifierKeys(legacyCfg, row.row).map((k) => k.identifier);
+}
+
+/** What a bridge account made from a legacy row holds: its sub, mapped claims and identifiers. */
+export function legacyAccountFields(
+  row: LegacyRow,
+  legacyCfg: Config['legacy'],
+  legacy: LegacySource | undefined,
+): { sub: string; claims: Record<string, unknown>; identifiers: IdentifierKey[] } {
+  return {
+    sub: legacyCfg?.sub === 'uuid' ? randomUUID() : row.id,
+    claims: legacy ? legacy.mapClaims(row) : {},
+    identifiers: identifierKeys(legacyCfg, row.row),
+  };
 }
 
 export function createLogin(deps: LoginDeps) {
@@ -287,9 +315,7 @@ export function createLogin(deps: LoginDeps) {
   }
 
   /** The names a legacy row logs in with, for the guard: its identifier columns' values. */
-  function identifiersOf(row: LegacyRow): string[] {
-    return identifierKeys(legacyCfg, row.row).map((k) => k.identifier);
-  }
+  const identifiersOf = (row: LegacyRow) => legacyIdentifiers(row, legacyCfg);
 
   /** Creates (or completes) the bridge account from a verified legacy row. */
   async function migrate(
@@ -332,9 +358,7 @@ export function createLogin(deps: LoginDeps) {
       }
       return { sub: existing.sub, created: false };
     }
-    const claims = legacy ? legacy.mapClaims(row) : {};
-    const sub = legacyCfg?.sub === 'uuid' ? randomUUID() : row.id;
-    const identifiers = identifierKeys(legacyCfg, row.row);
+    const { sub, claims, identifiers } = legacyAccountFields(row, legacyCfg, legacy);
     const sealed = await sealDelivery(row.row, password, { target, box });
     const created = await inTransaction(async (trx) => {
       const inserted = await accounts.insert(trx, {
@@ -370,6 +394,20 @@ export function createLogin(deps: LoginDeps) {
     return { sub, created: true };
   }
 
+  /**
+   * A weak legacy password never fails a login (it is already the user's password); the
+   * account is marked instead, and asked for a new one once, after this login.
+   */
+  async function markIfWeak(sub: string, password: string, row: LegacyRow): Promise<boolean> {
+    if (!deps.policy || config.password_policy.prompt_weak_legacy === 'off') return false;
+    const words = Object.values(row.row).filter(
+      (v): v is string => typeof v === 'string' && v !== row.password,
+    );
+    if ((await deps.policy.problems(password, words)).length === 0) return false;
+    await db('accounts').where({ sub }).update({ password_change_prompt: true });
+    return true;
+  }
+
   async function viaLegacy(attempt: Attempt, existing: AccountRow | undefined): Promise<LoginOutcome> {
     const row = await lookupLegacy((l) =>
       existing?.legacy_id ? l.findById(existing.legacy_id) : l.findByIdentifier(attempt.identifier),
@@ -401,7 +439,8 @@ export function createLogin(deps: LoginDeps) {
     }
     if (!result.match) return fail(attempt, 'wrong_password', { source: 'legacy', scheme: result.scheme });
     const { sub, created } = await migrate(attempt.password, row, result.scheme, existing);
-    return succeed(attempt, sub, 'legacy', created, result.scheme);
+    const prompt = await markIfWeak(sub, attempt.password, row);
+    return { ...(await succeed(attempt, sub, 'legacy', created, result.scheme)), prompt };
   }
 
   const coexistence = legacyCfg?.coexistence;
@@ -441,7 +480,8 @@ export function createLogin(deps: LoginDeps) {
           target.delivers && target.cheapPasswordForm ? await target.passwordForm(attempt.password) : null;
         const refill = form === null ? undefined : box.seal(form);
         if (await accounts.recordLogin(account.sub, refill)) await notifyOutbox(db, account.sub);
-        return succeed(attempt, account.sub, 'bridge', false);
+        const prompt = account.password_change_prompt === true;
+        return { ...(await succeed(attempt, account.sub, 'bridge', false)), prompt };
       }
       // The password may have been changed in the legacy application since migration.
       if (legacy && account.legacy_id) {

@@ -111,30 +111,41 @@ export function createSemaphore(limit: number, queueMax: number) {
   };
 }
 
+/**
+ * A counter in the store's rate_limits table, shared by every replica. knex-pglite hands out
+ * the PGlite instance itself, whose query() does not take pg's {text, values} objects, so the
+ * embedded store (one process by design) counts in memory.
+ */
+export function storeLimiter(
+  store: Pick<Store, 'db' | 'kind'>,
+  keyPrefix: string,
+  points: number,
+  duration: number,
+): RateLimiterAbstract {
+  const memory = new RateLimiterMemory({ keyPrefix, points, duration });
+  if (store.kind !== 'postgres') return memory;
+  return new RateLimiterPostgres({
+    storeClient: store.db,
+    storeType: 'knex',
+    tableName: RATE_LIMIT_TABLE,
+    tableCreated: true,
+    clearExpiredByTimeout: false,
+    keyPrefix,
+    points,
+    duration,
+    // Should the store fail for a moment, this process goes on counting on its own.
+    insuranceLimiter: memory,
+  });
+}
+
 export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
   const { store, metrics, audit, logger } = deps;
   const sec = deps.config.security;
   const lockout = sec.lockout;
   const shared = store.kind === 'postgres';
 
-  function limiter(keyPrefix: string, points: number, duration: number): RateLimiterAbstract {
-    const memory = new RateLimiterMemory({ keyPrefix, points, duration });
-    // knex-pglite hands out the PGlite instance itself, whose query() does not take pg's
-    // {text, values} objects, so the embedded store (one process by design) counts in memory.
-    if (!shared) return memory;
-    return new RateLimiterPostgres({
-      storeClient: store.db,
-      storeType: 'knex',
-      tableName: RATE_LIMIT_TABLE,
-      tableCreated: true,
-      clearExpiredByTimeout: false,
-      keyPrefix,
-      points,
-      duration,
-      // Should the store fail for a moment, this process goes on counting on its own.
-      insuranceLimiter: memory,
-    });
-  }
+  const limiter = (keyPrefix: string, points: number, duration: number) =>
+    storeLimiter(store, keyPrefix, points, duration);
 
   // Consecutive failures of one identifier (or one user) from one IP; a lockout is a block on this key.
   const consecutive = limiter('login_consecutive', lockout.free_attempts, lockout.reset_seconds);

@@ -9,6 +9,7 @@ import type Provider from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { backoffDelay } from '../migration/worker.ts';
+import { startPollLoop } from '../store/leased-jobs.ts';
 import { type ClaimedLogout, createLogoutQueue, onLogoutQueued } from './logout-queue.ts';
 
 export interface LogoutDispatcher {
@@ -32,10 +33,6 @@ export function startLogoutDispatcher(deps: {
   const log = logger.child({ component: 'backchannel-logout' });
   const queue = createLogoutQueue(db);
   const leaseMs = cfg.timeout_ms * 2 + 5000;
-  let stopping = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let again = false;
 
   /** The logout token, signed as oidc-provider signs its own (typ logout+jwt, the client's alg). */
   async function logoutToken(job: ClaimedLogout, client: InstanceType<Provider['Client']>): Promise<string> {
@@ -95,58 +92,14 @@ export function startLogoutDispatcher(deps: {
     return jobs.length;
   }
 
-  function runOnce(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = pass().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
-
-  let ticking = false;
-
-  function schedule(ms: number): void {
-    if (stopping) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(tick, ms).unref();
-  }
-
-  async function tick(): Promise<void> {
-    timer = undefined;
-    if (ticking) {
-      again = true;
-      return;
-    }
-    ticking = true;
-    try {
-      do {
-        again = false;
-        while (!stopping && (await runOnce()) === BATCH) {}
-      } while (again && !stopping);
-    } catch (err) {
-      log.warn({ err: { message: (err as Error).message } }, 'logout delivery pass failed');
-    } finally {
-      ticking = false;
-    }
-    schedule(cfg.poll_interval_ms);
-  }
-
-  const unsubscribe = onLogoutQueued(() => {
-    if (ticking) again = true;
-    else schedule(0);
+  const loop = startPollLoop({
+    pass,
+    batch: BATCH,
+    pollMs: cfg.poll_interval_ms,
+    subscribe: onLogoutQueued,
+    onError: (err) => log.warn({ err: { message: err.message } }, 'logout delivery pass failed'),
+    loop: deps.loop,
   });
-  if (deps.loop !== false) schedule(0);
 
-  return {
-    runOnce,
-    async stop() {
-      stopping = true;
-      unsubscribe();
-      if (timer) clearTimeout(timer);
-      await running?.catch(() => undefined);
-    },
-  };
+  return { runOnce: loop.runOnce, stop: loop.stop };
 }

@@ -2,8 +2,8 @@
 // to tell, written when a session ends (RP-initiated logout, an operator's revocation, a
 // disabled account). Claimed under a lease with FOR UPDATE SKIP LOCKED so that replicas
 // share the work, and an outcome is recorded only while the lease still holds.
-import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { claimDue, finishLeased } from '../store/leased-jobs.ts';
 
 export interface LogoutNotice {
   clientId: string;
@@ -51,52 +51,35 @@ export async function enqueueLogouts(db: Knex, notices: LogoutNotice[]): Promise
 export function createLogoutQueue(db: Knex) {
   return {
     async claim(limit: number, leaseMs: number): Promise<ClaimedLogout[]> {
-      const token = randomUUID();
-      const result = await db.raw(
-        `WITH due AS (
-           SELECT id FROM backchannel_logouts
-            WHERE status = 'pending' AND next_attempt_at <= now()
-              AND (locked_until IS NULL OR locked_until <= now())
-            ORDER BY next_attempt_at, id
-            LIMIT ?
-            FOR UPDATE SKIP LOCKED
-         )
-         UPDATE backchannel_logouts AS b
-            SET locked_until = now() + make_interval(secs => ?), lease_token = ?,
-                attempts = b.attempts + 1, updated_at = now()
-           FROM due WHERE b.id = due.id
-         RETURNING b.id, b.client_id, b.sub, b.sid, b.attempts`,
-        [limit, leaseMs / 1000, token],
+      const { rows, leaseToken } = await claimDue(
+        db,
+        'backchannel_logouts',
+        ['id', 'client_id', 'sub', 'sid', 'attempts'],
+        limit,
+        leaseMs,
       );
-      return (result.rows as Array<Record<string, unknown>>).map((r) => ({
+      return rows.map((r) => ({
         id: Number(r.id),
         clientId: String(r.client_id),
         sub: String(r.sub),
         sid: r.sid === null ? undefined : String(r.sid),
         attempts: Number(r.attempts),
-        leaseToken: token,
+        leaseToken,
       }));
     },
 
     /** Records the outcome; `retryInMs` puts it back as pending. False when the lease was lost. */
-    async finish(
+    finish(
       job: Pick<ClaimedLogout, 'id' | 'leaseToken'>,
       o: { status: LogoutStatus; error: string | null; retryInMs?: number },
     ): Promise<boolean> {
-      const n = await db('backchannel_logouts')
-        .where({ id: job.id, lease_token: job.leaseToken })
-        .update({
-          status: o.status,
-          last_error: o.error,
-          locked_until: null,
-          lease_token: null,
-          updated_at: db.fn.now(),
-          ...(o.status === 'delivered' ? { delivered_at: db.fn.now() } : {}),
-          ...(o.retryInMs !== undefined
-            ? { next_attempt_at: db.raw('now() + make_interval(secs => ?)', [o.retryInMs / 1000]) }
-            : {}),
-        });
-      return Number(n) === 1;
+      return finishLeased(
+        db,
+        'backchannel_logouts',
+        job,
+        o,
+        o.status === 'delivered' ? { delivered_at: db.fn.now() } : {},
+      );
     },
 
     async list(sub?: string): Promise<LogoutListing[]> {

@@ -1,6 +1,7 @@
 // The texts of the pages, in English and Turkish. The locale comes from the authorization
 // request's ui_locales, then Accept-Language, then the configured default.
 import { secondFactorEn, secondFactorTr } from '../mfa/messages.ts';
+import { resetEn, resetTr } from '../reset/messages.ts';
 
 export const LOCALES = ['en', 'tr'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -54,6 +55,7 @@ const en = {
   not_found_title: 'Page not found',
   language: 'Language',
   ...secondFactorEn,
+  ...resetEn,
 };
 
 type Messages = typeof en;
@@ -108,6 +110,7 @@ const tr: Messages = {
   not_found_title: 'Sayfa bulunamadı',
   language: 'Dil',
   ...secondFactorTr,
+  ...resetTr,
 };
 
 const catalogs: Record<Locale, Messages> = { en, tr };

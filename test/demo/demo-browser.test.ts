@@ -264,6 +264,45 @@ describe('oidc-bridge demo', () => {
         await context.close();
       }
     });
+
+    // Last in the browser, since the reset changes the Django user's password used above.
+    it('lets a newcomer reset a password: the e-mail shows on the mailbox page, and the reset migrates', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      try {
+        await page.goto(rpUrl);
+        await page.getByRole('link', { name: 'Log in', exact: true }).click();
+        await page.getByRole('link', { name: 'Forgot password?' }).click();
+        await page.getByLabel('Username or email').fill('elif');
+        await page.getByRole('button', { name: 'Send reset link' }).click();
+        await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+
+        const mailbox = await context.newPage();
+        const deadline = Date.now() + 20_000;
+        await mailbox.goto(`${rpUrl}/mailbox`);
+        while ((await mailbox.getByRole('link', { name: 'Open the reset link' }).count()) === 0) {
+          if (Date.now() > deadline) throw new Error('no e-mail on the mailbox page');
+          await mailbox.waitForTimeout(300);
+          await mailbox.reload();
+        }
+        await expect(mailbox.locator('main').textContent()).resolves.toContain(
+          'Reset your Demo Shop password',
+        );
+        await screenshot(mailbox, 'demo-mailbox');
+        const link = await mailbox.getByRole('link', { name: 'Open the reset link' }).getAttribute('href');
+        await mailbox.close();
+
+        await page.goto(link!);
+        await page.getByLabel('New password', { exact: true }).fill('Lilac-Ferry-Compass-64');
+        await page.getByLabel('New password, again').fill('Lilac-Ferry-Compass-64');
+        await page.getByRole('button', { name: 'Set new password' }).click();
+        await page.waitForURL(`${rpUrl}/me`);
+        await expect(page.locator('#claim-email_verified').textContent()).resolves.toBe('true');
+        await expect(page.locator('#migration-source').textContent()).resolves.toBe('legacy');
+      } finally {
+        await context.close();
+      }
+    });
   });
 
   it('stops cleanly, with exit code 0, on SIGTERM', async () => {

@@ -56,4 +56,18 @@ describe('the log scan', () => {
       ['argon2 hash', 2],
     ]);
   });
+
+  it('finds a password reset token or link nobody registered by its shape', () => {
+    const token = `${'a1B2c3D4e5F6g7H8i9J0kL'}.${'Zy9-Xw8_Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa987Qq'}`;
+    const dir = runDir(
+      [],
+      [
+        JSON.stringify({ msg: 'sent', link: `https://login.example/interaction/none/reset/${token}` }),
+        JSON.stringify({ msg: 'e-mail sent', mail: 12, kind: 'password_reset', attempts: 1 }),
+        // A JWT's segments are joined by dots on both sides: not a reset token.
+        JSON.stringify({ id_token: `eyJhbGciOiJSUzI1NiJ9xx.${token.split('.')[1]}.c2lnbmF0dXJl` }),
+      ],
+    );
+    expect(scanLogDirectory(dir).leaks).toEqual([{ kind: 'reset token', file: '1.log', line: 1 }]);
+  });
 });

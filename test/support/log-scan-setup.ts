@@ -16,6 +16,8 @@ export const HASH_SHAPES: Array<[string, RegExp]> = [
   ['md5-crypt hash', /\$1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}/],
   ['phpass hash', /\$[PH]\$[./A-Za-z0-9]{31}/],
   ['django pbkdf2 hash', /pbkdf2_sha(?:1|256)\$\d+\$[^$\s"]+\$[A-Za-z0-9+/=]{20,}/],
+  // A password reset token (selector.secret), bare or inside its link.
+  ['reset token', /(?<![\w.-])[\w-]{22}\.[\w-]{43}(?![\w.-])/],
 ];
 
 export interface Leak {

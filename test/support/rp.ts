@@ -28,10 +28,8 @@ export interface LoginRun {
   loginPage: Page;
 }
 
-export async function beginLogin(
-  config: oidc.Configuration,
-  params: Record<string, string> = {},
-): Promise<LoginRun> {
+/** An authorization request with PKCE, state and nonce, for any browser to open. */
+export async function authorizationRequest(config: oidc.Configuration, params: Record<string, string> = {}) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
@@ -44,6 +42,14 @@ export async function beginLogin(
     nonce,
     ...params,
   });
+  return { verifier, state, nonce, authorizationUrl };
+}
+
+export async function beginLogin(
+  config: oidc.Configuration,
+  params: Record<string, string> = {},
+): Promise<LoginRun> {
+  const { verifier, state, nonce, authorizationUrl } = await authorizationRequest(config, params);
   const browser = new Browser(REDIRECT_URI);
   const loginPage = await browser.get(authorizationUrl.toString());
   return { browser, verifier, state, nonce, authorizationUrl, loginPage };

@@ -6,7 +6,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 
-export type SecretKind = 'password' | 'hash' | 'client_secret' | 'key' | 'token';
+export type SecretKind = 'password' | 'hash' | 'client_secret' | 'key' | 'token' | 'reset_link';
 
 declare module 'vitest' {
   export interface ProvidedContext {
