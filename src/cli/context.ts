@@ -4,6 +4,7 @@ import { loadConfig, resolveConfigPath } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { silentLogger } from '../logger.ts';
 import type { Audit } from '../security/audit.ts';
+import { escapeForTerminal } from '../security/identifier-key.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { createServices } from '../services.ts';
 import { createStore, type Store } from '../store/db.ts';
@@ -37,8 +38,11 @@ export async function withStore<T>(
 }
 
 export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
+  // Cells may hold what anonymous users typed: an ESC or a CR/LF must not reach the terminal.
   const cell = (v: unknown) =>
-    v instanceof Date ? v.toISOString() : Array.isArray(v) ? v.join(' ') : v == null ? '' : String(v);
+    escapeForTerminal(
+      v instanceof Date ? v.toISOString() : Array.isArray(v) ? v.join(' ') : v == null ? '' : String(v),
+    );
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (vals: string[]) =>
     vals
