@@ -21,6 +21,24 @@ export interface StoreContext {
   audit: Audit;
 }
 
+export const UNSEALED_WARNING =
+  'warning: no key_encryption_key is set: this secret is stored unencrypted in the bridge store. Set OIDC_BRIDGE_KEY (openssl rand -base64 32) to encrypt it.';
+
+/** Without a key encryption key, the first secret a command writes warns, as `start` does. */
+function warnWhenUnsealed(box: SecretBox, io: Io): SecretBox {
+  if (box.enabled) return box;
+  let warned = false;
+  return {
+    enabled: false,
+    open: (stored) => box.open(stored),
+    seal(plain) {
+      if (!warned) io.err(UNSEALED_WARNING);
+      warned = true;
+      return box.seal(plain);
+    },
+  };
+}
+
 export async function withStore<T>(
   values: Record<string, unknown>,
   io: Io,
@@ -31,7 +49,7 @@ export async function withStore<T>(
   try {
     await store.migrate();
     const { box, audit } = createServices(config, { store, logger: silentLogger });
-    return await fn({ config, store, box, audit });
+    return await fn({ config, store, box: warnWhenUnsealed(box, io), audit });
   } finally {
     await store.close();
   }
