@@ -123,7 +123,10 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
         fieldErrors: extra.fieldErrors,
         passkeys: deps.passkeys === true,
       },
-      { uiLocales: interaction.params.ui_locales as string | undefined },
+      {
+        uiLocales: interaction.params.ui_locales as string | undefined,
+        formTarget: interaction.params.redirect_uri as string | undefined,
+      },
     );
   }
 
@@ -171,7 +174,10 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
           clientName: await clientName(interaction.params.client_id as string | undefined),
           scopes,
         },
-        { uiLocales: interaction.params.ui_locales as string | undefined },
+        {
+          uiLocales: interaction.params.ui_locales as string | undefined,
+          formTarget: interaction.params.redirect_uri as string | undefined,
+        },
       );
     }
     return pageError(ctx, 400, 'error_title', 'error_generic', 'unsupported_prompt');

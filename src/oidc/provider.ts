@@ -133,7 +133,15 @@ export function createProvider(deps: ProviderDeps): Provider {
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
-          await renderer.render(ctx as unknown as Context, 'logout', { form });
+          const params = (ctx as unknown as { oidc?: { params?: Record<string, unknown> } }).oidc?.params;
+          await renderer.render(
+            ctx as unknown as Context,
+            'logout',
+            { form },
+            {
+              formTarget: params?.post_logout_redirect_uri as string | undefined,
+            },
+          );
         },
         async postLogoutSuccessSource(ctx) {
           await renderer.render(ctx as unknown as Context, 'logged-out', {});

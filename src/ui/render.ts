@@ -19,6 +19,20 @@ export const VIEWS_DIR = [join(HERE, '../../views'), join(HERE, '../../../views'
 
 export interface PageContext {
   uiLocales?: string | undefined;
+  /** Where a form on the page may end up after redirects: the client's redirect_uri. */
+  formTarget?: string | undefined;
+}
+
+/** The origin of a form's final destination for form-action; nothing for a URL that has none. */
+function originOf(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    const origin = new URL(url).origin;
+    // Native apps' reverse-domain schemes have no origin ("null"): the scheme names them.
+    return [origin === 'null' ? `${new URL(url).protocol}` : origin];
+  } catch {
+    return [];
+  }
 }
 
 export interface Renderer {
@@ -27,7 +41,16 @@ export interface Renderer {
   t(locale: Locale): Translate;
 }
 
-export function securityHeaders(ctx: Context, nonce: string, https: boolean): void {
+/**
+ * The page's security headers. form-action lets a form post to this origin only, and end,
+ * after the redirects of a login, at the client's redirect_uri (browsers check those too).
+ */
+export function securityHeaders(
+  ctx: Context,
+  nonce: string,
+  https: boolean,
+  formTargets: string[] = [],
+): void {
   ctx.set(
     'Content-Security-Policy',
     [
@@ -38,6 +61,7 @@ export function securityHeaders(ctx: Context, nonce: string, https: boolean): vo
       "connect-src 'self'",
       "base-uri 'none'",
       "frame-ancestors 'none'",
+      ...(formTargets ? [["form-action 'self'", ...formTargets].join(' ')] : []),
     ].join('; '),
   );
   ctx.set('X-Frame-Options', 'DENY');
@@ -66,7 +90,7 @@ export function createRenderer(config: Pick<Config, 'ui' | 'issuer'>): Renderer 
     async render(ctx, view, data, page) {
       const loc = locale(ctx, page?.uiLocales);
       const nonce = randomBytes(16).toString('base64');
-      securityHeaders(ctx, nonce, https);
+      securityHeaders(ctx, nonce, https, originOf(page?.formTarget));
       ctx.type = 'html';
       ctx.body = await eta.renderAsync(view, {
         ...data,
