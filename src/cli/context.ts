@@ -7,7 +7,7 @@ import type { Audit } from '../security/audit.ts';
 import { escapeForTerminal } from '../security/identifier-key.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { createServices } from '../services.ts';
-import { createStore, type Store } from '../store/db.ts';
+import { createStore, type Store, storeOptions } from '../store/db.ts';
 import type { Io } from './framework.ts';
 
 export function configFrom(values: Record<string, unknown>, io: Io): Config {
@@ -45,7 +45,7 @@ export async function withStore<T>(
   fn: (c: StoreContext) => Promise<T>,
 ): Promise<T> {
   const config = configFrom(values, io);
-  const store = createStore({ database: config.database, data_dir: config.data_dir });
+  const store = createStore(storeOptions(config));
   try {
     await store.migrate();
     const { box, audit } = createServices(config, { store, logger: silentLogger });
