@@ -219,6 +219,11 @@ async function assemble(
     logger,
     afterPassword: secondFactor.afterPassword,
     passkeys: config.mfa.passkeys.enabled,
+    async accountLabel(sub) {
+      const claims = (await accounts.findBySub(sub))?.claims as Record<string, unknown> | undefined;
+      const label = claims?.email ?? claims?.preferred_username;
+      return typeof label === 'string' ? label : undefined;
+    },
   });
   app.use(secondFactor.router.routes());
   app.use(interactions.routes());

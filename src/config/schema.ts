@@ -512,6 +512,15 @@ export const configSchema = z.strictObject({
         .default('#1f5fbf')
         .describe('Buttons and links.'),
       forgot_password_url: z.string().optional().describe('"Forgot password?" link. No default: no link.'),
+      identifier_label: z
+        .union([
+          z.string().min(1),
+          z.strictObject({ en: z.string().min(1).optional(), tr: z.string().min(1).optional() }),
+        ])
+        .optional()
+        .describe(
+          'The label of the login name field, as one text or one per language ({ en: Email, tr: E-posta }), e.g. for a table that logs in by e-mail only. No default: "Username or email" in the page\'s language.',
+        ),
       default_locale: z
         .enum(['en', 'tr'])
         .default('en')
