@@ -119,7 +119,17 @@ async function assemble(
   const renderer = createRenderer(config);
 
   const build = (k: ProviderKeys) =>
-    createProvider({ config, db, keys: k, clients, accounts, renderer, logger, consents: features.consents });
+    createProvider({
+      config,
+      db,
+      keys: k,
+      clients,
+      accounts,
+      renderer,
+      logger,
+      consents: features.consents,
+      shortLived: store.shortLived,
+    });
   let provider = build(keys);
   let providerHandler = provider.callback();
 
