@@ -12,6 +12,8 @@ import * as consoleRollups from './20261201081011_console-rollups.ts';
 import * as secondFactors from './20261201081220_second-factors.ts';
 import * as consentsAndLogouts from './20261201081221_consents-and-logouts.ts';
 import * as outboxSealedRow from './20261201081312_outbox-sealed-row.ts';
+import * as identifierCase from './20261201111500_identifier-case.ts';
+import * as outboxIdempotencyKey from './20261201114000_outbox-idempotency-key.ts';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -30,6 +32,8 @@ const migrations: Array<[string, Migration]> = [
   ['20261201081312_outbox-sealed-row', outboxSealedRow],
   ['20261201081220_second-factors', secondFactors],
   ['20261201081221_consents-and-logouts', consentsAndLogouts],
+  ['20261201111500_identifier-case', identifierCase],
+  ['20261201114000_outbox-idempotency-key', outboxIdempotencyKey],
 ];
 
 export const migrationNames = migrations.map(([name]) => name);

@@ -72,7 +72,9 @@ export const legacySchema = z
     case_insensitive: z
       .array(identifierName)
       .default(['email'])
-      .describe('Identifier columns matched without regard to case.'),
+      .describe(
+        "Identifier columns matched without regard to case; every other identifier column is matched exactly, case included. One rule, the same before migration (the legacy lookup, whatever the column's collation) and after it (the bridge's own login names), so distinct legacy users such as dave and DAVE each keep their own login. A column named email is always matched without regard to case.",
+      ),
     columns: z
       .strictObject({
         id: identifierName.default('id').describe('Primary key column.'),
@@ -158,6 +160,40 @@ export const legacySchema = z
       .positive()
       .default(3000)
       .describe('A legacy query that runs longer fails; login then answers 503. Milliseconds.'),
+    coexistence: z
+      .strictObject({
+        recheck_at_login: z
+          .boolean()
+          .default(true)
+          .describe(
+            "At each login of a migrated user, look the user's legacy row up by id (one indexed lookup): a row that is gone or no longer passes legacy.where refuses the login, so a deactivation or deletion in the legacy application holds at the bridge. false: only the sweep does this.",
+          ),
+        when_unreachable: z
+          .enum(['open', 'closed'])
+          .default('open')
+          .describe(
+            'When the legacy database cannot be reached for that re-check: open lets a migrated user log in with the bridge password (a migrated user never depends on the legacy database); closed refuses the login until it is back.',
+          ),
+        sweep_interval_seconds: z
+          .number()
+          .int()
+          .min(0)
+          .default(3600)
+          .describe(
+            'How often the delivery worker sweeps the bridge accounts (as `accounts sync` does): an account whose legacy row is gone or filtered out by legacy.where is disabled, its sessions and tokens revoked; one the sweep disabled is enabled again when its row is back. 0: only `accounts sync`. Seconds.',
+          ),
+        sweep_page: z
+          .number()
+          .int()
+          .min(1)
+          .max(10000)
+          .default(500)
+          .describe('Bridge accounts read per page of the sweep.'),
+      })
+      .prefault({})
+      .describe(
+        'Until cut-over, the bridge and the legacy application agree on who may log in. Removing legacy (cut-over) turns all of it off.',
+      ),
   })
   .describe('The legacy user database. Omit it to serve only the accounts in the bridge store.');
 
@@ -196,6 +232,12 @@ export const targetSchema = z
         .record(z.string(), z.unknown())
         .default({})
         .describe('Constant values for target fields no column provides, e.g. { user_type: registered }.'),
+      empty_as_missing: z
+        .boolean()
+        .default(false)
+        .describe(
+          "An empty or blank string in a mapped column counts as missing, so target.defaults fills the field (Django superusers have first_name = ''). false: an empty string is sent as it is.",
+        ),
     }),
     z.strictObject({
       type: z
@@ -226,6 +268,12 @@ export const targetSchema = z
         .record(z.string(), z.unknown())
         .default({})
         .describe('Constant values for SCIM attributes no column provides, e.g. { userType: customer }.'),
+      empty_as_missing: z
+        .boolean()
+        .default(false)
+        .describe(
+          "An empty or blank string in a mapped column counts as missing, so target.defaults fills the field (Django superusers have first_name = ''). false: an empty string is sent as it is.",
+        ),
       timeout_ms: targetTimeout,
     }),
     z.strictObject({
@@ -388,6 +436,12 @@ export const configSchema = z.strictObject({
     ),
   legacy: legacySchema.optional(),
   target: targetSchema,
+  password_changes: z
+    .enum(['deliver', 'record'])
+    .default('deliver')
+    .describe(
+      "A password changed after migration (in the legacy application, noticed at login as password_resynced): deliver sends the new password form to the target when its format takes an update (SCIM PATCH, the webhook's password event); otherwise, and always with record, the change is only recorded, and `migration status` counts the accounts whose target copy keeps an older password.",
+    ),
   oidc: z
     .strictObject({
       ttl: z

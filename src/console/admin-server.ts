@@ -15,6 +15,8 @@ import { createAccountStatus } from '../migration/account-status.ts';
 import { createAccounts } from '../migration/accounts.ts';
 import { createDeliveryQueries } from '../migration/delivery-queries.ts';
 import type { Audit } from '../security/audit.ts';
+import { createPayloads } from '../sessions/payloads.ts';
+import { createSessions as createAccountSessions } from '../sessions/sessions.ts';
 import type { Store } from '../store/db.ts';
 import { errorResponse } from '../ui/error-responses.ts';
 import { CALLBACK_PATH, createConsoleOidc, ensureConsoleClient } from './oidc-login.ts';
@@ -106,7 +108,11 @@ export async function startAdminListener(
     config,
     db,
     accounts: createAccounts(db),
-    accountStatus: createAccountStatus({ db, audit }),
+    accountStatus: createAccountStatus({
+      db,
+      audit,
+      sessions: createAccountSessions(db, createPayloads(db)),
+    }),
     deliveries: createDeliveryQueries(db),
     rollups,
     audit,

@@ -4,13 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import type { LegacySource } from '../legacy/source.ts';
-import { silentLogger } from '../logger.ts';
-import { createMetrics } from '../metrics.ts';
 import type { Store } from '../store/db.ts';
 import { deliveryPage, progressPage } from './pages.ts';
 import { createConsoleRenderer } from './render.ts';
-import { createRollups } from './rollups.ts';
-import { createConsoleTick } from './tick.ts';
+import { rollUpNow } from './tick.ts';
 
 export async function migrationReport(deps: {
   config: Config;
@@ -20,15 +17,7 @@ export async function migrationReport(deps: {
 }): Promise<string> {
   const { config, store } = deps;
   const db = store.db;
-  const rollups = createRollups(db);
-  await createConsoleTick({
-    config,
-    db,
-    rollups,
-    metrics: createMetrics({ defaultMetrics: false }),
-    logger: silentLogger,
-    legacy: deps.legacy,
-  }).run(deps.now);
+  const rollups = await rollUpNow({ config, db, legacy: deps.legacy, now: deps.now });
   const renderer = createConsoleRenderer(config, { https: false });
   const nonce = randomBytes(16).toString('base64');
   const now = deps.now ?? new Date();

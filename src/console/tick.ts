@@ -5,12 +5,12 @@
 import type { Knex } from 'knex';
 import type { Config } from '../config/schema.ts';
 import type { LegacySource } from '../legacy/source.ts';
-import type { Logger } from '../logger.ts';
-import type { Metrics } from '../metrics.ts';
+import { type Logger, silentLogger } from '../logger.ts';
+import { createMetrics, type Metrics } from '../metrics.ts';
 import { createDeliveryQueries } from '../migration/delivery-queries.ts';
 import { cutoverFigures } from '../migration/import-status.ts';
 import { OUTBOX_STATUSES } from '../migration/outbox.ts';
-import type { Rollups } from './rollups.ts';
+import { createRollups, type Rollups } from './rollups.ts';
 
 export interface TickDeps {
   config: Config;
@@ -122,3 +122,22 @@ export function createConsoleTick(deps: TickDeps) {
 }
 
 export type ConsoleTick = ReturnType<typeof createConsoleTick>;
+
+/** One rollup pass now, outside the console (the report, `migration status`): the rollups it filled. */
+export async function rollUpNow(deps: {
+  config: Config;
+  db: Knex;
+  legacy: LegacySource | undefined;
+  now?: Date | undefined;
+}): Promise<Rollups> {
+  const rollups = createRollups(deps.db);
+  await createConsoleTick({
+    config: deps.config,
+    db: deps.db,
+    rollups,
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger: silentLogger,
+    legacy: deps.legacy,
+  }).run(deps.now);
+  return rollups;
+}

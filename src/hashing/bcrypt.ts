@@ -102,4 +102,7 @@ export const bcryptVerifier: Verifier = {
   detect: (stored) => PREFIX_RE.test(stored),
   verify: ({ password, stored }: VerifyInput) => verifyBcrypt(password, stored),
   decoy: bcryptDecoy,
+  check: (stored) => {
+    parseBcrypt(stored);
+  },
 };

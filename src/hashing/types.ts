@@ -60,6 +60,12 @@ export interface Verifier {
    * the form to send without a re-hash; otherwise undefined. Used by the bulk import.
    */
   targetForm?(stored: string, salt?: string): TargetPasswordForm | undefined;
+  /**
+   * Checks the stored value's shape without a password and at no hashing cost; throws
+   * UnusableHashError when no password can ever match it (a cut-short bcrypt). Used by the
+   * bulk import's plan, so such a row is rejected rather than left waiting for a login.
+   */
+  check?(stored: string): void;
 }
 
 /** A verdict in either shape, as a plain outcome. */

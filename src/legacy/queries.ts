@@ -9,7 +9,11 @@ export type SqlFamily = 'mysql' | 'postgres';
 /** One identifier column of a lookup, and how it is compared. */
 export interface MatchColumn {
   column: string;
-  comparison: 'plain' | 'lower';
+  /**
+   * plain: the column's own comparison (its collation); lower: without regard to case;
+   * exact: case included whatever the collation (a _ci column on MariaDB), still by the index.
+   */
+  comparison: 'plain' | 'lower' | 'exact';
 }
 
 /** A where filter value as bound: null means IS NULL. */
@@ -39,13 +43,16 @@ export function createLegacyQueries(db: Knex, opts: LegacyQueriesOptions) {
     return qb;
   }
 
-  function matchSql(m: MatchColumn): string {
-    return m.comparison === 'lower' ? 'lower(??) = lower(?)' : '?? = ?';
-  }
-
   // The same value compared byte for byte: among rows that match a column case-insensitively,
   // the one spelled exactly as typed wins (PostgreSQL allows Bob@x and bob@x side by side).
   const exactSql = family === 'mysql' ? 'cast(?? as binary) = cast(? as binary)' : 'cast(?? as text) = ?';
+
+  /** The comparison's SQL and its bindings for one column and the typed value. */
+  function matchSql(m: MatchColumn, value: string): [string, Knex.RawBinding[]] {
+    if (m.comparison === 'lower') return ['lower(??) = lower(?)', [m.column, value]];
+    if (m.comparison === 'exact') return [`(?? = ? and ${exactSql})`, [m.column, value, m.column, value]];
+    return ['?? = ?', [m.column, value]];
+  }
 
   return {
     /** The table's columns from the catalog; empty when the table does not exist or is not visible. */
@@ -88,13 +95,14 @@ export function createLegacyQueries(db: Knex, opts: LegacyQueriesOptions) {
     ): Promise<Row | undefined> {
       const qb = filtered(filter).select('*');
       qb.where((w) => {
-        for (const m of match) w.orWhereRaw(matchSql(m), [m.column, value]);
+        for (const m of match) w.orWhereRaw(...matchSql(m, value));
       });
       const ranks: string[] = [];
       const bindings: unknown[] = [];
       match.forEach((m, i) => {
-        ranks.push(`when ${exactSql} then ${2 * i}`, `when ${matchSql(m)} then ${2 * i + 1}`);
-        bindings.push(m.column, value, m.column, value);
+        const [sql, args] = matchSql(m, value);
+        ranks.push(`when ${exactSql} then ${2 * i}`, `when ${sql} then ${2 * i + 1}`);
+        bindings.push(m.column, value, ...args);
       });
       const rows = (await qb
         .orderByRaw(`case ${ranks.join(' ')} else ${2 * match.length} end`, bindings as Knex.RawBinding[])

@@ -14,6 +14,7 @@ import {
   missingColumn,
   missingTable,
 } from './errors.ts';
+import { caseInsensitiveColumns } from './identifier-case.ts';
 import { describeMapping, mapClaims } from './mapping.ts';
 import { createLegacyQueries, type FilterValue, type MatchColumn, type Row } from './queries.ts';
 import { isNumericValue, valueAsText } from './row-values.ts';
@@ -138,11 +139,8 @@ export function createLegacySource(config: LegacyConfig, deps: LegacySourceDeps 
   });
   const keys = columnKeys(config);
   const errorContext: ErrorContext = { table, keysForColumn: (c) => keys.get(c) ?? [] };
-  // The schema documents that a column named email is matched without regard to case.
-  const caseInsensitive = new Set([
-    ...config.case_insensitive,
-    ...config.identifiers.filter((c) => c === 'email'),
-  ]);
+  // One case rule per identifier column, the same as the bridge's own login names follow.
+  const caseInsensitive = caseInsensitiveColumns(config);
   const secretColumns = [
     config.columns.password,
     ...(config.columns.salt ? [config.columns.salt] : []),
@@ -339,7 +337,11 @@ export function createLegacySource(config: LegacyConfig, deps: LegacySourceDeps 
         if (!valueFits(identifier, col)) continue;
         match.push({
           column,
-          comparison: caseInsensitive.has(column) ? caseInsensitiveComparison(family, col) : 'plain',
+          comparison: caseInsensitive.has(column)
+            ? caseInsensitiveComparison(family, col)
+            : col && col.kind !== 'text' && col.kind !== 'other'
+              ? 'plain'
+              : 'exact',
         });
       }
       if (match.length === 0) return undefined;

@@ -1,7 +1,10 @@
 // The bridge's own accounts: queries only. An account has a stable sub, the identifiers a
-// user logs in with (stored lower-cased), an argon2id hash and the mapped claims. A
-// migrated account and its delivery job are written in one transaction (see outbox.ts).
+// user logs in with (each matched exactly or without regard to case, by the rule of the
+// column it came from), an argon2id hash and the mapped claims. A migrated account and its
+// delivery job are written in one transaction (see outbox.ts).
 import type { Knex } from 'knex';
+import type { LegacyConfig } from '../config/schema.ts';
+import { caseInsensitiveColumns } from '../legacy/identifier-case.ts';
 
 export interface AccountRow {
   sub: string;
@@ -17,6 +20,14 @@ export interface AccountRow {
   created_at: Date;
   /** Set while the account is disabled: it cannot log in. */
   disabled_at?: Date | null;
+  /** Who disabled it: an operator, or the legacy sync (LEGACY_SYNC_ACTOR). */
+  disabled_by?: string | null;
+}
+
+/** A login name as stored: `exact` ones match case included, the others folded to lower case. */
+export interface IdentifierKey {
+  identifier: string;
+  exact: boolean;
 }
 
 export interface NewAccount {
@@ -27,20 +38,79 @@ export interface NewAccount {
   source: AccountRow['source'];
   legacyScheme?: string | null;
   legacyFingerprint?: string | null;
-  identifiers: string[];
+  /** A bare string is matched without regard to case. */
+  identifiers: Array<string | IdentifierKey>;
 }
 
 export function normalizeIdentifier(identifier: string): string {
   return identifier.normalize('NFC').trim().toLowerCase();
 }
 
+function exactIdentifier(identifier: string): string {
+  return identifier.normalize('NFC').trim();
+}
+
+/** The login names of a legacy row, each under its column's case rule (legacy.case_insensitive). */
+export function identifierKeys(
+  config: Pick<LegacyConfig, 'identifiers' | 'case_insensitive'> | undefined,
+  row: Record<string, unknown>,
+): IdentifierKey[] {
+  if (!config) return [];
+  const folded = caseInsensitiveColumns(config);
+  const keys: IdentifierKey[] = [];
+  for (const column of config.identifiers) {
+    const value = row[column];
+    if (typeof value !== 'string' && typeof value !== 'number') continue;
+    const exact = !folded.has(column);
+    const identifier = exact ? exactIdentifier(String(value)) : normalizeIdentifier(String(value));
+    if (identifier && !keys.some((k) => k.identifier === identifier)) keys.push({ identifier, exact });
+  }
+  return keys;
+}
+
 export function createAccounts(db: Knex) {
   return {
     async findByIdentifier(identifier: string): Promise<AccountRow | undefined> {
+      // An exact name matches only as spelled; a folded one in any case. Exact wins a tie.
       return db('account_identifiers as i')
         .join('accounts as a', 'a.sub', 'i.sub')
-        .where('i.identifier', normalizeIdentifier(identifier))
+        .where((w) =>
+          w
+            .where({ 'i.identifier': exactIdentifier(identifier), 'i.exact': true })
+            .orWhere({ 'i.identifier': normalizeIdentifier(identifier), 'i.exact': false }),
+        )
+        .orderBy('i.exact', 'desc')
         .first('a.*');
+    },
+
+    /** A page of accounts in sub order, for `accounts list`. Never the password hash. */
+    async list(opts: {
+      status?: 'active' | 'disabled' | undefined;
+      after?: string | undefined;
+      limit: number;
+    }) {
+      const q = db('accounts')
+        .orderBy('sub')
+        .limit(opts.limit)
+        .select(
+          'sub',
+          'legacy_id',
+          'source',
+          'migrated_at',
+          'imported_at',
+          'last_login_at',
+          'disabled_at',
+          'disabled_by',
+        );
+      if (opts.after !== undefined) q.where('sub', '>', opts.after);
+      if (opts.status === 'active') q.whereNull('disabled_at');
+      if (opts.status === 'disabled') q.whereNotNull('disabled_at');
+      return q;
+    },
+
+    /** The login names of an account, each with its case rule. */
+    async identifiersOf(sub: string): Promise<IdentifierKey[]> {
+      return db('account_identifiers').where({ sub }).orderBy('identifier').select('identifier', 'exact');
     },
 
     async findBySub(sub: string): Promise<AccountRow | undefined> {
@@ -74,18 +144,22 @@ export function createAccounts(db: Knex) {
         .onConflict()
         .ignore()
         .returning('sub');
-      const identifiers = [...new Set(a.identifiers.filter(Boolean).map(normalizeIdentifier))];
-      if (identifiers.length === 0) return (await account).length > 0;
+      const keys = new Map<string, boolean>();
+      for (const k of a.identifiers) {
+        const key = typeof k === 'string' ? { identifier: normalizeIdentifier(k), exact: false } : k;
+        if (key.identifier && !keys.has(key.identifier)) keys.set(key.identifier, key.exact);
+      }
+      if (keys.size === 0) return (await account).length > 0;
       // The identifiers ride on the account's INSERT: one round trip on the login path.
       const { sql, bindings } = account.toSQL();
-      const values = identifiers.map(() => '(?)').join(', ');
+      const values = [...keys].map(() => '(?, ?::boolean)').join(', ');
       const result = (await trx.raw(
         `WITH a AS (${sql}),
-              i AS (INSERT INTO account_identifiers (identifier, sub)
-                    SELECT v.identifier, a.sub FROM a, (VALUES ${values}) AS v(identifier)
+              i AS (INSERT INTO account_identifiers (identifier, exact, sub)
+                    SELECT v.identifier, v.exact, a.sub FROM a, (VALUES ${values}) AS v(identifier, exact)
                     ON CONFLICT (identifier) DO NOTHING)
          SELECT sub FROM a`,
-        [...bindings, ...identifiers],
+        [...bindings, ...[...keys].flat()],
       )) as { rows: unknown[] };
       return result.rows.length > 0;
     },

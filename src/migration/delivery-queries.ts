@@ -21,6 +21,8 @@ export interface ClaimedJob {
   claims: Record<string, unknown>;
   /** Attempts including this one. */
   attempts: number;
+  /** Sent as Idempotency-Key on every attempt of this job. */
+  idempotencyKey: string;
   leaseToken: string;
 }
 
@@ -95,7 +97,7 @@ export function createDeliveryQueries(db: Knex) {
                 updated_at = now()
            FROM due
           WHERE o.id = due.id
-         RETURNING o.id, o.sub, o.kind, o.payload, o.secret, o.row_data, o.attempts,
+         RETURNING o.id, o.sub, o.kind, o.payload, o.secret, o.row_data, o.attempts, o.idempotency_key,
                    (SELECT d.target_ref FROM outbox d
                      WHERE d.sub = o.sub AND d.kind = 'deliver') AS target_ref,
                    (SELECT a.claims FROM accounts a WHERE a.sub = o.sub) AS claims`,
@@ -113,6 +115,7 @@ export function createDeliveryQueries(db: Knex) {
             target_ref: string | null;
             claims: unknown;
             attempts: number | string;
+            idempotency_key: string;
           }>;
         }
       ).rows;
@@ -130,6 +133,7 @@ export function createDeliveryQueries(db: Knex) {
             unknown
           >,
           attempts: Number(r.attempts),
+          idempotencyKey: r.idempotency_key,
           leaseToken: token,
         }))
         .sort((a, b) => a.id - b.id);
@@ -215,6 +219,14 @@ export function createDeliveryQueries(db: Knex) {
     async findStatus(id: number): Promise<OutboxStatus | undefined> {
       const row = await db('outbox').where({ id }).first('status');
       return row?.status as OutboxStatus | undefined;
+    },
+
+    /** The ids requeue would take, to prepare them first. */
+    async candidates(statuses: OutboxStatus[], id?: number): Promise<number[]> {
+      const query = db('outbox').whereIn('status', statuses);
+      if (id !== undefined) query.andWhere({ id });
+      const rows: Array<{ id: number | string }> = await query.select('id');
+      return rows.map((r) => Number(r.id));
     },
 
     /**

@@ -3,7 +3,7 @@
 // refuses, or a hash nobody can use). Pure: no I/O, so the dry run and the real run sort
 // every row the same way.
 import { UnusableHashError } from '../errors.ts';
-import { detectScheme, targetFormOf } from '../hashing/registry.ts';
+import { detectScheme, targetFormOf, verifierById } from '../hashing/registry.ts';
 import type { DigestForm } from '../hashing/types.ts';
 import type { LegacyRow } from '../legacy/types.ts';
 import type { BulkImport, BulkUser, Problem } from '../target/types.ts';
@@ -66,6 +66,17 @@ export function planRow(row: LegacyRow, opts: PlanOptions): PlannedRow {
     };
   }
   const scheme = schemeOf(stored, row.salt, configured);
+  // A hash no password can match (a bcrypt cut short by a narrow column) would wait forever
+  // for a login: rejected, with the row's field problems beside it.
+  let hashProblem: Problem | undefined;
+  if (!form) {
+    try {
+      (configured === 'auto' ? detectScheme(stored, row.salt) : verifierById(configured))?.check?.(stored);
+    } catch (err) {
+      if (!(err instanceof UnusableHashError)) throw err;
+      hashProblem = { field: 'password', reason: `hash unusable (${err.reason})` };
+    }
+  }
   if (!form && scheme === 'unknown') {
     return {
       group: 'rejected',
@@ -76,7 +87,13 @@ export function planRow(row: LegacyRow, opts: PlanOptions): PlannedRow {
   // Field rules are checked for every row, so a row the target would refuse is reported
   // now, whatever its hash; the stand-in password of a needs-login row is never sent.
   const built = opts.bulk.build({ legacyId: row.id, row: row.row, claims: {} }, form ?? null);
-  if (!built.ok) return { group: 'rejected', scheme, problems: built.problems };
+  if (!built.ok)
+    return {
+      group: 'rejected',
+      scheme,
+      problems: [...built.problems, ...(hashProblem ? [hashProblem] : [])],
+    };
+  if (hashProblem) return { group: 'rejected', scheme, problems: [hashProblem] };
   if (form) return { group: 'importable', scheme, user: built.user };
   return { group: 'needs_login', scheme, user: opts.withoutPassword ? built.user : undefined };
 }

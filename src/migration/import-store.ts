@@ -3,7 +3,7 @@
 // delivered batch (accounts, identifiers, outbox rows) in the transaction that advances
 // the checkpoint, with one multi-row INSERT per table.
 import type { Knex } from 'knex';
-import { normalizeIdentifier } from './accounts.ts';
+import type { IdentifierKey } from './accounts.ts';
 import type { DeliveryPayload, OutboxStatus } from './outbox.ts';
 
 export const CHECKPOINT_NAME = 'bulk-import';
@@ -21,7 +21,7 @@ export interface ImportedAccount {
   legacyId: string;
   claims: Record<string, unknown>;
   legacyScheme: string;
-  identifiers: string[];
+  identifiers: IdentifierKey[];
   payload: DeliveryPayload;
   status: Extract<OutboxStatus, 'delivered' | 'conflict' | 'failed'>;
   /** Kept only for a failed delivery, so `migration retry` can send the same form again. */
@@ -113,16 +113,15 @@ export function createImportStore(db: Knex) {
         inserted += kept.size;
         const mine = part.filter((a) => kept.has(a.sub));
         if (mine.length === 0) continue;
-        const identifiers = new Map<string, string>();
+        const identifiers = new Map<string, { sub: string; exact: boolean }>();
         for (const a of mine) {
-          for (const id of a.identifiers) {
-            const key = normalizeIdentifier(id);
-            if (key && !identifiers.has(key)) identifiers.set(key, a.sub);
+          for (const k of a.identifiers) {
+            if (!identifiers.has(k.identifier)) identifiers.set(k.identifier, { sub: a.sub, exact: k.exact });
           }
         }
         for (const ids of chunks([...identifiers], INSERT_CHUNK * 2)) {
           await trx('account_identifiers')
-            .insert(ids.map(([identifier, sub]) => ({ identifier, sub })))
+            .insert(ids.map(([identifier, { sub, exact }]) => ({ identifier, sub, exact })))
             .onConflict('identifier')
             .ignore();
         }

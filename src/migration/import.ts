@@ -9,6 +9,7 @@ import { BridgeError } from '../errors.ts';
 import type { LegacyRow, LegacySource } from '../legacy/types.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { BulkOutcome, BulkUser, Problem, TargetFormat } from '../target/types.ts';
+import { identifierKeys } from './accounts.ts';
 import { type PlannedRow, planRow } from './import-plan.ts';
 import { type Checkpoint, createImportStore, type ImportedAccount } from './import-store.ts';
 import { sealRow } from './outbox.ts';
@@ -54,8 +55,10 @@ export interface ImportCounts {
   conflicts: number;
   /** The target refused the user after all: outbox row failed, for `migration retry`. */
   target_rejected: number;
-  /** Needs-login users sent without a usable password (--without-password). */
+  /** Needs-login users sent without a usable password (--without-password); planned, in a dry run. */
   without_password: number;
+  /** Users whose e-mail another user sent before holds, equal but for case (counted by the dry run). */
+  email_duplicates: number;
   by_scheme: Record<string, SchemeCounts>;
 }
 
@@ -79,6 +82,8 @@ export interface ImportSummary {
   sample: BulkUser | undefined;
   /** Sent one user a request, because the target refused arrays. */
   single_requests: boolean;
+  /** The dry run's first e-mail duplicates: this legacy id's address equals same_as's but for case. */
+  email_duplicates: Array<{ legacy_id: string; same_as: string }>;
 }
 
 export interface ImportDeps {
@@ -95,6 +100,7 @@ export interface ImportDeps {
 }
 
 export const DEFAULT_BATCH = 500;
+const MAX_LISTED_DUPLICATES = 20;
 export const DEFAULT_CONCURRENCY = 4;
 
 export function emptyCounts(): ImportCounts {
@@ -109,6 +115,7 @@ export function emptyCounts(): ImportCounts {
     conflicts: 0,
     target_rejected: 0,
     without_password: 0,
+    email_duplicates: 0,
     by_scheme: {},
   };
 }
@@ -250,6 +257,23 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
     : undefined;
   timer?.unref();
 
+  // The target holds one user an e-mail, whatever its case: the plan warns of what the real
+  // run would report as conflicts. Only addresses that will be sent are compared.
+  const emails = new Map<string, string>();
+  const emailDuplicates: ImportSummary['email_duplicates'] = [];
+  function noteEmail(legacyId: string, user: BulkUser, delta: ImportCounts): void {
+    if (typeof user.email !== 'string' || user.email === '') return;
+    const key = user.email.normalize('NFC').toLowerCase();
+    const first = emails.get(key);
+    if (first === undefined) {
+      emails.set(key, legacyId);
+      return;
+    }
+    delta.email_duplicates += 1;
+    if (emailDuplicates.length < MAX_LISTED_DUPLICATES)
+      emailDuplicates.push({ legacy_id: legacyId, same_as: first });
+  }
+
   function planBatch(rows: LegacyRow[], existing: Set<string>): Batch {
     const delta = emptyCounts();
     const send: Batch['send'] = [];
@@ -271,6 +295,9 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
       if (plan.group === 'importable') sample ??= plan.user;
       if (plan.user) {
         send.push({ row, plan, user: plan.user });
+        // The real run counts these as it sends them; the plan says what it would send.
+        if (dryRun && plan.group === 'needs_login') delta.without_password += 1;
+        if (dryRun) noteEmail(row.id, plan.user, delta);
       }
     }
     return { lastId: rows.at(-1)!.id, delta, send };
@@ -286,10 +313,7 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
       legacyId: row.id,
       claims,
       legacyScheme: plan.scheme,
-      identifiers: legacyCfg!.identifiers
-        .map((column) => row.row[column])
-        .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
-        .map(String),
+      identifiers: identifierKeys(legacyCfg, row.row),
       payload: {
         legacy_id: row.id,
         imported: true,
@@ -385,5 +409,6 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
     rate_limited: rateLimited,
     sample,
     single_requests: poster?.single ?? false,
+    email_duplicates: emailDuplicates,
   };
 }

@@ -17,8 +17,9 @@ import { createFailureFloor, type FailureFloor } from '../security/failure-floor
 import type { SecretBox } from '../security/secret-box.ts';
 import type { TargetFormat } from '../target/types.ts';
 import { noTracing, type Tracing } from '../tracing.ts';
-import type { AccountRow, Accounts } from './accounts.ts';
-import { enqueueDelivery, enqueuePasswordChange, notifyOutbox, sealDelivery } from './outbox.ts';
+import { type AccountRow, type Accounts, identifierKeys } from './accounts.ts';
+import { enqueueDelivery, notifyOutbox, sealDelivery } from './outbox.ts';
+import { passwordChanged } from './password-change.ts';
 
 export interface LoginAttempt {
   identifier: string;
@@ -44,7 +45,9 @@ export type FailureReason =
   | 'hash_unusable'
   | 'no_password'
   | 'throttled'
-  | 'disabled';
+  | 'disabled'
+  /** A migrated user whose legacy row is gone or no longer passes legacy.where. */
+  | 'legacy_refused';
 
 /** One attempt's hold on the guard's counters, from before the lookup until its outcome. */
 export interface LoginReservation {
@@ -277,12 +280,15 @@ export function createLogin(deps: LoginDeps) {
     }
   }
 
-  /** The names a legacy row logs in with: the values of its identifier columns. */
+  async function importedWithoutPassword(sub: string): Promise<boolean> {
+    const job = await db('outbox').where({ sub, kind: 'deliver' }).first('payload');
+    const payload = typeof job?.payload === 'string' ? JSON.parse(job.payload) : job?.payload;
+    return payload?.without_password === true;
+  }
+
+  /** The names a legacy row logs in with, for the guard: its identifier columns' values. */
   function identifiersOf(row: LegacyRow): string[] {
-    return (legacyCfg?.identifiers ?? [])
-      .map((col) => row.row[col])
-      .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
-      .map(String);
+    return identifierKeys(legacyCfg, row.row).map((k) => k.identifier);
   }
 
   /** Creates (or completes) the bridge account from a verified legacy row. */
@@ -310,11 +316,25 @@ export function createLogin(deps: LoginDeps) {
           migrated: existing.migrated_at === null,
         });
       }
+      // Imported without a password (--without-password): the target holds an unusable one
+      // until told the real form, which this first login can give.
+      if (existing.password_hash === null && (await importedWithoutPassword(existing.sub))) {
+        const told = await passwordChanged(
+          { config, db, box, target },
+          { sub: existing.sub, legacyId: existing.legacy_id, password },
+        );
+        await audit.record({
+          type: 'password_delivered',
+          outcome: 'info',
+          sub: existing.sub,
+          details: { target: told, reason: 'imported_without_password' },
+        });
+      }
       return { sub: existing.sub, created: false };
     }
     const claims = legacy ? legacy.mapClaims(row) : {};
     const sub = legacyCfg?.sub === 'uuid' ? randomUUID() : row.id;
-    const identifiers = identifiersOf(row);
+    const identifiers = identifierKeys(legacyCfg, row.row);
     const sealed = await sealDelivery(row.row, password, { target, box });
     const created = await inTransaction(async (trx) => {
       const inserted = await accounts.insert(trx, {
@@ -384,6 +404,24 @@ export function createLogin(deps: LoginDeps) {
     return succeed(attempt, sub, 'legacy', created, result.scheme);
   }
 
+  const coexistence = legacyCfg?.coexistence;
+  /**
+   * Until cut-over, a migrated user may log in only while the legacy application would let
+   * them: their row, looked up by id, still exists and passes legacy.where. Unreachable, the
+   * bridge fails open or closed as configured. Returns false to refuse.
+   */
+  async function legacyStillAdmits(account: AccountRow): Promise<boolean> {
+    if (!legacy || !account.legacy_id || !coexistence?.recheck_at_login) return true;
+    try {
+      return (await lookupLegacy((l) => l.findById(account.legacy_id!))) !== undefined;
+    } catch (err) {
+      if (!(err instanceof LegacyUnavailableError)) throw err;
+      if (coexistence.when_unreachable === 'closed') throw err;
+      logger.debug({ sub: account.sub }, 'legacy re-check skipped: legacy database unreachable (fail open)');
+      return true;
+    }
+  }
+
   async function run(attempt: Attempt): Promise<LoginOutcome> {
     const account = await accounts.findByIdentifier(attempt.identifier);
     if (account) await attempt.hold.resolved(subjectOf(account));
@@ -394,6 +432,9 @@ export function createLogin(deps: LoginDeps) {
     }
     if (account?.password_hash) {
       if (await verifyOwn(attempt.password, account.password_hash)) {
+        if (!(await legacyStillAdmits(account))) {
+          return fail(attempt, 'legacy_refused', { source: 'legacy', sub: account.sub });
+        }
         await upgradeBridgeHash(account.sub, account.password_hash, attempt.password);
         // A form that costs next to nothing is made on the off chance a failed job needs it.
         const form =
@@ -410,15 +451,16 @@ export function createLogin(deps: LoginDeps) {
             const result = await timedVerify(attempt.password, row);
             if (result.match) {
               await migrate(attempt.password, row, result.scheme, account);
-              if (target.updates) {
-                const form = await target.passwordForm(attempt.password);
-                await enqueuePasswordChange(db, {
-                  sub: account.sub,
-                  payload: { legacy_id: account.legacy_id },
-                  secret: form === null ? null : box.seal(form),
-                });
-              }
-              await audit.record({ type: 'password_resynced', outcome: 'info', sub: account.sub });
+              const told = await passwordChanged(
+                { config, db, box, target },
+                { sub: account.sub, legacyId: account.legacy_id, password: attempt.password },
+              );
+              await audit.record({
+                type: 'password_resynced',
+                outcome: 'info',
+                sub: account.sub,
+                details: { target: told },
+              });
               return succeed(attempt, account.sub, 'legacy', false, result.scheme);
             }
           }

@@ -126,6 +126,8 @@ export async function enqueuePasswordChange(
       last_error: null,
       // A worker holding the older form loses its lease: its outcome is not recorded.
       lease_token: null,
+      // A newer password is a new request, not a replay of the older one.
+      idempotency_key: db.raw('gen_random_uuid()'),
       locked_until: null,
       updated_at: db.fn.now(),
     });

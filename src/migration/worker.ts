@@ -203,6 +203,7 @@ export function startDeliveryWorker(services: Services, opts: WorkerOptions = {}
           targetRef: job.targetRef,
           claims: job.claims,
           attempts: job.attempts,
+          idempotencyKey: job.idempotencyKey,
         },
         abort.signal,
       );

@@ -5,8 +5,8 @@
 // script, so of many concurrent redemptions of one code exactly one wins.
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import type { RedisClientType } from 'redis';
 import { StoreUnavailableError } from '../errors.ts';
+import { type RedisClient, type RedisKeys, revokeGrantInRedis } from '../store/redis-keys.ts';
 import { StoreTemporarilyUnavailable } from './adapter.ts';
 import { HASHED_ID_MODELS, storedId } from './stored-id.ts';
 
@@ -26,37 +26,6 @@ export const REDIS_MODELS = new Set([
 // Marks the payload consumed unless it is gone or already consumed: -1 gone, 0 consumed.
 const CONSUME = `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
-
-export type RedisClient = RedisClientType;
-
-export interface RedisKeys {
-  payload(model: string, id: string): string;
-  grant(grantId: string): string;
-  uid(uid: string): string;
-  userCode(code: string): string;
-  accountSessions(accountId: string): string;
-}
-
-export function redisKeys(prefix: string): RedisKeys {
-  return {
-    payload: (model, id) => `${prefix}${model}:${id}`,
-    grant: (grantId) => `${prefix}grant:${grantId}`,
-    uid: (uid) => `${prefix}uid:${uid}`,
-    userCode: (code) => `${prefix}user_code:${code}`,
-    accountSessions: (accountId) => `${prefix}account_sessions:${accountId}`,
-  };
-}
-
-/** Every payload key a grant's tokens were stored under is deleted, then the grant's set. */
-export async function revokeGrantInRedis(
-  redis: RedisClient,
-  keys: RedisKeys,
-  grantId: string,
-): Promise<void> {
-  const grantKey = keys.grant(grantId);
-  const members = await redis.sMembers(grantKey);
-  await redis.del([...members, grantKey]);
-}
 
 /** Extends a set's expiry to cover a member that lives `ttl` seconds, never shortens it. */
 function extend(m: ReturnType<RedisClient['multi']>, key: string, ttl: number | undefined): void {
@@ -183,22 +152,4 @@ export function createRedisAdapterClass(
     });
   }
   return RedisAdapter;
-}
-
-/** The live sessions of an account, for `accounts sessions` and for ending them. */
-export async function redisSessionsOf<T>(
-  redis: RedisClient,
-  keys: RedisKeys,
-  accountId: string,
-): Promise<T[]> {
-  const setKey = keys.accountSessions(accountId);
-  const ids = await redis.sMembers(setKey);
-  if (ids.length === 0) return [];
-  const m = redis.multi();
-  for (const id of ids) m.hGet(keys.payload('Session', id), 'payload');
-  const found = (await m.exec()) as unknown as Array<string | null>;
-  const gone = ids.filter((_, i) => !found[i]);
-  // Sessions that expired or ended leave their id behind in the set.
-  if (gone.length) await redis.sRem(setKey, gone);
-  return found.filter((v): v is string => typeof v === 'string').map((v) => JSON.parse(v) as T);
 }

@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import type { Adapter } from 'oidc-provider';
 import type { ShortLivedStore } from '../store/redis.ts';
 import { createAdapterClass } from './adapter.ts';
-import { REDIS_MODELS } from './redis-adapter.ts';
+import { createRedisAdapterClass, REDIS_MODELS } from './redis-adapter.ts';
 
 type AdapterClass = new (name: string) => Adapter;
 
@@ -18,7 +18,7 @@ export function createStoreAdapterClass(
 ): AdapterClass {
   const Knex = createAdapterClass(db, findClient, { idKey });
   if (!shortLived) return Knex;
-  const Redis = shortLived.adapterClass(idKey);
+  const Redis = createRedisAdapterClass(shortLived.redis, shortLived.keys, idKey);
   const knexRevoker = new Knex('Grant');
   const redisRevoker = new Redis('Grant');
   const both = async (grantId: string) => {

@@ -71,6 +71,18 @@ export function createSessions(db: Knex, payloads: Payloads) {
     async revokeAll(sub: string): Promise<{ sessions: number; notices: number }> {
       return end(sub, await payloads.sessions(sub));
     },
+
+    /**
+     * Ends all access of an account (disabled or deleted): every session as above, then every
+     * grant left, those kept past logout (offline_access) included, with their access and
+     * refresh tokens.
+     */
+    async revokeAccess(sub: string): Promise<{ sessions: number; notices: number; grants: number }> {
+      const ended = await end(sub, await payloads.sessions(sub));
+      const grants = await payloads.grants(sub);
+      for (const g of grants) await payloads.revokeGrant(g.jti);
+      return { ...ended, grants: grants.length };
+    },
   };
 }
 

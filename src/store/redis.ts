@@ -4,20 +4,18 @@
 import { createClient } from 'redis';
 import { BridgeError } from '../errors.ts';
 import {
-  createRedisAdapterClass,
   type RedisClient,
   type RedisKeys,
   redisKeys,
   redisSessionsOf,
   revokeGrantInRedis,
-} from '../oidc/redis-adapter.ts';
+} from './redis-keys.ts';
 
 export interface ShortLivedStore {
   readonly url: string;
   readonly keys: RedisKeys;
   readonly redis: RedisClient;
   connect(): Promise<void>;
-  adapterClass(idKey: Buffer): ReturnType<typeof createRedisAdapterClass>;
   sessionsOf<T>(accountId: string): Promise<T[]>;
   revokeGrant(grantId: string): Promise<void>;
   ping(): Promise<void>;
@@ -49,7 +47,6 @@ export function createShortLivedStore(opts: { url: string; prefix: string }): Sh
   }) as unknown as RedisClient;
   // Errors surface on the commands that fail; an unhandled 'error' event would end the process.
   redis.on('error', () => {});
-  let adapter: ReturnType<typeof createRedisAdapterClass> | undefined;
   let opening: Promise<void> | undefined;
   return {
     url,
@@ -70,10 +67,6 @@ export function createShortLivedStore(opts: { url: string; prefix: string }): Sh
         }
       })();
       return opening;
-    },
-    adapterClass(idKey) {
-      adapter ??= createRedisAdapterClass(redis, keys, idKey);
-      return adapter;
     },
     sessionsOf: (accountId) => redisSessionsOf(redis, keys, accountId),
     revokeGrant: (grantId) => revokeGrantInRedis(redis, keys, grantId),

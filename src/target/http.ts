@@ -21,6 +21,8 @@ export interface RequestSpec {
   body?: string | undefined;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /** Sent as Idempotency-Key: the job's key, the same on every attempt. */
+  idempotencyKey?: string | undefined;
 }
 
 /** The request's answer, or the retry it calls for when none came. */
@@ -32,7 +34,9 @@ export async function exchange(
   try {
     const res = await fetch(spec.url, {
       method: spec.method,
-      headers: spec.headers,
+      headers: spec.idempotencyKey
+        ? { ...spec.headers, 'idempotency-key': spec.idempotencyKey }
+        : spec.headers,
       body: spec.body,
       // A redirect would turn the POST into a GET elsewhere: report it instead.
       redirect: 'manual',

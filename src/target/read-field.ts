@@ -15,6 +15,8 @@ export interface FieldSpec<T> {
   fallback?: unknown;
   /** The field's type: a value, or null when the input cannot be read as one. */
   convert: (value: unknown) => T | null;
+  /** `target.empty_as_missing`: an empty or blank string counts as NULL, so the constant applies. */
+  emptyAsMissing?: boolean | undefined;
 }
 
 export interface FieldValue<T> {
@@ -36,7 +38,9 @@ export function readField<T>(row: Record<string, unknown>, spec: FieldSpec<T>): 
     });
   }
   const raw = column === undefined ? undefined : row[column];
-  const fromColumn = isNullish(raw) ? null : spec.convert(raw);
+  const missing =
+    isNullish(raw) || (spec.emptyAsMissing === true && typeof raw === 'string' && raw.trim() === '');
+  const fromColumn = missing ? null : spec.convert(raw);
   if (fromColumn !== null) return { value: fromColumn, mapped: column !== undefined };
   const fallback = isNullish(spec.fallback) ? null : spec.convert(spec.fallback);
   return { value: fallback, mapped: column !== undefined };

@@ -23,6 +23,8 @@ export interface RequestRecord {
   outcome: RequestOutcome;
   /** The body with every password replaced by '[redacted]'. */
   body: unknown;
+  /** The Idempotency-Key header the request carried, if any. */
+  idempotencyKey?: string | undefined;
 }
 
 export interface ReferenceDouble {

@@ -27,6 +27,11 @@ export interface DeliveryJob {
   targetRef: string | null;
   /** Attempts including this one. */
   attempts: number;
+  /**
+   * The same on every attempt of this job (a new one only when an update job is rewritten
+   * with a newer password): sent as the Idempotency-Key header, see docs/targets.md.
+   */
+  idempotencyKey?: string | undefined;
 }
 
 /**

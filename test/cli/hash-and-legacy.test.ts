@@ -130,7 +130,7 @@ describe("legacy check on the import guide's be_users table", () => {
     db = await createMariaDatabase();
     await loadBeUsers(
       db.url,
-      `INSERT INTO be_users (id, first_name, last_name, username, email, password, gender, is_logged, created_at) VALUES (30001, 'Ayşe', 'Yılmaz', 'ayse', 'ayse@example.com', '${hash}', 'F', 0, '2020-01-02 03:04:05')`,
+      `INSERT INTO be_users (id, first_name, last_name, username, email, password, gender, is_logged, created_at) VALUES (30001, 'Ayşe', 'Yılmaz', 'ayse', 'ayse@example.com', '${hash}', 'F', 0, '2020-01-02 03:04:05'), (30002, NULL, 'Kaya', 'nameless', 'nameless@example.com', '${hash}', 'F', 0, '2020-01-02 03:04:05')`,
     );
     const dir = mkdtempSync(join(tmpdir(), 'obt-check-'));
     configFile = join(dir, 'oidc-bridge.yaml');
@@ -178,6 +178,22 @@ describe("legacy check on the import guide's be_users table", () => {
     expect(r.stdout).toContain('cannot be checked');
     expect(r.stdout).toContain('first_name');
     expect(r.stdout).not.toContain(EXAMPLE_HASH);
+  });
+
+  it('exits 1 when the password matches but the target would reject the payload', async () => {
+    const r = await runBin([
+      'legacy',
+      'check',
+      '--config',
+      configFile,
+      '--user',
+      'nameless',
+      '--password',
+      'check-pass-1',
+    ]);
+    expect(r.stdout).toContain('MATCHES (scheme bcrypt)');
+    expect(r.stdout).toContain('The target would reject it');
+    expect(r.code).toBe(1);
   });
 
   it('exits 1 for an unknown user', async () => {

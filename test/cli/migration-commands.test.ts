@@ -200,6 +200,8 @@ describe('migration status', () => {
       percent_migrated: 75,
       target: 'http',
       jobs: { pending: 1, delivered: 2, failed: 1, conflict: 1, dead: 1, skipped: 0 },
+      password_changes_not_delivered: 0,
+      readiness: expect.objectContaining({ legacy_total: 8 }),
       schemes: { bcrypt: 5, md5: 1 },
     });
   });
@@ -346,6 +348,53 @@ describe('migration retry', () => {
       'No job 999999.',
     );
     expect((await cli(['migration', 'retry', '--id', 'abc', '--config', plainConfig])).code).toBe(2);
+  });
+});
+
+describe('migration retry and the live legacy row', () => {
+  const nameless = (id: number) => ({
+    id,
+    first_name: null,
+    last_name: null,
+    email: `u${id}@example.com`,
+    created_at: '2020-02-02T02:02:02.000Z',
+  });
+
+  it('re-reads the legacy row fixed since the login, says so, and the target receives the fixed data', async () => {
+    const legacy = knex({ client: 'pg', connection: legacyDb.url });
+    try {
+      if (!(await legacy.schema.hasColumn('be_users', 'created_at')))
+        await legacy.schema.alterTable('be_users', (t) => {
+          t.timestamp('created_at', { useTz: true }).defaultTo('2021-03-03T03:03:03Z');
+        });
+      await legacy('be_users').where({ id: 6 }).update({ first_name: 'Fixed', last_name: 'Later' });
+    } finally {
+      await legacy.destroy();
+    }
+    await seed(6, 'pending', { row: nameless(6) });
+    await cli(['worker', '--once', '--config', plainConfig]);
+    expect((await store.db('outbox').where({ sub: '6' }).first()).status).toBe('failed');
+
+    const r = await cli(['migration', 'retry', '--config', legacyConfig]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Re-queued 1 job.');
+    expect(r.out).toContain('1 with the live legacy row, read again now');
+    expect((await cli(['worker', '--once', '--config', legacyConfig])).out).toBe('Processed 1 job.');
+    expect((await store.db('outbox').where({ sub: '6' }).first()).status).toBe('delivered');
+    expect(target.state.users.get('6')).toMatchObject({ first_name: 'Fixed', last_name: 'Later' });
+    expect((await store.db('accounts').where({ sub: '6' }).first()).claims).toMatchObject({
+      given_name: 'Fixed',
+    });
+  });
+
+  it('keeps the copy taken at login when the legacy database is unreachable, and says so', async () => {
+    await seed(7, 'failed', { row: nameless(7) });
+    const r = await cli(['migration', 'retry', '--config', brokenLegacyConfig]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      '1 with the copy of the legacy row taken at login (the legacy database is unreachable)',
+    );
+    expect((await store.db('outbox').where({ sub: '7' }).first()).status).toBe('pending');
   });
 });
 

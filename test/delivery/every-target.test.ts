@@ -228,6 +228,10 @@ describe.each(referenceTypes())('delivery to %s', (type) => {
     );
     expect(requestsFor(double, '8500', 'created')).toBe(1);
     expect(requestsFor(double, '8500', 'duplicate')).toBe(1);
+    // Both attempts carried the job's one idempotency key.
+    const keys = double.requests.filter((r) => r.legacyId === '8500').map((r) => r.idempotencyKey);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
     expect(double.users().size).toBe(1);
     expect(double.creates.get('8500')).toBe(1);
   }, 90_000);

@@ -211,6 +211,10 @@ describe('a password changed in the legacy application after migration', () => {
     const after = await t.bridge.store.db('accounts').where({ sub: '40004' }).first();
     expect(after.password_hash).not.toBe(before.password_hash);
     expect(after.legacy_fingerprint).not.toBe(before.legacy_fingerprint);
+    // The commerce import takes no update: the change is recorded, not sent, and no form kept.
+    const change = await t.bridge.store.db('outbox').where({ sub: '40004', kind: 'update' }).first();
+    expect(change).toMatchObject({ status: 'skipped', secret: null });
+    expect(change.last_error).toMatch(/takes no update/);
 
     const run = await beginLogin(rp);
     const page = await submitLogin(run, 'changer', passwords.get('changer')!);

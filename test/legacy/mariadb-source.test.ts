@@ -67,8 +67,11 @@ describe("the import guide's be_users table on MariaDB", () => {
     expect(row?.id).toBe('28774');
   });
 
-  it('matches the username as the legacy app did, through the column’s _ci collation', async () => {
-    expect((await source().findByIdentifier('TESTUSER-BAL'))?.id).toBe('28774');
+  it('matches a username exactly, case included, even through a _ci collation, unless case_insensitive lists it', async () => {
+    expect(await source().findByIdentifier('TESTUSER-BAL')).toBeUndefined();
+    expect((await source().findByIdentifier('testuser-bal'))?.id).toBe('28774');
+    const folded = source({ case_insensitive: ['email', 'username'] });
+    expect((await folded.findByIdentifier('TESTUSER-BAL'))?.id).toBe('28774');
   });
 
   it('returns undefined for an unknown user', async () => {

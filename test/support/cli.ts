@@ -1,7 +1,9 @@
 // Runs the real command line (bin/oidc-bridge.js) in a child process, as an operator would,
 // and collects its exit code and output.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { type Command, type Io, runCli } from '../../src/cli/framework.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/oidc-bridge.js', import.meta.url));
 
@@ -67,4 +69,23 @@ export function startBin(
       reject(new Error(`exited with ${code} before ready:\n${out}`));
     });
   });
+}
+
+/** Runs commands in this process with a capturing Io, as the CLI framework would. */
+export async function runCommands(
+  commands: Command[],
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    stdin: Readable.from([]),
+    isTTY: false,
+    env,
+  };
+  const code = await runCli(commands, argv, io);
+  return { code, out: out.join('\n'), err: err.join('\n') };
 }

@@ -26,7 +26,7 @@ import { type Command, type Io, positiveInt } from '../framework.ts';
 const MAX_BATCH = 1000;
 
 const usage = `Usage: oidc-bridge import [--dry-run] [--batch N] [--concurrency N] [--resume | --restart]
-                          [--without-password] [--json] [--rejects-csv FILE]
+                          [--without-password] [--json] [--rejects FILE]
 
   Imports the legacy users into the target platform in one run (Option 1 of the import guide).
   md5, sha1 and sha256 hashes (unsalted or salt-first) are sent as they are; users with
@@ -41,7 +41,8 @@ const usage = `Usage: oidc-bridge import [--dry-run] [--batch N] [--concurrency 
   --without-password   also import users whose hash the target cannot take, with an
                        unusable password (they use "Forgot Password" on the target)
   --json               print the summary as JSON on stdout
-  --rejects-csv FILE   rejected rows (legacy_id, field, reason), default ./import-rejects.csv
+  --rejects FILE       rejected rows (legacy_id, field, reason), default ./import-rejects.csv;
+                       a dry run writes it only when given (--rejects-csv is the older name)
 
   Exit codes: 0 done, 1 the target stayed unavailable (resume later with --resume),
   2 bad input or configuration, or an interrupted import needs --resume or --restart.`;
@@ -85,7 +86,7 @@ function printSummary(
   io: Io,
   s: ImportSummary,
   table: string,
-  csv: string,
+  csv: string | undefined,
   mask: (form: string) => string,
 ): void {
   const c = s.counts;
@@ -93,10 +94,19 @@ function printSummary(
   io.out(`${head}: ${c.rows} rows of ${table}${s.resumed ? ' (resumed)' : ''}`);
   io.out(`  importable as they are:  ${c.importable}`);
   io.out(
-    `  need a login:            ${c.needs_login}${c.without_password ? ` (${c.without_password} sent without a password)` : ''}`,
+    `  need a login:            ${c.needs_login}${c.without_password ? ` (${c.without_password} ${s.dry_run ? 'would be ' : ''}sent without a password)` : ''}`,
   );
-  io.out(`  rejected:                ${c.rejected}${c.rejected ? ` (see ${csv})` : ''}`);
+  io.out(
+    `  rejected:                ${c.rejected}${c.rejected ? (csv ? ` (see ${csv})` : ' (listed above; --rejects FILE writes them to a file)') : ''}`,
+  );
   io.out(`  already in the bridge:   ${c.already_in_bridge}`);
+  if (s.dry_run && c.email_duplicates) {
+    io.out(
+      `  e-mail duplicates:       ${c.email_duplicates} (the same address as an earlier user but for case: the target will refuse them as conflicts)`,
+    );
+    for (const d of s.email_duplicates)
+      io.out(`    legacy id ${d.legacy_id}: same e-mail as legacy id ${d.same_as}`);
+  }
   if (!s.dry_run) {
     io.out(`  delivered:               ${c.delivered} (${c.already_existed} the target already held)`);
     io.out(`  e-mail conflicts:        ${c.conflicts}`);
@@ -140,6 +150,7 @@ export const importCommand: Command = {
     'without-password': { type: 'boolean' },
     json: { type: 'boolean' },
     'rejects-csv': { type: 'string' },
+    rejects: { type: 'string' },
   },
   async run({ values }, io) {
     const batch = positiveInt(values, 'batch', usage, DEFAULT_BATCH);
@@ -151,7 +162,9 @@ export const importCommand: Command = {
     if (!config.legacy) {
       throw new UsageError('No legacy database is configured: add a legacy: section to the config file.');
     }
-    const csvPath = (values['rejects-csv'] as string | undefined) ?? './import-rejects.csv';
+    const givenCsv = (values.rejects ?? values['rejects-csv']) as string | undefined;
+    // A dry run writes nothing, not even the rejects, unless a file is named.
+    const csvPath = givenCsv ?? (dryRun ? undefined : './import-rejects.csv');
     const store = createStore(storeOptions(config));
     const legacy = createLegacySource(config.legacy, { logger: silentLogger });
     const { target, box } = createServices(config, { store, logger: silentLogger });
@@ -159,7 +172,7 @@ export const importCommand: Command = {
     const progress = progressReporter(io);
     let csv: WriteStream | undefined;
     const openCsv = () => {
-      if (csv) return csv;
+      if (csv || csvPath === undefined) return csv;
       const append = values.resume === true && existsSync(csvPath);
       csv = createWriteStream(csvPath, { flags: append ? 'a' : 'w' });
       if (!append) csv.write('legacy_id,field,reason\n');
@@ -192,7 +205,7 @@ export const importCommand: Command = {
             onReject: ({ legacyId, problems }) => {
               const out = openCsv();
               for (const p of problems)
-                out.write(`${csvField(legacyId)},${csvField(p.field)},${csvField(p.reason)}\n`);
+                out?.write(`${csvField(legacyId)},${csvField(p.field)},${csvField(p.reason)}\n`);
               if (dryRun && !values.json) {
                 io.out(
                   `reject: legacy id ${legacyId}: ${problems.map((p) => `${p.field} ${p.reason}`).join('; ')}`,

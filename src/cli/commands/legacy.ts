@@ -21,7 +21,8 @@ const usage = `Usage: oidc-bridge legacy check --user IDENTIFIER --password P [-
 
 Reads the legacy row of IDENTIFIER, shows the column mapping, checks the password against
 the stored hash, and prints the payload the target would receive. Writes nothing.
-Exit codes: 0 the password matches, 1 no such user or no match, 2 bad input or config.`;
+Exit codes: 0 the password matches and the target would take the payload, 1 no such user, no
+match or a payload the target would reject, 2 bad input or config.`;
 
 export const legacyCommands: Command[] = [
   {
@@ -129,7 +130,8 @@ export const legacyCommands: Command[] = [
           }
           io.out('\nNothing was written.');
         }
-        return matched ? 0 : 1;
+        // As hash verify: 0 only when the login would succeed and the target would take the user.
+        return matched && !problems ? 0 : 1;
       } finally {
         await legacy.close();
         await closeWorkerPool();

@@ -1,6 +1,8 @@
 // migration status | list | retry: how far the migration has come and what the delivery
 // worker could not do. Reads and re-queues outbox rows; never prints a password form.
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { Config } from '../../config/schema.ts';
+import { type CutoverSummary, cutoverSummary } from '../../console/cutover-summary.ts';
 import { migrationReport } from '../../console/report.ts';
 import { UsageError } from '../../errors.ts';
 import { createLegacySource } from '../../legacy/source.ts';
@@ -8,6 +10,10 @@ import { silentLogger } from '../../logger.ts';
 import { createDeliveryQueries } from '../../migration/delivery-queries.ts';
 import { type CutoverFigures, cutoverFigures } from '../../migration/import-status.ts';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../../migration/outbox.ts';
+import { undeliveredPasswordChanges } from '../../migration/password-change.ts';
+import { type RowRefresh, refreshRowCopies } from '../../migration/retry-rows.ts';
+import type { Store } from '../../store/db.ts';
+import { createTargetFormat } from '../../target/registry.ts';
 import { table, withStore } from '../context.ts';
 import type { Command, Io } from '../framework.ts';
 import { positiveInt, requireString } from '../framework.ts';
@@ -26,7 +32,9 @@ const listUsage = `Usage: oidc-bridge migration list --status STATUS [--limit N]
 
 const retryUsage = `Usage: oidc-bridge migration retry [--dead] [--id N]
 
-  Puts failed delivery jobs back in the queue, due now, with a fresh attempt budget.
+  Puts failed delivery jobs back in the queue, due now, with a fresh attempt budget. Each
+  job's legacy row is read again when the legacy database is reachable (data fixed since is
+  sent); otherwise the copy taken at login is kept. The output says which was used.
   --dead    dead jobs too: they kept their row copy, not their password form, so for a target
             that takes a password they wait (failed, no_password_form) until the user's next
             login gives them a fresh one, then deliver
@@ -69,6 +77,48 @@ async function legacyTotal(
   }
 }
 
+/** The cut-over projection; undefined when it cannot be computed (the status still prints). */
+async function readinessOf(
+  config: Config,
+  store: Store,
+  active: { users: number; withAccount: number } | undefined,
+): Promise<CutoverSummary | undefined> {
+  const source = config.legacy
+    ? createLegacySource(config.legacy, { logger: silentLogger, probeSchema: false })
+    : undefined;
+  try {
+    return await cutoverSummary({ config, store, legacy: source, active });
+  } catch {
+    return undefined;
+  } finally {
+    await source?.close().catch(() => {});
+  }
+}
+
+function printReadiness(io: Io, r: CutoverSummary): void {
+  io.out('\ncut-over readiness');
+  if (r.legacy_total !== null)
+    io.out(
+      `  migrated:              ${r.covered} of ${r.legacy_total} legacy users (${r.percent_migrated ?? 0}%)`,
+    );
+  io.out(
+    `  logins a day:          ${r.logins_per_day} (${r.first_logins_per_day} first logins), over the last ${r.window_days} days`,
+  );
+  const p = r.projection;
+  if (p.unavailable) io.out(`  projection:            none yet: ${p.unavailable}`);
+  else {
+    io.out(
+      `  active users:          about ${p.active_users}, ${p.remaining_active} of them not migrated (${p.basis === 'last_login' ? 'from the last-login column' : 'estimated from the share of first logins'})`,
+    );
+    io.out(`  90% of them logged in: ${p.p90 ?? 'not at this rate'}; 99%: ${p.p99 ?? 'not at this rate'}`);
+  }
+  if (r.readiness)
+    io.out(
+      `  today (last-login column): ${r.readiness.percent ?? 0}% of the ${r.readiness.active_users} active users have an account`,
+    );
+  else io.out('  today: set legacy.columns.last_login for the share of active users already migrated');
+}
+
 const statusCommand: Command = {
   name: 'migration status',
   summary: 'legacy users, migrated accounts and delivery jobs by status',
@@ -78,14 +128,22 @@ const statusCommand: Command = {
     const activeDays = positiveInt(values, 'active-days', statusUsage, 90);
     return withStore(values, io, async ({ config, store }) => {
       const q = createDeliveryQueries(store.db);
-      const [legacy, bySource, withLegacyId, jobs, schemes, figures] = await Promise.all([
+      const [legacy, bySource, withLegacyId, jobs, schemes, figures, stalePasswords] = await Promise.all([
         legacyTotal(config.legacy),
         q.accountsBySource(),
         q.accountsWithLegacyId(),
         q.countByStatus(),
         q.accountsByScheme(),
         cutover(store.db, config.legacy, activeDays),
+        undeliveredPasswordChanges(store.db),
       ]);
+      const readiness = await readinessOf(
+        config,
+        store,
+        figures?.active_users != null
+          ? { users: figures.active_users, withAccount: figures.active_with_account ?? 0 }
+          : undefined,
+      );
       const report = {
         legacy_total: legacy.total,
         ...(legacy.error ? { legacy_error: legacy.error } : {}),
@@ -94,9 +152,11 @@ const statusCommand: Command = {
         percent_migrated: legacy.total === null ? null : percent(withLegacyId, legacy.total),
         target: config.target.type,
         jobs,
+        password_changes_not_delivered: stalePasswords,
         schemes,
         // Only on request in JSON, so the shape existing scripts read stays as it was.
         ...(figures && values['active-days'] !== undefined ? { cutover: figures } : {}),
+        ...(readiness ? { readiness } : {}),
       };
       if (values.json) {
         io.out(JSON.stringify(report));
@@ -114,6 +174,11 @@ const statusCommand: Command = {
       if (report.percent_migrated !== null) io.out(`migrated:          ${report.percent_migrated}%`);
       io.out(`\ndelivery (target: ${report.target})`);
       for (const s of OUTBOX_STATUSES) io.out(`  ${`${s}:`.padEnd(11)}${jobs[s]}`);
+      if (stalePasswords) {
+        io.out(
+          `  password changes the target was not told of: ${stalePasswords} (its copy keeps an older password; ${config.password_changes === 'record' ? 'password_changes is record' : 'the target format takes no update'})`,
+        );
+      }
       const schemeEntries = Object.entries(schemes);
       if (schemeEntries.length) {
         io.out('\naccounts by legacy hash scheme');
@@ -133,6 +198,7 @@ const statusCommand: Command = {
             : `  readiness: ${figures.readiness_percent ?? 0}% of the ${figures.active_users} users active in the last ${figures.active_days} days have an account`,
         );
       }
+      if (readiness) printReadiness(io, readiness);
       if (jobs.failed || jobs.dead) {
         io.out('\nSee them with: oidc-bridge migration list --status failed (or dead)');
       }
@@ -187,15 +253,41 @@ const retryCommand: Command = {
   async run({ values }, io: Io) {
     const id = values.id === undefined ? undefined : positiveInt(values, 'id', retryUsage, 0);
     const statuses: OutboxStatus[] = values.dead ? ['failed', 'dead'] : ['failed'];
-    return withStore(values, io, async ({ store, audit }) => {
+    return withStore(values, io, async ({ config, store, box, audit }) => {
       const q = createDeliveryQueries(store.db);
-      const ids = await q.requeue(statuses, id);
+      const legacy = config.legacy
+        ? createLegacySource(config.legacy, { logger: silentLogger, probeSchema: false })
+        : undefined;
+      let ids: number[];
+      let rows: RowRefresh;
+      try {
+        // The rows are read again before the jobs are due, so no worker sends the old copy.
+        const candidates = await q.candidates(statuses, id);
+        rows = await refreshRowCopies(
+          {
+            db: store.db,
+            legacy,
+            target: createTargetFormat(config.target, { logger: silentLogger, box }),
+            box,
+          },
+          candidates,
+        );
+        ids = await q.requeue(statuses, id);
+      } finally {
+        await legacy?.close().catch(() => {});
+      }
       if (ids.length) await q.notify();
       await audit.record({
         type: 'admin.delivery_retry',
         outcome: 'success',
         actor: 'cli',
-        details: { jobs: ids.length, statuses, ...(id !== undefined ? { id } : {}) },
+        details: {
+          jobs: ids.length,
+          statuses,
+          live_rows: rows.live.length,
+          snapshots: rows.snapshot.length,
+          ...(id !== undefined ? { id } : {}),
+        },
       });
       if (id !== undefined && ids.length === 0) {
         const current = await q.findStatus(id);
@@ -207,6 +299,13 @@ const retryCommand: Command = {
         return 1;
       }
       io.out(`Re-queued ${ids.length} job${ids.length === 1 ? '' : 's'}.`);
+      if (rows.live.length) io.out(`  ${rows.live.length} with the live legacy row, read again now`);
+      if (rows.snapshot.length && config.legacy)
+        io.out(
+          `  ${rows.snapshot.length} with the copy of the legacy row taken at login (${
+            rows.unreachable ? 'the legacy database is unreachable' : 'its legacy row is gone or filtered out'
+          })`,
+        );
       return 0;
     });
   },

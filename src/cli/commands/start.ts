@@ -2,6 +2,7 @@
 // SIGINT, then stop accepting connections, finish the requests in flight and close pools.
 
 import { createLogger } from '../../logger.ts';
+import { startConfiguredSweep } from '../../migration/legacy-sync.ts';
 import { startDeliveryWorker } from '../../migration/worker.ts';
 import { startTracing } from '../../tracing.ts';
 import { configFrom } from '../context.ts';
@@ -39,6 +40,10 @@ export const startCommand: Command = {
     if (config.admin.enabled) await bridge.listenAdmin();
     const worker = values['no-worker'] ? undefined : startDeliveryWorker(bridge);
     if (worker) bridge.onStop(() => worker.stop());
+    if (worker) {
+      const sweep = startConfiguredSweep({ ...bridge, db: bridge.store.db });
+      bridge.onStop(() => sweep.stop());
+    }
     logger.info({ signal: await signal }, 'shutting down');
     // Everything below is bounded by shutdown_timeout_ms; a stop that still hangs well
     // past it (a pool that never closes) must not keep a replica half-alive forever.

@@ -1,8 +1,10 @@
 // worker: the delivery worker on its own, for deployments that run it apart from the
 // provider (`start --no-worker` elsewhere). Runs until SIGTERM or SIGINT and then drains;
 // --once delivers what is due now and exits, for cron-style runs and checks.
+import { createLegacySource } from '../../legacy/source.ts';
 import { createLogger } from '../../logger.ts';
 import { createDeliveryQueries } from '../../migration/delivery-queries.ts';
+import { startConfiguredSweep } from '../../migration/legacy-sync.ts';
 import { startDeliveryWorker } from '../../migration/worker.ts';
 import { createServices } from '../../services.ts';
 import { createStore, storeOptions } from '../../store/db.ts';
@@ -41,13 +43,17 @@ export const workerCommand: Command = {
         return 0;
       }
       const worker = startDeliveryWorker(services);
+      // The coexistence sweep runs beside the deliveries until cut-over.
+      const legacy = config.legacy ? createLegacySource(config.legacy, { logger }) : undefined;
+      const sweep = startConfiguredSweep({ ...services, db: store.db, legacy });
       logger.info({ target: config.target.type, store: store.kind }, 'delivery worker running');
       const signal = await new Promise<string>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
       });
       logger.info({ signal }, 'delivery worker stopping');
-      await worker.stop();
+      await Promise.all([worker.stop(), sweep.stop()]);
+      await legacy?.close();
       logger.info('delivery worker stopped');
       logger.flush?.();
       return 0;

@@ -1,7 +1,7 @@
 // The commerce platform's side of the one-time bulk import: a stored md5/sha1/sha256 hash
 // goes as it is (salt first, as its Django hashers compute it), and batches go to the
-// import API as arrays of up to --batch users, one answer per user. A 429 waits for
-// Retry-After and sends the same batch again; 5xx, timeouts and network errors are retried
+// import API as arrays of up to --batch users, one answer per user. A 429 pauses every
+// sender of the run for Retry-After, then the same batch goes again; 5xx, timeouts and network errors are retried
 // a few times with back-off, then the run stops (ImportStoppedError) with its checkpoint
 // intact, so --resume picks it up.
 import type { CommerceImportConfig } from '../../config/schema.ts';
@@ -46,12 +46,19 @@ function createPoster(target: CommerceImportConfig, opts: BulkPosterOptions = {}
   const sleep = opts.sleep ?? defaultSleep;
   // Set once the platform refuses an array: every later batch goes one user a request.
   let single = false;
+  // A 429 pauses every sender of this run, not only the one refused: until then no request goes.
+  let pausedUntil = 0;
+  async function waitForPause(): Promise<void> {
+    const wait = pausedUntil - Date.now();
+    if (wait > 0) await sleep(wait);
+  }
 
   /** Sends until the answer is final: waits out 429s, backs off on 5xx and network errors. */
   async function sendFinal(body: unknown): Promise<Exchange> {
     let failures = 0;
     let waits = 0;
     for (;;) {
+      await waitForPause();
       const answer = await exchange({
         method: 'POST',
         url: target.url,
@@ -69,7 +76,7 @@ function createPoster(target: CommerceImportConfig, opts: BulkPosterOptions = {}
             throw new ImportStoppedError(`${why}, ${waits - 1} times in a row`);
           const waitMs = parseRetryAfter(answer.headers.get('retry-after')) ?? 1000;
           opts.onRateLimited?.(waitMs);
-          await sleep(waitMs);
+          pausedUntil = Math.max(pausedUntil, Date.now() + waitMs);
           continue;
         }
         if (answer.status < 500 && answer.status !== 408) return answer;
@@ -128,7 +135,12 @@ export function createCommerceBulk(target: CommerceImportConfig): BulkImport {
     build(input, password) {
       const user = buildUser(
         input.row,
-        { mapping: target.mapping, defaults: target.defaults, legacyId: input.legacyId },
+        {
+          mapping: target.mapping,
+          defaults: target.defaults,
+          emptyAsMissing: target.empty_as_missing,
+          legacyId: input.legacyId,
+        },
         password === null
           ? { kind: 'unusable', algorithm: target.password_algorithm }
           : { kind: 'form', form: password },

@@ -5,6 +5,8 @@ import { verifyPassword } from './password.ts';
 import { createReferenceTarget, type ImportRequestRecord } from './reference.ts';
 
 function outcomeOf(r: ImportRequestRecord): RequestOutcome {
+  // A replay is answered as the first request was, and creates nothing.
+  if (r.replayed) return 'duplicate';
   if (r.status === 201 || r.status === 200) return 'created';
   if (r.status === 409 && r.error === 'already_exists') return 'duplicate';
   if (r.status >= 500 || r.status === 429) return 'fault';
@@ -44,6 +46,7 @@ export async function startReference(opts: ReferenceOptions = {}): Promise<Refer
         status: r.status,
         outcome: outcomeOf(r),
         body: r.body,
+        idempotencyKey: r.idempotencyKey,
       }));
     },
     creates,

@@ -31,7 +31,12 @@ export function createCommerceImportFormat(
     preview({ row, legacyId }) {
       const user = buildUser(
         row,
-        { mapping: target.mapping, defaults: target.defaults, legacyId },
+        {
+          mapping: target.mapping,
+          defaults: target.defaults,
+          emptyAsMissing: target.empty_as_missing,
+          legacyId,
+        },
         { kind: 'plain', password: 'x', algorithm: target.password_algorithm },
       );
       const checked = validateUser(user);

@@ -67,6 +67,8 @@ export interface MappingConfig {
   mapping?: Record<string, string> | undefined;
   /** Config `target.defaults`: constants for fields whose column is absent or NULL. */
   defaults?: Record<string, unknown> | undefined;
+  /** Config `target.empty_as_missing`: an empty string counts as NULL too. */
+  emptyAsMissing?: boolean | undefined;
 }
 
 /**
@@ -151,6 +153,7 @@ export function buildUser(
     explicit: field in explicit,
     fallback: defaults[field],
     convert,
+    emptyAsMissing: config.emptyAsMissing,
   });
 
   const user: Record<string, unknown> = {};

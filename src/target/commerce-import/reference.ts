@@ -35,6 +35,9 @@ export interface ImportRequestRecord {
   status: number;
   /** The `error` code of the answer, when it had one. */
   error?: string | undefined;
+  /** The Idempotency-Key header, and whether the answer was a replay of an earlier one. */
+  idempotencyKey?: string | undefined;
+  replayed?: boolean | undefined;
 }
 
 export interface ReferenceTargetState {
@@ -117,6 +120,7 @@ export function createReferenceTarget(opts: ReferenceTargetOptions = {}): Refere
   const users = new Map<string, CommerceUser>();
   const byEmail = new Map<string, string>();
   const requests: ImportRequestRecord[] = [];
+  const answered = new Map<string, { fingerprint: string; status: number; body: unknown }>();
   const faults = createFaults();
   // Unknown e-mails are checked against this too, so a miss costs what a hit costs.
   const decoy = unusablePassword('sha256');
@@ -131,6 +135,7 @@ export function createReferenceTarget(opts: ReferenceTargetOptions = {}): Refere
     reset() {
       users.clear();
       byEmail.clear();
+      answered.clear();
       requests.length = 0;
       faults.set('normal');
     },
@@ -199,6 +204,7 @@ export function createReferenceTarget(opts: ReferenceTargetOptions = {}): Refere
   // and answers errors itself, so the log holds the status the client really got.
   async function recordImport(ctx: Context, next: Next): Promise<void> {
     const record: ImportRequestRecord = { at: Date.now(), body: '[unread]', status: 0 };
+    if (ctx.get('Idempotency-Key')) record.idempotencyKey = ctx.get('Idempotency-Key');
     try {
       const body = await readJson(ctx);
       record.body = redactPasswords(body);
@@ -209,10 +215,34 @@ export function createReferenceTarget(opts: ReferenceTargetOptions = {}): Refere
       answerError(ctx, err);
     }
     record.status = ctx.status;
+    if (ctx.response.get('Idempotent-Replayed') === 'true') record.replayed = true;
     const answered = ctx.body as { error?: unknown } | undefined;
     if (typeof answered?.error === 'string') record.error = answered.error;
     requests.push(record);
     logger.info({ status: record.status, mode: faults.mode }, 'reference target: import request');
+  }
+
+  /**
+   * Idempotency-Key (docs/targets.md): a request repeating a key seen before, with the same
+   * body, gets the answer the first one got, and creates nothing; the same key with another
+   * body is refused with 422. Answers of 5xx are not kept: the retry runs for real.
+   */
+  async function idempotent(ctx: Context, next: Next): Promise<void> {
+    const key = ctx.get('Idempotency-Key');
+    if (!key) return next();
+    const fingerprint = createHash('sha256').update(JSON.stringify(ctx.state.body)).digest('hex');
+    const seen = answered.get(key);
+    if (seen) {
+      if (seen.fingerprint !== fingerprint) {
+        throw new HttpProblem(422, 'idempotency_key_reused', 'This Idempotency-Key came with another body.');
+      }
+      ctx.status = seen.status;
+      ctx.body = seen.body;
+      ctx.set('Idempotent-Replayed', 'true');
+      return;
+    }
+    await next();
+    if (ctx.status < 500) answered.set(key, { fingerprint, status: ctx.status, body: ctx.body });
   }
 
   async function handleImport(ctx: Context): Promise<void> {
@@ -247,7 +277,7 @@ export function createReferenceTarget(opts: ReferenceTargetOptions = {}): Refere
     ctx.status = faults.mode === 'down' ? 503 : 200;
     ctx.body = { status: faults.mode === 'down' ? 'down' : 'ok' };
   });
-  router.post(IMPORT_PATH, recordImport, faults.middleware, bearer, handleImport);
+  router.post(IMPORT_PATH, recordImport, faults.middleware, bearer, idempotent, handleImport);
   router.get('/api/users', bearer, (ctx) => {
     const email = ctx.query.email;
     if (typeof email !== 'string' || email === '') {

@@ -34,7 +34,16 @@ export function createCommerceSink(target: CommerceImportConfig, logger?: Logger
       return { outcome: 'failed', reason: 'no_password_form', detail: NO_PASSWORD_FORM };
     }
     try {
-      return buildUser(job.row, { mapping: target.mapping, defaults: target.defaults, legacyId }, source);
+      return buildUser(
+        job.row,
+        {
+          mapping: target.mapping,
+          defaults: target.defaults,
+          emptyAsMissing: target.empty_as_missing,
+          legacyId,
+        },
+        source,
+      );
     } catch (err) {
       // A mapping naming a missing column, or an invalid mapping: fixable in config.
       if (err instanceof BridgeError) {
@@ -64,6 +73,7 @@ export function createCommerceSink(target: CommerceImportConfig, logger?: Logger
         body: JSON.stringify(user),
         timeoutMs: target.timeout_ms,
         signal,
+        idempotencyKey: job.idempotencyKey,
       },
       scrub,
     );

@@ -155,6 +155,7 @@ export async function startReference(
           status,
           outcome,
           body: redactPasswords(body),
+          idempotencyKey: req.get('idempotency-key') || undefined,
         });
       }
       return end(...args);

@@ -68,6 +68,7 @@ export function createScimFormat(
     body: unknown,
     signal?: AbortSignal,
     scrub = scrubber(secrets),
+    idempotencyKey?: string,
   ) {
     return exchange(
       {
@@ -77,6 +78,7 @@ export function createScimFormat(
         body: body === undefined ? undefined : JSON.stringify(body),
         timeoutMs: target.timeout_ms,
         signal,
+        idempotencyKey,
       },
       scrub,
     );
@@ -106,7 +108,12 @@ export function createScimFormat(
     try {
       built = buildScimUser(
         job.row,
-        { mapping: target.mapping, defaults: target.defaults, legacyId },
+        {
+          mapping: target.mapping,
+          defaults: target.defaults,
+          emptyAsMissing: target.empty_as_missing,
+          legacyId,
+        },
         sendsPassword() ? job.secret : null,
       );
     } catch (err) {
@@ -117,7 +124,7 @@ export function createScimFormat(
     if (!built.ok)
       return { outcome: 'invalid', reason: 'invalid', detail: describeProblems(built.problems, legacyId) };
     const scrub = scrubber([job.secret, ...secrets]);
-    const answer = await request('POST', '/Users', built.user, signal, scrub);
+    const answer = await request('POST', '/Users', built.user, signal, scrub, job.idempotencyKey);
     if (!isExchange(answer)) return answer;
     if (answer.status === 201 || answer.status === 200) {
       const id = answer.body?.id;
@@ -164,6 +171,7 @@ export function createScimFormat(
       { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'password', value: job.secret }] },
       signal,
       scrub,
+      job.idempotencyKey,
     );
     if (!isExchange(answer)) return answer;
     if (answer.status === 200 || answer.status === 204)
@@ -208,7 +216,12 @@ export function createScimFormat(
     preview({ row, legacyId }) {
       const built = buildScimUser(
         row,
-        { mapping: target.mapping, defaults: target.defaults, legacyId },
+        {
+          mapping: target.mapping,
+          defaults: target.defaults,
+          emptyAsMissing: target.empty_as_missing,
+          legacyId,
+        },
         null,
       );
       const password =

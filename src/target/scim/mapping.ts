@@ -42,6 +42,8 @@ export const SCIM_ATTRIBUTES: readonly string[] = Object.keys(ATTRIBUTES);
 export interface ScimMappingConfig {
   mapping: Record<string, string>;
   defaults: Record<string, unknown>;
+  /** Config `target.empty_as_missing`. */
+  emptyAsMissing?: boolean | undefined;
 }
 
 export function checkScimMapping(config: ScimMappingConfig): string[] {
@@ -106,6 +108,7 @@ export function buildScimUser(
       explicit: attribute in config.mapping,
       fallback: config.defaults[attribute],
       convert,
+      emptyAsMissing: config.emptyAsMissing,
     };
     const { value } = readField(row, spec);
     if (value !== null) values[attribute] = value;

@@ -70,6 +70,7 @@ export async function startReference(
       status: 0,
       outcome: 'fault',
       body: '[unread]',
+      idempotencyKey: ctx.get('Idempotency-Key') || undefined,
     };
     try {
       const text = await rawBody(ctx);

@@ -88,6 +88,7 @@ export function createWebhookFormat(
           body,
           timeoutMs: target.timeout_ms,
           signal,
+          idempotencyKey: job.idempotencyKey,
         },
         scrub,
       );

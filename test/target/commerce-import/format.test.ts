@@ -162,6 +162,19 @@ describe('building the user-import record from a be_users row', () => {
 });
 
 describe('mapping and defaults', () => {
+  it('fills an empty-string column from target.defaults only with empty_as_missing', () => {
+    // Django superusers have first_name = ''.
+    const row = { ...COMPLETE_ROW, first_name: '', last_name: '  ' };
+    const defaults = { first_name: 'Unknown', last_name: 'Unknown' };
+    expect(build(row, { defaults })).toMatchObject({ first_name: '', last_name: '' });
+    expect(build(row, { defaults, emptyAsMissing: true })).toMatchObject({
+      first_name: 'Unknown',
+      last_name: 'Unknown',
+    });
+    // A real value is never replaced.
+    expect(build(COMPLETE_ROW, { defaults, emptyAsMissing: true }).first_name).toBe('Ayşe');
+  });
+
   it("fits the import guide's be_users columns by default, sms consent included only when mapped", () => {
     expect(DEFAULT_MAPPING).toMatchObject({
       date_of_birth: 'birthday',

@@ -98,6 +98,29 @@ describe('importing users', () => {
     expect(target.state.users.size).toBe(0);
   });
 
+  it('answers a request repeating an Idempotency-Key as it answered the first, creating nothing more', async () => {
+    const key = '0b8f7c1e-9a44-4c1c-8d7e-2f5b8a6c1d00';
+    const one = user();
+    const first = await importUser(one, { 'idempotency-key': key });
+    const again = await importUser(one, { 'idempotency-key': key });
+    expect(first).toMatchObject({ status: 201, body: { status: 'created', customer_code: '28774' } });
+    expect(again).toMatchObject({ status: 201, body: first.body });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(target.state.users.size).toBe(1);
+    // Without the key, the same user is a duplicate as before.
+    expect((await importUser(user())).status).toBe(409);
+  });
+
+  it('refuses an Idempotency-Key reused with another body with 422', async () => {
+    const key = 'reused-key-1';
+    await importUser(user(), { 'idempotency-key': key });
+    const other = await importUser(user({ customer_code: '99', email: 'other@example.com' }), {
+      'idempotency-key': key,
+    });
+    expect(other).toMatchObject({ status: 422, body: { error: 'idempotency_key_reused' } });
+    expect(target.state.users.has('99')).toBe(false);
+  });
+
   it('answers malformed JSON with 400, not 500', async () => {
     const res = await importUser('{"first_name": "Ay');
     expect(res).toMatchObject({ status: 400, body: { error: 'invalid_json' } });

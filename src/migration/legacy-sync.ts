@@ -1,0 +1,141 @@
+// The coexistence sweep (`accounts sync`, and the worker every
+// legacy.coexistence.sweep_interval_seconds): pages through the bridge's accounts, never the
+// legacy table, and looks each migrated account's legacy row up by id. An account whose row
+// is gone or no longer passes legacy.where is disabled (its sessions and tokens revoked); one
+// the sweep itself disabled is enabled again once its row is back. An account an operator
+// disabled stays as it is. An unreachable legacy database stops the sweep: an outage never
+// disables anyone. After cut-over (no legacy configured) there is nothing to sweep.
+import type { Knex } from 'knex';
+import type { Config } from '../config/schema.ts';
+import { LegacyUnavailableError } from '../errors.ts';
+import type { LegacySource } from '../legacy/types.ts';
+import type { Logger } from '../logger.ts';
+import type { Audit } from '../security/audit.ts';
+import { createPayloads } from '../sessions/payloads.ts';
+import { createSessions } from '../sessions/sessions.ts';
+import { type AccountStatus, createAccountStatus } from './account-status.ts';
+
+/** The actor the sweep writes into disabled_by and the audit trail. */
+export const LEGACY_SYNC_ACTOR = 'legacy-sync';
+
+export interface SyncReport {
+  checked: number;
+  disabled: string[];
+  enabled: string[];
+  /** False when the legacy database became unreachable part way; the rest was not checked. */
+  complete: boolean;
+}
+
+export interface LegacySyncDeps {
+  db: Knex;
+  legacy: LegacySource;
+  status: AccountStatus;
+  logger: Logger;
+  pageSize: number;
+}
+
+export function createLegacySync(deps: LegacySyncDeps) {
+  const { db, legacy, status, logger, pageSize } = deps;
+
+  async function page(after: string | undefined) {
+    const q = db('accounts')
+      .whereNotNull('legacy_id')
+      .orderBy('sub')
+      .limit(pageSize)
+      .select<
+        Array<{ sub: string; legacy_id: string; disabled_at: Date | null; disabled_by: string | null }>
+      >('sub', 'legacy_id', 'disabled_at', 'disabled_by');
+    if (after !== undefined) q.where('sub', '>', after);
+    return q;
+  }
+
+  return {
+    /** One pass over every migrated account. `dryRun` reports what it would change. */
+    async run(opts: { dryRun?: boolean } = {}): Promise<SyncReport> {
+      const report: SyncReport = { checked: 0, disabled: [], enabled: [], complete: true };
+      let after: string | undefined;
+      for (;;) {
+        const accounts = await page(after);
+        if (accounts.length === 0) break;
+        for (const account of accounts) {
+          let admitted: boolean;
+          try {
+            admitted = (await legacy.findById(account.legacy_id)) !== undefined;
+          } catch (err) {
+            if (!(err instanceof LegacyUnavailableError)) throw err;
+            logger.warn({ checked: report.checked }, 'legacy sync stopped: legacy database unreachable');
+            return { ...report, complete: false };
+          }
+          report.checked++;
+          if (!admitted && account.disabled_at === null) {
+            report.disabled.push(account.sub);
+            if (!opts.dryRun) {
+              await status.disable(account.sub, {
+                actor: LEGACY_SYNC_ACTOR,
+                reason: 'legacy row gone or filtered out by legacy.where',
+              });
+            }
+          } else if (admitted && account.disabled_at !== null && account.disabled_by === LEGACY_SYNC_ACTOR) {
+            report.enabled.push(account.sub);
+            if (!opts.dryRun) {
+              await status.enable(account.sub, { actor: LEGACY_SYNC_ACTOR, reason: 'legacy row back' });
+            }
+          }
+        }
+        after = accounts[accounts.length - 1]!.sub;
+        if (accounts.length < pageSize) break;
+      }
+      logger.info(
+        { checked: report.checked, disabled: report.disabled.length, enabled: report.enabled.length },
+        'legacy sync done',
+      );
+      return report;
+    },
+  };
+}
+
+export type LegacySync = ReturnType<typeof createLegacySync>;
+
+/**
+ * Runs the sweep every `intervalSeconds` until stopped (none when 0). One pass at a time;
+ * a failed pass is logged and the next one tries again.
+ */
+export function startLegacySweep(sync: LegacySync, intervalSeconds: number, logger: Logger) {
+  if (intervalSeconds <= 0) return { stop: async () => {} };
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() =>
+      sync.run().catch((err: Error) => logger.error({ err: { message: err.message } }, 'legacy sync failed')),
+    );
+  }, intervalSeconds * 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/**
+ * The sweep as the worker runs it, from the configuration: nothing after cut-over (no legacy
+ * source) or with sweep_interval_seconds 0.
+ */
+export function startConfiguredSweep(deps: {
+  config: Config;
+  db: Knex;
+  audit: Audit;
+  logger: Logger;
+  legacy: LegacySource | undefined;
+}) {
+  const { config, db, audit, logger, legacy } = deps;
+  if (!config.legacy || !legacy) return { stop: async () => {} };
+  const sync = createLegacySync({
+    db,
+    legacy,
+    status: createAccountStatus({ db, audit, sessions: createSessions(db, createPayloads(db)) }),
+    logger: logger.child({ component: 'legacy-sync' }),
+    pageSize: config.legacy.coexistence.sweep_page,
+  });
+  return startLegacySweep(sync, config.legacy.coexistence.sweep_interval_seconds, logger);
+}
