@@ -34,7 +34,8 @@ async function signingKeys(): Promise<{ keys: JWK[] }> {
 }
 
 async function startBare(): Promise<{ server: Server; close: () => Promise<void> }> {
-  const defaults = parseConfig({});
+  // As the bridge in the bench: one refresh token used over and over (see servers.ts).
+  const defaults = parseConfig({ oidc: { rotate_refresh_tokens: false } });
   const { client } = spec;
   const store = spec.kind === 'bare-knex' ? createStore({ database: spec.storeUrl }) : undefined;
   let adapter: Configuration['adapter'];

@@ -216,6 +216,9 @@ export async function legacyFixture(users: number, cost = 10): Promise<LegacyFix
     store,
     usernames,
     bridgeConfig: {
+      // The refresh figure hammers one refresh token; rotation would make every use after the
+      // first a replay. Both servers run without it (see BENCHMARKS.md).
+      oidc: { rotate_refresh_tokens: false },
       legacy: {
         connection: legacy.url,
         table: 'be_users',

@@ -4,6 +4,7 @@ import { loadConfig, resolveConfigPath } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { silentLogger } from '../logger.ts';
 import type { Audit } from '../security/audit.ts';
+import { escapeForTerminal } from '../security/identifier-key.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { createServices } from '../services.ts';
 import { createStore, type Store, storeOptions } from '../store/db.ts';
@@ -20,6 +21,24 @@ export interface StoreContext {
   audit: Audit;
 }
 
+export const UNSEALED_WARNING =
+  'warning: no key_encryption_key is set: this secret is stored unencrypted in the bridge store. Set OIDC_BRIDGE_KEY (openssl rand -base64 32) to encrypt it.';
+
+/** Without a key encryption key, the first secret a command writes warns, as `start` does. */
+function warnWhenUnsealed(box: SecretBox, io: Io): SecretBox {
+  if (box.enabled) return box;
+  let warned = false;
+  return {
+    enabled: false,
+    open: (stored) => box.open(stored),
+    seal(plain) {
+      if (!warned) io.err(UNSEALED_WARNING);
+      warned = true;
+      return box.seal(plain);
+    },
+  };
+}
+
 export async function withStore<T>(
   values: Record<string, unknown>,
   io: Io,
@@ -30,15 +49,18 @@ export async function withStore<T>(
   try {
     await store.migrate();
     const { box, audit } = createServices(config, { store, logger: silentLogger });
-    return await fn({ config, store, box, audit });
+    return await fn({ config, store, box: warnWhenUnsealed(box, io), audit });
   } finally {
     await store.close();
   }
 }
 
 export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
+  // Cells may hold what anonymous users typed: an ESC or a CR/LF must not reach the terminal.
   const cell = (v: unknown) =>
-    v instanceof Date ? v.toISOString() : Array.isArray(v) ? v.join(' ') : v == null ? '' : String(v);
+    escapeForTerminal(
+      v instanceof Date ? v.toISOString() : Array.isArray(v) ? v.join(' ') : v == null ? '' : String(v),
+    );
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (vals: string[]) =>
     vals

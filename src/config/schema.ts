@@ -602,6 +602,12 @@ export const configSchema = z.strictObject({
           profile: ['given_name', 'family_name', 'name', 'preferred_username'],
         })
         .describe('Scope → claims it releases.'),
+      rotate_refresh_tokens: z
+        .boolean()
+        .default(true)
+        .describe(
+          'Every refresh issues a new refresh token, and a used one presented again revokes the grant with all its tokens (replay detection), for every client. false keeps one refresh token for its whole lifetime, for relying parties that cannot store a new one at each refresh: a stolen refresh token then works until it expires or the grant is revoked.',
+        ),
       read_cache_seconds: z
         .number()
         .int()

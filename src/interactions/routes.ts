@@ -160,7 +160,10 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
         passkeys: deps.passkeys === true,
         forgotUrl: config.ui.forgot_password_url ?? deps.reset?.forgotUrl(interaction.uid),
       },
-      { uiLocales: interaction.params.ui_locales as string | undefined },
+      {
+        uiLocales: interaction.params.ui_locales as string | undefined,
+        formTarget: interaction.params.redirect_uri as string | undefined,
+      },
     );
   }
 
@@ -212,7 +215,10 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
             : undefined,
           switchUrl: switchAccountUrl(interaction.params),
         },
-        { uiLocales: interaction.params.ui_locales as string | undefined },
+        {
+          uiLocales: interaction.params.ui_locales as string | undefined,
+          formTarget: interaction.params.redirect_uri as string | undefined,
+        },
       );
     }
     return pageError(ctx, 400, 'error_title', 'error_generic', 'unsupported_prompt');

@@ -167,7 +167,10 @@ export function createSecondFactorRouter(deps: SecondFactorDeps) {
       ctx,
       view,
       { uid: interaction.uid, csrf: csrfToken(deps.cookieKeys()[0]!, interaction.uid), ...data },
-      { uiLocales: interaction.params.ui_locales as string | undefined },
+      {
+        uiLocales: interaction.params.ui_locales as string | undefined,
+        formTarget: interaction.params.redirect_uri as string | undefined,
+      },
     );
   }
 

@@ -93,11 +93,11 @@ export function protocolConfiguration(config: Config): Configuration {
     // Refresh tokens for every client allowed the grant, not only with offline_access:
     // the relying parties of a migration expect to stay signed in.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    // Every refresh rotates the refresh token, for confidential clients too. oidc-provider
-    // keeps the used one as consumed: presenting it again revokes the whole grant, every
-    // token issued under it, so a stolen refresh token works at most until its owner's next
-    // refresh.
-    rotateRefreshToken: () => true,
+    // Every refresh rotates the refresh token, for confidential clients too (unless
+    // oidc.rotate_refresh_tokens is off). oidc-provider keeps the used one as consumed:
+    // presenting it again revokes the whole grant, every token issued under it, so a stolen
+    // refresh token works at most until its owner's next refresh.
+    rotateRefreshToken: () => config.oidc.rotate_refresh_tokens,
   };
 }
 
@@ -138,7 +138,15 @@ export function createProvider(deps: ProviderDeps): Provider {
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
-          await renderer.render(ctx as unknown as Context, 'logout', { form });
+          const params = (ctx as unknown as { oidc?: { params?: Record<string, unknown> } }).oidc?.params;
+          await renderer.render(
+            ctx as unknown as Context,
+            'logout',
+            { form },
+            {
+              formTarget: params?.post_logout_redirect_uri as string | undefined,
+            },
+          );
         },
         async postLogoutSuccessSource(ctx) {
           await renderer.render(ctx as unknown as Context, 'logged-out', {});

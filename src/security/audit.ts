@@ -1,8 +1,10 @@
 // The audit trail: one row per security-relevant event (login success or failure with a
 // reason code, lockout, migration, delivery, admin action). Never a password or a hash;
-// a failure to write an audit row is logged and never fails the action it describes.
+// a failure to write an audit row is logged and never fails the action it describes. A
+// login name is kept normalised and capped (see auditIdentifier), never exactly as typed.
 import type { Knex } from 'knex';
 import type { Logger } from '../logger.ts';
+import { auditIdentifier } from './identifier-key.ts';
 
 export interface AuditEvent {
   type: string;
@@ -34,7 +36,7 @@ export function createAudit(db: Knex, logger: Logger) {
           outcome: e.outcome,
           reason: e.reason ?? null,
           sub: e.sub ?? null,
-          identifier: e.identifier ? e.identifier.slice(0, 320) : null,
+          identifier: e.identifier ? auditIdentifier(e.identifier) || null : null,
           ip: e.ip ?? null,
           client_id: e.clientId ?? null,
           actor: e.actor ?? null,
@@ -53,7 +55,7 @@ export function createAudit(db: Knex, logger: Logger) {
       if (q.type) query.where('type', q.type);
       if (q.outcome) query.where('outcome', q.outcome);
       if (q.sub) query.where('sub', q.sub);
-      if (q.identifier) query.where('identifier', q.identifier);
+      if (q.identifier) query.where('identifier', auditIdentifier(q.identifier));
       if (q.since) query.where('at', '>=', q.since);
       return query.select(
         'id',

@@ -47,3 +47,26 @@ export function collationKey(identifier: string): string {
     .trim()
     .replace(/s+/g, 's');
 }
+
+/** Longest identifier an audit row keeps: any real login name fits, a pasted text does not. */
+export const AUDIT_IDENTIFIER_MAX = 128;
+
+/**
+ * A login name as the audit trail keeps it: NFKC, no control, ignorable or bidirectional
+ * formatting characters, inner spaces collapsed, trimmed, lower-cased, and cut at
+ * AUDIT_IDENTIFIER_MAX code points. Readable, searchable, and unable to forge a line.
+ */
+export function auditIdentifier(identifier: string): string {
+  const clean = identifier
+    .normalize('NFKC')
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '')
+    .replace(SPACES, ' ')
+    .trim()
+    .toLowerCase();
+  return [...clean].slice(0, AUDIT_IDENTIFIER_MAX).join('');
+}
+
+/** Text for a terminal: every control or formatting character shown as \u{…}, never sent as is. */
+export function escapeForTerminal(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}

@@ -20,6 +20,20 @@ export const VIEWS_DIR = [join(HERE, '../../views'), join(HERE, '../../../views'
 
 export interface PageContext {
   uiLocales?: unknown;
+  /** Where a form on the page may end up after redirects: the client's redirect_uri. */
+  formTarget?: string | undefined;
+}
+
+/** The origin of a form's final destination for form-action; nothing for a URL that has none. */
+function originOf(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    const origin = new URL(url).origin;
+    // Native apps' reverse-domain schemes have no origin ("null"): the scheme names them.
+    return [origin === 'null' ? `${new URL(url).protocol}` : origin];
+  } catch {
+    return [];
+  }
 }
 
 export interface Renderer {
@@ -29,7 +43,12 @@ export interface Renderer {
   t(locale: Locale): Translate;
 }
 
-export function securityHeaders(ctx: Context, nonce: string, https: boolean): void {
+/**
+ * The page's security headers. With `formTargets`, form-action lets a form post to this
+ * origin only, and end, after the redirects of a login, at those origins (the client's
+ * redirect_uri: browsers check the redirects too). Pages of other apps leave it out.
+ */
+export function securityHeaders(ctx: Context, nonce: string, https: boolean, formTargets?: string[]): void {
   ctx.set(
     'Content-Security-Policy',
     [
@@ -40,6 +59,7 @@ export function securityHeaders(ctx: Context, nonce: string, https: boolean): vo
       "connect-src 'self'",
       "base-uri 'none'",
       "frame-ancestors 'none'",
+      ...(formTargets ? [["form-action 'self'", ...formTargets].join(' ')] : []),
     ].join('; '),
   );
   ctx.set('X-Frame-Options', 'DENY');
@@ -70,7 +90,7 @@ export function createRenderer(config: Pick<Config, 'ui' | 'issuer'>): Renderer 
     async render(ctx, view, data, page) {
       const loc = locale(ctx, page?.uiLocales);
       const nonce = randomBytes(16).toString('base64');
-      securityHeaders(ctx, nonce, https);
+      securityHeaders(ctx, nonce, https, originOf(page?.formTarget));
       ctx.type = 'html';
       ctx.body = await eta.renderAsync(view, {
         ...data,

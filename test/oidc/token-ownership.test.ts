@@ -106,6 +106,37 @@ describe('refresh tokens', () => {
   });
 });
 
+describe('oidc.rotate_refresh_tokens: false', () => {
+  it('keeps one refresh token for its lifetime: a second use still works', async () => {
+    const fixed = await startTestBridge({ legacy: legacy.config, oidc: { rotate_refresh_tokens: false } });
+    try {
+      await fixed.addClient({ id: 'app', redirectUris: [REDIRECT_URI], secret: SECRETS.app });
+      const rp = await relyingParty(fixed.url, 'app', SECRETS.app);
+      const { run, callbackUrl } = await loginThroughBrowser(rp, 'owner', PASSWORD, {
+        scope: 'openid offline_access',
+        prompt: 'consent',
+      });
+      const tokens = await exchange(rp, run, callbackUrl);
+      const statuses: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`${fixed.url}/token`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: `Basic ${Buffer.from(`app:${SECRETS.app}`).toString('base64')}`,
+          },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }),
+        });
+        await res.arrayBuffer();
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([200, 200]);
+    } finally {
+      await fixed.close();
+    }
+  });
+});
+
 /** A GET with a Host header of the test's choosing (fetch will not send one). */
 function getWithHost(path: string, host: string): Promise<{ status: number; body: string }> {
   const url = new URL(t.url);

@@ -137,7 +137,7 @@ describe('spellings the legacy collation treats as one user', () => {
     } finally {
       await c.close();
     }
-  });
+  }, 240_000);
 });
 
 describe('concurrent guesses', () => {
@@ -165,5 +165,5 @@ describe('concurrent guesses', () => {
     } finally {
       await c.close();
     }
-  });
+  }, 240_000);
 });

@@ -176,6 +176,13 @@ describe('security headers on http', () => {
     expect(loginPage.headers.get('strict-transport-security')).toBeNull();
   });
 
+  it("let the login form post only to the bridge and end only at the client's redirect_uri (form-action)", async () => {
+    const { loginPage } = await beginLogin(rp);
+    const { csp } = cspOf(loginPage.headers);
+    expect(csp).toContain(`form-action 'self' ${new URL(REDIRECT_URI).origin}`);
+    expect(csp.match(/form-action [^;]*/)?.[0].split(' ')).toHaveLength(3);
+  });
+
   it('give every page a fresh nonce', async () => {
     const a = cspOf((await beginLogin(rp)).loginPage.headers).nonce;
     const b = cspOf((await beginLogin(rp)).loginPage.headers).nonce;
