@@ -286,10 +286,7 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
       legacyId: row.id,
       claims,
       legacyScheme: plan.scheme,
-      identifiers: legacyCfg!.identifiers
-        .map((column) => row.row[column])
-        .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
-        .map(String),
+      identifiers: row.identifiers,
       payload: {
         legacy_id: row.id,
         imported: true,

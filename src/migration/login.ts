@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.ts';
 import { BridgeError, LegacyUnavailableError, UnusableHashError } from '../errors.ts';
 import { bridgeHashNeedsRehash, hashBridgePassword, verifyBridgePassword } from '../hashing/bridge-hash.ts';
 import { decoyFor, schemeForRow, schemeReadsSalt, verifyPassword } from '../hashing/registry.ts';
-import type { LegacyRow, LegacySource } from '../legacy/source.ts';
+import type { LegacyRow, LegacySource, SourceVerdict } from '../legacy/source.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { TotpCarryOver } from '../mfa/carry-over.ts';
@@ -262,10 +262,7 @@ export function createLogin(deps: LoginDeps) {
     }
     const claims = legacy ? legacy.mapClaims(row) : {};
     const sub = legacyCfg?.sub === 'uuid' ? randomUUID() : row.id;
-    const identifiers = (legacyCfg?.identifiers ?? [])
-      .map((col) => row.row[col])
-      .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
-      .map(String);
+    const identifiers = row.identifiers;
     const sealed = await sealDelivery(row.row, password, { target, box });
     const created = await inTransaction(async (trx) => {
       const inserted = await accounts.insert(trx, {
@@ -301,13 +298,44 @@ export function createLogin(deps: LoginDeps) {
     return { sub, created: true };
   }
 
-  async function viaLegacy(attempt: LoginAttempt, existing: AccountRow | undefined): Promise<LoginOutcome> {
-    const row = await lookupLegacy((l) =>
-      existing?.legacy_id ? l.findById(existing.legacy_id) : l.findByIdentifier(attempt.identifier),
+  /** A source that checks passwords itself (http, ldap), timed like a hash check. */
+  async function sourceVerify(password: string, row: LegacyRow): Promise<SourceVerdict> {
+    const started = process.hrtime.bigint();
+    const verdict = await lookupLegacy((l) => l.verify!(row, password));
+    metrics.hashVerifySeconds.observe(
+      { scheme: verdict.scheme },
+      Number(process.hrtime.bigint() - started) / 1e9,
     );
+    return verdict;
+  }
+
+  /**
+   * The legacy user an existing account migrated from: by its id, or (for a store that
+   * cannot look ids up, such as a single POST) by the name typed, checked against the id
+   * once the password proved.
+   */
+  async function legacyRowOf(account: AccountRow, identifier: string): Promise<LegacyRow | undefined> {
+    const byId = await lookupLegacy((l) => l.findById(account.legacy_id!));
+    if (byId || !legacy?.verify) return byId;
+    return lookupLegacy((l) => l.findByIdentifier(identifier));
+  }
+
+  async function viaLegacy(attempt: LoginAttempt, existing: AccountRow | undefined): Promise<LoginOutcome> {
+    const row = existing?.legacy_id
+      ? await legacyRowOf(existing, attempt.identifier)
+      : await lookupLegacy((l) => l.findByIdentifier(attempt.identifier));
     if (!row) {
       await decoy(attempt.password);
       return fail(attempt, existing ? 'wrong_password' : 'unknown_user', { source: 'legacy' });
+    }
+    if (!row.password && legacy?.verify) {
+      const verdict = await sourceVerify(attempt.password, row);
+      const verified = verdict.row ?? row;
+      if (!verdict.match || (existing?.legacy_id && verified.id !== existing.legacy_id)) {
+        return fail(attempt, 'wrong_password', { source: 'legacy', scheme: verdict.scheme });
+      }
+      const { sub, created } = await migrate(attempt.password, verified, verdict.scheme, existing);
+      return succeed(attempt, sub, 'legacy', created, verdict.scheme);
     }
     if (!row.password) {
       await decoy(attempt.password);
@@ -356,11 +384,18 @@ export function createLogin(deps: LoginDeps) {
         // The password may have been changed in the legacy application since migration.
         if (legacy && account.legacy_id) {
           try {
-            const row = await lookupLegacy((l) => l.findById(account.legacy_id!));
+            const row = await legacyRowOf(account, attempt.identifier);
+            let result: SourceVerdict | undefined;
             if (row?.password && legacyFingerprint(row.password, row.salt) !== account.legacy_fingerprint) {
-              const result = await timedVerify(attempt.password, row);
+              result = await timedVerify(attempt.password, row);
+            } else if (row && !row.password && legacy.verify) {
+              // The directory or application may hold a password changed since migration.
+              result = await sourceVerify(attempt.password, row);
+              if (result.match && (result.row ?? row).id !== account.legacy_id) result = undefined;
+            }
+            if (row && result) {
               if (result.match) {
-                await migrate(attempt.password, row, result.scheme, account);
+                await migrate(attempt.password, result.row ?? row, result.scheme, account);
                 if (target.updates) {
                   const form = await target.passwordForm(attempt.password);
                   await enqueuePasswordChange(db, {

@@ -11,8 +11,15 @@ import { BridgeError } from '../errors.ts';
 
 const { knex } = knexPkg;
 
-// Both drivers return bigint counts as strings; the bridge wants numbers.
-pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+// The store's own pool reads int8 (counts, serial ids) as numbers. Set on this pool only: a
+// process-wide parser would round a PostgreSQL legacy source's int8 ids above 2^53.
+const INT8 = 20;
+const storeTypes = {
+  getTypeParser: (oid: number, format?: string) =>
+    oid === INT8 && format !== 'binary'
+      ? (v: string) => Number.parseInt(v, 10)
+      : pg.types.getTypeParser(oid, format === 'binary' ? 'binary' : 'text'),
+};
 
 export interface Store {
   db: Knex;
@@ -47,7 +54,7 @@ export function createStore(opts: StoreOptions): Store {
     const url = opts.database;
     const db = knex({
       client: 'pg',
-      connection: url,
+      connection: { connectionString: url, types: storeTypes } as Knex.PgConnectionConfig,
       pool: { min: opts.pool?.min ?? 0, max: opts.pool?.max ?? 10 },
       acquireConnectionTimeout: 10_000,
     });

@@ -151,6 +151,10 @@ export const importCommand: Command = {
     if (!config.legacy) {
       throw new UsageError('No legacy database is configured: add a legacy: section to the config file.');
     }
+    if (config.legacy.kind !== 'sql') {
+      // Said before anything is opened or written: these stores list no users, or no passwords.
+      await createLegacySource(config.legacy, { logger: silentLogger }).page(undefined, 1);
+    }
     const csvPath = (values['rejects-csv'] as string | undefined) ?? './import-rejects.csv';
     const store = createStore({ database: config.database, data_dir: config.data_dir });
     const legacy = createLegacySource(config.legacy, { logger: silentLogger });
@@ -233,7 +237,7 @@ export const importCommand: Command = {
           }),
         );
       } else {
-        printSummary(io, summary, config.legacy.table, csvPath, mask);
+        printSummary(io, summary, legacy.label, csvPath, mask);
       }
       return 0;
     } finally {
