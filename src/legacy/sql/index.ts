@@ -130,7 +130,7 @@ export function createSqlSource(config: LegacyConfig, deps: LegacySourceDeps = {
   for (const [name, t] of queryFields) checkReadOnlyQuery(t.query!, `legacy.fields.${name}.query`, 1);
   // What messages call the rows' origin.
   const table = config.table ?? 'legacy.query';
-  const label = config.table ? `table ${config.table}` : 'the rows of legacy.query';
+  const label = config.table ?? 'the rows of legacy.query';
   const idColumn = config.columns.id;
   const queries = createLegacyQueries(db, {
     family,
@@ -291,7 +291,7 @@ export function createSqlSource(config: LegacyConfig, deps: LegacySourceDeps = {
     for (const [column, key] of required) {
       if (!Object.hasOwn(raw, column)) {
         throw new LegacyRowError(
-          `The legacy row has no column ${column}; it is configured in ${key}. Fix: set ${key} to a column of ${label}.`,
+          `The legacy row has no column ${column}; it is configured in ${key}. Fix: set ${key} to a column of ${config.table ? `table ${config.table}` : 'legacy.query'}.`,
           { column, key, table },
         );
       }
