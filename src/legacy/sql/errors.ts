@@ -90,7 +90,26 @@ export function classifyLegacyError(err: unknown, ctx: ErrorContext): Classified
       /column "?([^"\s]+)"? does not exist/.exec(driverMessage);
     return { kind: 'config', code, error: missingColumn(ctx, lastSegment(m?.[1] ?? '(unknown)')) };
   }
-  if (code === 'ER_NO_SUCH_TABLE' || code === '42P01') {
+  // The operator's SELECT does not parse: legacy.query (or a query field) to fix, not an outage.
+  if (
+    code === 'ER_PARSE_ERROR' ||
+    code === '42601' ||
+    (code === 'SQLITE_ERROR' && /syntax error/.test(driverMessage))
+  ) {
+    return {
+      kind: 'config',
+      code,
+      error: new LegacyConfigError(
+        'legacy.query',
+        `The legacy database cannot parse the configured SQL (${code}). Fix: run legacy.query (and any legacy.fields query) in the database's own client until it works, then paste it back.`,
+      ),
+    };
+  }
+  if (
+    code === 'ER_NO_SUCH_TABLE' ||
+    code === '42P01' ||
+    (code === 'SQLITE_ERROR' && /no such table/.test(driverMessage))
+  ) {
     return { kind: 'config', code, error: missingTable(ctx.table) };
   }
   if (MYSQL_PERMISSION.has(code) || code === '42501') {

@@ -246,6 +246,8 @@ export function createSqlSource(config: LegacyConfig, deps: LegacySourceDeps = {
       } catch (err) {
         const c = classifyLegacyError(err, errorContext);
         if (c.kind === 'unavailable') fail('schema', err, false);
+        // The probe of a query runs the query itself: what it cannot run, no login can.
+        if (c.kind === 'config' && config.query !== undefined) throw c.error;
         // A catalog the user may not read is no reason to refuse logins: go without facts.
         logger.debug({ errorCode: c.code }, 'legacy schema probe failed; using the configuration as given');
         info = undefined;

@@ -35,7 +35,7 @@ export function createLegacyQueries(db: Knex, opts: LegacyQueriesOptions) {
   // The operator's SELECT as a derived table: the bridge's WHERE, ORDER BY and LIMIT go
   // around it, every value bound. Checked at start (query-check.ts): one read-only statement.
   const rows = (): Knex.QueryBuilder =>
-    'table' in from ? db(from.table) : db.from(db.raw(`(${from.query}) as legacy_rows`));
+    'table' in from ? db(from.table) : db.from(db.raw(`(${from.query}\n) as legacy_rows`));
 
   function filtered(filter: Record<string, FilterValue>): Knex.QueryBuilder {
     const qb = rows();
@@ -236,7 +236,7 @@ async function queryColumns(
   timeoutMs: number,
   timeout: { cancel: boolean },
 ): Promise<RawColumn[]> {
-  const probe = `select * from (${query}) as legacy_rows where 1 = 0`;
+  const probe = `select * from (${query}\n) as legacy_rows where 1 = 0`;
   if (family === 'sqlite') {
     const conn = (await db.client.acquireConnection()) as {
       prepare(sql: string): { columns(): Array<{ name: string; type: string | null }> };
