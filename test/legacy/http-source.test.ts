@@ -8,8 +8,23 @@ import { type LegacyApp, startLegacyApp } from '../support/legacy-app.ts';
 import { legacyConfig } from './support.ts';
 
 const USERS = [
-  { id: 11, username: 'alice', email: 'alice@example.com', password: 'alice-pw', firstName: 'Alice', lastName: 'Archer' },
-  { id: 12, username: 'bob', email: 'bob@example.com', password: 'bob-pw', firstName: 'Bob', lastName: 'Baker', enabled: false },
+  {
+    id: 11,
+    username: 'alice',
+    email: 'alice@example.com',
+    password: 'alice-pw',
+    firstName: 'Alice',
+    lastName: 'Archer',
+  },
+  {
+    id: 12,
+    username: 'bob',
+    email: 'bob@example.com',
+    password: 'bob-pw',
+    firstName: 'Bob',
+    lastName: 'Baker',
+    enabled: false,
+  },
 ];
 const BEARER = 'Bearer app-token-123';
 
@@ -21,7 +36,12 @@ function source(http: Record<string, unknown>) {
     legacyConfig({
       kind: 'http',
       http: { url: `${app.url}/users`, bearer_token: 'app-token-123', ...http },
-      claims: { email: 'email', given_name: 'firstName', family_name: 'lastName', preferred_username: 'username' },
+      claims: {
+        email: 'email',
+        given_name: 'firstName',
+        family_name: 'lastName',
+        preferred_username: 'username',
+      },
     }),
     { logger: silentLogger },
   );
@@ -46,7 +66,11 @@ describe('the user-migration style (GET the user, POST the password)', () => {
     const s = source({});
     const row = await s.findByIdentifier('ALICE@example.com');
     expect(row).toMatchObject({ id: '11', password: null, identifiers: ['alice', 'alice@example.com'] });
-    expect(s.mapClaims(row!)).toMatchObject({ given_name: 'Alice', family_name: 'Archer', name: 'Alice Archer' });
+    expect(s.mapClaims(row!)).toMatchObject({
+      given_name: 'Alice',
+      family_name: 'Archer',
+      name: 'Alice Archer',
+    });
     expect(await s.verify!(row!, 'alice-pw')).toMatchObject({ match: true });
     expect(await s.verify!(row!, 'wrong')).toMatchObject({ match: false });
     expect(app.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
@@ -66,10 +90,15 @@ describe('the user-migration style (GET the user, POST the password)', () => {
   });
 
   it('sends basic auth when configured', async () => {
-    const basicApp = await startLegacyApp(USERS, { authorization: `Basic ${Buffer.from('bridge:s3cret').toString('base64')}` });
+    const basicApp = await startLegacyApp(USERS, {
+      authorization: `Basic ${Buffer.from('bridge:s3cret').toString('base64')}`,
+    });
     try {
       const s = createLegacySource(
-        legacyConfig({ kind: 'http', http: { url: `${basicApp.url}/users`, basic: { username: 'bridge', password: 's3cret' } } }),
+        legacyConfig({
+          kind: 'http',
+          http: { url: `${basicApp.url}/users`, basic: { username: 'bridge', password: 's3cret' } },
+        }),
       );
       sources.push(s);
       expect((await s.findByIdentifier('alice'))?.id).toBe('11');
@@ -106,7 +135,11 @@ describe('the single-POST style', () => {
     expect(s.mapClaims(verdict.row!)).toMatchObject({ email: 'alice@example.com' });
     expect((await s.verify!(pending, 'wrong')).match).toBe(false);
     expect((await s.verify!((await s.findByIdentifier('ghost'))!, 'x')).match).toBe(false);
-    expect(app.requests[0]).toMatchObject({ method: 'POST', path: '/check', body: { identifier: 'alice', password: '[redacted]' } });
+    expect(app.requests[0]).toMatchObject({
+      method: 'POST',
+      path: '/check',
+      body: { identifier: 'alice', password: '[redacted]' },
+    });
   });
 });
 
@@ -118,7 +151,10 @@ describe('an application that cannot answer is unavailable, never a wrong passwo
   ] as const)('%s is legacy_unavailable', async (_name, mode) => {
     const s = source({ timeout_ms: 300 });
     app.setMode(mode);
-    await expect(s.findByIdentifier('alice')).rejects.toMatchObject({ code: 'legacy_unavailable', status: 503 });
+    await expect(s.findByIdentifier('alice')).rejects.toMatchObject({
+      code: 'legacy_unavailable',
+      status: 503,
+    });
   });
 
   it('a 5xx on the password check is unavailable too', async () => {
@@ -131,7 +167,8 @@ describe('an application that cannot answer is unavailable, never a wrong passwo
   it('opens the circuit after consecutive failures, sends nothing while open, and tries again later', async () => {
     const s = source({ breaker: { failures: 2, reset_ms: 300 } });
     app.setMode('down');
-    for (let i = 0; i < 2; i++) await expect(s.findByIdentifier('alice')).rejects.toMatchObject({ code: 'legacy_unavailable' });
+    for (let i = 0; i < 2; i++)
+      await expect(s.findByIdentifier('alice')).rejects.toMatchObject({ code: 'legacy_unavailable' });
     const sent = app.requests.length;
     await expect(s.findByIdentifier('alice')).rejects.toThrow(/CIRCUIT_OPEN/);
     expect(app.requests.length).toBe(sent);

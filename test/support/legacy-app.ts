@@ -47,7 +47,10 @@ function profile(u: AppUser) {
   return { ...rest, emailVerified: true, attributes: {}, groups: [], requiredActions: [] };
 }
 
-export async function startLegacyApp(users: AppUser[], opts: { authorization?: string } = {}): Promise<LegacyApp> {
+export async function startLegacyApp(
+  users: AppUser[],
+  opts: { authorization?: string } = {},
+): Promise<LegacyApp> {
   let mode: AppMode = 'normal';
   const requests: AppRequest[] = [];
   const find = (name: string) =>

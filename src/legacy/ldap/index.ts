@@ -4,7 +4,7 @@
 // userAccountControl bit by default) are refused. Where the directory lets the service
 // account read userPassword, the bridge verifies that hash itself instead.
 import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
+import { type ConnectionOptions, checkServerIdentity } from 'node:tls';
 import { Client, InvalidCredentialsError } from 'ldapts';
 import type { LegacyConfig, LegacyLdapConfig } from '../../config/schema.ts';
 import { LegacyUnavailableError } from '../../errors.ts';
@@ -52,7 +52,13 @@ const PRESETS = {
 };
 
 function tlsOptions(ldap: LegacyLdapConfig): ConnectionOptions {
-  const opts: ConnectionOptions = { rejectUnauthorized: ldap.tls.reject_unauthorized };
+  // The certificate is checked against the host of legacy.ldap.url: after StartTLS the
+  // socket no longer knows the name it was opened with.
+  const host = new URL(ldap.url).hostname.replace(/^\[|\]$/g, '');
+  const opts: ConnectionOptions = {
+    rejectUnauthorized: ldap.tls.reject_unauthorized,
+    checkServerIdentity: (_name, cert) => checkServerIdentity(host, cert),
+  };
   if (ldap.tls.ca_file) {
     try {
       opts.ca = readFileSync(ldap.tls.ca_file);
