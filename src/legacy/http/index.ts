@@ -8,11 +8,11 @@ import { ConsecutiveBreaker, circuitBreaker, handleType, isBrokenCircuitError } 
 import type { LegacyConfig, LegacyHttpConfig } from '../../config/schema.ts';
 import { LegacyUnavailableError } from '../../errors.ts';
 import { silentLogger } from '../../logger.ts';
-import { LegacyNotSupportedError } from '../errors.ts';
 import { applyFields, checkFields } from '../fields.ts';
 import { isLookupValue } from '../lookup-value.ts';
-import { commonEntries, describeMapping, type MappingEntry, mapClaims } from '../mapping.ts';
+import { commonEntries, type MappingEntry } from '../mapping.ts';
 import { normalizeRow, valueAsText } from '../row-values.ts';
+import { selfVerifyingParts } from '../self-verifying.ts';
 import type { LegacySourceDeps } from '../source.ts';
 import type { LegacyRow, LegacySource } from '../types.ts';
 
@@ -146,10 +146,6 @@ export function createHttpSource(config: LegacyConfig, deps: LegacySourceDeps = 
     ),
     ...commonEntries(config.claims, config.fields),
   ];
-  const notListed = (what: string) =>
-    new LegacyNotSupportedError(
-      `The http legacy source cannot ${what}: the application's endpoint checks one user at a time and lists none. Users migrate at their first login; to import them all at once, export them to a table and use legacy.kind: sql.`,
-    );
 
   return {
     kind: 'http',
@@ -186,34 +182,14 @@ export function createHttpSource(config: LegacyConfig, deps: LegacySourceDeps = 
       return { match: answer.status === 200 || answer.status === 204, scheme: 'http' };
     },
 
-    async page() {
-      throw notListed('list its users for the bulk import');
-    },
-
-    async count() {
-      throw notListed('count its users');
-    },
-
-    async countActiveSince() {
-      return undefined;
-    },
-
-    async checkSchema() {
-      await this.ping();
-    },
-
-    describeMapping(row) {
-      return describeMapping(row.row, entries, []);
-    },
-
-    mapClaims(row) {
-      return mapClaims(row.row, config.claims);
-    },
-
-    async ping() {
-      await call('GET', base);
-    },
-
-    async close() {},
+    ...selfVerifyingParts({
+      kind: 'http',
+      why: "the application's endpoint checks one user at a time and lists none",
+      entries,
+      claims: config.claims,
+      ping: async () => {
+        await call('GET', base);
+      },
+    }),
   };
 }

@@ -9,11 +9,12 @@ import { Client, InvalidCredentialsError } from 'ldapts';
 import type { LegacyConfig, LegacyLdapConfig } from '../../config/schema.ts';
 import { LegacyUnavailableError } from '../../errors.ts';
 import { silentLogger } from '../../logger.ts';
-import { LegacyConfigError, LegacyNotSupportedError } from '../errors.ts';
+import { LegacyConfigError } from '../errors.ts';
 import { applyFields, checkFields, fieldInputs } from '../fields.ts';
 import { isLookupValue } from '../lookup-value.ts';
-import { commonEntries, describeMapping, type MappingEntry, mapClaims } from '../mapping.ts';
+import { commonEntries, type MappingEntry } from '../mapping.ts';
 import { normalizeValue, valueAsText } from '../row-values.ts';
+import { selfVerifyingParts } from '../self-verifying.ts';
 import type { LegacySourceDeps } from '../source.ts';
 import type { LegacyRow, LegacySource } from '../types.ts';
 
@@ -205,10 +206,6 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
     });
   }
 
-  const notListed = (what: string) =>
-    new LegacyNotSupportedError(
-      `The ldap legacy source cannot ${what}: a directory does not give the bridge the passwords it would import. Users migrate at their first login, with the password they bind with.`,
-    );
   const entries: MappingEntry[] = [
     ['legacy.ldap.id_attribute', 'id', idAttribute],
     ['legacy.ldap', 'dn', 'dn'],
@@ -250,34 +247,14 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
       }
     },
 
-    async page() {
-      throw notListed('list its users for the bulk import');
-    },
-
-    async count() {
-      throw notListed('count its users');
-    },
-
-    async countActiveSince() {
-      return undefined;
-    },
-
-    async checkSchema() {
-      await this.ping();
-    },
-
-    describeMapping(row) {
-      return describeMapping(row.row, entries, []);
-    },
-
-    mapClaims(row) {
-      return mapClaims(row.row, config.claims);
-    },
-
-    async ping() {
-      await asService('ping', async () => undefined);
-    },
-
-    async close() {},
+    ...selfVerifyingParts({
+      kind: 'ldap',
+      why: 'a directory does not give the bridge the passwords it would import',
+      entries,
+      claims: config.claims,
+      ping: async () => {
+        await asService('ping', async () => undefined);
+      },
+    }),
   };
 }
