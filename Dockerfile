@@ -1,9 +1,9 @@
 # syntax=docker/dockerfile:1
 # The oidc-bridge image: dependencies installed from the lockfile, TypeScript compiled to
-# dist/, and a runtime stage on node:20-bookworm-slim holding production dependencies and
+# dist/, and a runtime stage on node:24-bookworm-slim holding production dependencies and
 # the compiled code only, run as the unprivileged `node` user.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Every dependency, dev ones included: the compiler is one of them.
 FROM ${NODE_IMAGE} AS deps

@@ -8,7 +8,7 @@ import Koa, { type Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from './config/schema.ts';
 import { type AdminListener, startAdminListener } from './console/admin-server.ts';
-import { isBridgeError } from './errors.ts';
+import { LegacyUnavailableError } from './errors.ts';
 import { createInteractionRouter } from './interactions/routes.ts';
 import { createLegacySource, type LegacySource } from './legacy/source.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -22,9 +22,10 @@ import { createKeyStore, type ProviderKeys } from './oidc/keys.ts';
 import { createProvider, maxSignedTokenLifetime } from './oidc/provider.ts';
 import { createLoginGuard } from './security/guard.ts';
 import { createServices, type Services } from './services.ts';
-import { createStore, type Store } from './store/db.ts';
+import { createStore, type Store, storeOptions } from './store/db.ts';
 import { noTracing, startTracing, type Tracing } from './tracing.ts';
-import { createRenderer, securityHeaders } from './ui/render.ts';
+import { errorResponse } from './ui/error-responses.ts';
+import { createRenderer, renderErrorResponse, securityHeaders } from './ui/render.ts';
 
 export interface BridgeOptions {
   logger?: Logger;
@@ -59,7 +60,7 @@ export interface Bridge extends Services {
 }
 
 export async function createBridge(config: Config, opts: BridgeOptions = {}): Promise<Bridge> {
-  const store = opts.store ?? createStore({ database: config.database, data_dir: config.data_dir });
+  const store = opts.store ?? createStore({ ...storeOptions(config), logger: opts.logger });
   try {
     return await assemble(config, { ...opts, store }, !opts.store);
   } catch (err) {
@@ -99,6 +100,7 @@ async function assemble(
   const legacy = config.legacy
     ? createLegacySource(config.legacy, { logger, knex: opts.legacyDb })
     : undefined;
+  if (legacy) await checkLegacyAtStart(legacy, logger);
   const ownGuard = opts.guard ? undefined : createLoginGuard({ config, store, metrics, audit, logger });
   const login = createLogin({
     config,
@@ -136,36 +138,42 @@ async function assemble(
   app.proxy = config.security.trust_proxy;
   const https = config.issuer.startsWith('https:');
 
-  // The one place errors become responses: bad input gets its message, anything else a
-  // plain page, and nothing ever shows a stack trace.
+  // The one place errors become responses (through the table in ui/error-responses.ts):
+  // bad input gets its message, an outage a 503 with Retry-After, anything else a plain
+  // page, and nothing ever shows a stack trace.
   app.use(async (ctx, next) => {
     try {
       await next();
     } catch (err) {
-      const status = isBridgeError(err) ? err.status : ((err as { status?: number }).status ?? 500);
-      const expose = status < 500;
-      if (!expose) logger.error({ err }, 'request failed');
-      ctx.status = status;
-      const message = expose ? (err as Error).message : 'The request could not be completed.';
-      const code = isBridgeError(err)
-        ? err.code
-        : status === 413
-          ? 'request_too_large'
-          : expose
-            ? 'bad_request'
-            : 'server_error';
-      if (ctx.accepts('html', 'json') === 'json') {
-        ctx.body = { error: code, error_description: message };
-      } else {
-        const t = renderer.t(renderer.locale(ctx));
-        await renderer.render(ctx, 'error', { heading: t('error_title'), message, code });
+      const r = errorResponse(err);
+      if (r.status >= 500) {
+        if (r.log) logger.error({ err }, 'request failed');
+        else
+          logger.warn({ code: r.code, path: ctx.path }, 'request answered 503: a dependency is unavailable');
       }
+      await renderErrorResponse(ctx, renderer, r);
     }
   });
 
   // Set by stop(). A load balancer still holding a keep-alive connection learns from
   // /readyz that this replica is going away, and every answer closes its connection.
   let stopping = false;
+
+  // A parameter given twice arrives as an array, which no page of ours takes: a clear 400.
+  app.use(async (ctx, next) => {
+    const repeated = Object.entries(ctx.query).find(([, v]) => Array.isArray(v));
+    if (repeated) {
+      const t = renderer.t(renderer.locale(ctx));
+      ctx.status = 400;
+      await renderer.render(ctx, 'error', {
+        heading: t('error_title'),
+        message: `${t('repeated_parameter')} (${repeated[0].slice(0, 40)})`,
+        code: 'repeated_parameter',
+      });
+      return;
+    }
+    await next();
+  });
 
   app.use(async (ctx, next) => {
     if (stopping) ctx.set('Connection', 'close');
@@ -179,24 +187,15 @@ async function assemble(
         ctx.body = { status: 'stopping', checks: {} };
         return;
       }
-      const checks: Record<string, string> = {};
-      let ready = true;
-      try {
-        await store.ping();
-        checks.store = 'ok';
-      } catch {
-        checks.store = 'unreachable';
-        ready = false;
-      }
-      if (legacy) {
-        try {
-          await legacy.ping();
-          checks.legacy = 'ok';
-        } catch {
-          checks.legacy = 'unreachable';
-          ready = false;
-        }
-      }
+      // Both checks at once, each bounded: a stalled store or legacy database makes the
+      // answer "not ready" within READY_CHECK_MS, never a probe that hangs.
+      const [storeCheck, legacyCheck] = await Promise.all([
+        readinessCheck(() => store.ping()),
+        legacy ? readinessCheck(() => legacy.ping()) : undefined,
+      ]);
+      const checks: Record<string, string> = { store: storeCheck };
+      if (legacyCheck) checks.legacy = legacyCheck;
+      const ready = storeCheck === 'ok' && (legacyCheck === undefined || legacyCheck === 'ok');
       checks.target = config.target.type === 'none' ? 'none' : 'not checked';
       ctx.status = ready ? 200 : 503;
       ctx.body = { status: ready ? 'ready' : 'not ready', checks };
@@ -282,7 +281,11 @@ async function assemble(
       stopHooks.push(fn);
     },
     async listen(port = config.port, host = config.host) {
-      server = createServer(handle);
+      server = createServer(
+        { headersTimeout: config.http.headers_timeout_ms, requestTimeout: config.http.request_timeout_ms },
+        handle,
+      );
+      server.keepAliveTimeout = config.http.keep_alive_timeout_ms;
       server.on('connection', (s) => {
         sockets.add(s);
         s.on('close', () => sockets.delete(s));
@@ -341,6 +344,43 @@ async function assemble(
       if (ownsStore) await store.close();
     },
   };
+}
+
+/**
+ * A configuration that does not fit the legacy table stops the start (the key and the fix);
+ * a legacy database that is down only warns: logins answer 503 until it is back.
+ */
+async function checkLegacyAtStart(legacy: LegacySource, logger: Logger): Promise<void> {
+  try {
+    await legacy.checkSchema();
+  } catch (err) {
+    if (err instanceof LegacyUnavailableError) {
+      logger.warn(
+        { code: err.code },
+        'legacy database unavailable at start; logins answer 503 until it is back',
+      );
+      return;
+    }
+    throw err;
+  }
+}
+
+const READY_CHECK_MS = 1000;
+
+/** ok, timeout, missing (a table or grant the configuration names is gone) or unreachable. */
+async function readinessCheck(fn: () => Promise<void>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), READY_CHECK_MS);
+  });
+  try {
+    return await Promise.race([fn().then(() => 'ok'), timeout]);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    return code === 'legacy_schema_missing' || code === 'legacy_config_invalid' ? 'missing' : 'unreachable';
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function securityHeadersForProvider(res: ServerResponse, https: boolean): void {

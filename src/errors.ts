@@ -2,14 +2,46 @@
 // an HTTP `status` and `expose` (status < 500): the HTTP layer and the CLI map errors to
 // pages, JSON or exit codes in one place, and tests assert on `code`, never on text.
 
+/** Every code a BridgeError carries: tests, the CLI and the error table match on these. */
+export type BridgeErrorCode =
+  | 'config_invalid'
+  | 'usage'
+  | 'hash_unusable'
+  | 'scheme_invalid'
+  | 'legacy_unavailable'
+  | 'legacy_schema_missing'
+  | 'legacy_config_invalid'
+  | 'legacy_row_invalid'
+  | 'legacy_missing'
+  | 'legacy_not_supported'
+  | 'legacy_totp_unusable'
+  | 'store_unavailable'
+  | 'import_stopped'
+  | 'import_interrupted'
+  | 'throttled'
+  | 'form_unreadable'
+  | 'not_found'
+  | 'client_invalid'
+  | 'client_exists'
+  | 'client_public'
+  | 'kek_missing'
+  | 'kek_wrong'
+  | 'port_unavailable'
+  | 'password_form_invalid'
+  | 'scim_unreachable'
+  | 'scim_config_unreadable'
+  | 'target_mapping_invalid'
+  | 'target_no_bulk'
+  | 'target_none';
+
 export class BridgeError extends Error {
-  readonly code: string;
+  readonly code: BridgeErrorCode;
   readonly status: number;
   readonly expose: boolean;
   /** Extra, non-secret facts for logs (never a password or a hash). */
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, message: string, status = 400, details?: Record<string, unknown>) {
+  constructor(code: BridgeErrorCode, message: string, status = 400, details?: Record<string, unknown>) {
     super(message);
     this.name = new.target.name;
     this.code = code;
@@ -61,8 +93,20 @@ export class SchemeExpressionError extends BridgeError {
 
 /** The legacy database cannot be reached or answered with an error: login is unavailable. */
 export class LegacyUnavailableError extends BridgeError {
-  constructor(message = 'The legacy user database is unavailable.') {
-    super('legacy_unavailable', message, 503);
+  constructor(
+    message = 'The legacy user database is unavailable.',
+    code: 'legacy_unavailable' | 'legacy_schema_missing' = 'legacy_unavailable',
+  ) {
+    super(code, message, 503);
+  }
+}
+
+/** The bridge store is down, cut or stalled: every request that needs it answers 503. */
+export class StoreUnavailableError extends BridgeError {
+  readonly reason: string;
+  constructor(reason: string) {
+    super('store_unavailable', `The bridge store is unavailable (${reason}).`, 503, { reason });
+    this.reason = reason;
   }
 }
 

@@ -72,3 +72,17 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 
 /** A logger that discards everything, for CLI commands that print their own output. */
 export const silentLogger: Logger = pino({ level: 'silent' });
+
+/**
+ * knex's `log` option: its warnings ("Acquire connection error", "Connection Error") go
+ * through pino and its redaction, one line each with no stack trace, instead of console.
+ */
+export function knexLog(logger: Logger, component: string, level: 'warn' | 'debug' = 'warn') {
+  const line = (m: unknown) => String(m instanceof Error ? m.message : m).split('\n')[0];
+  return {
+    warn: (m: unknown) => logger[level]({ component, driver: 'knex' }, line(m)),
+    error: (m: unknown) => logger[level]({ component, driver: 'knex' }, line(m)),
+    deprecate: () => {},
+    debug: () => {},
+  };
+}

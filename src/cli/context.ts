@@ -6,7 +6,7 @@ import { silentLogger } from '../logger.ts';
 import type { Audit } from '../security/audit.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { createServices } from '../services.ts';
-import { createStore, type Store } from '../store/db.ts';
+import { createStore, type Store, storeOptions } from '../store/db.ts';
 import type { Io } from './framework.ts';
 
 export function configFrom(values: Record<string, unknown>, io: Io): Config {
@@ -26,7 +26,7 @@ export async function withStore<T>(
   fn: (c: StoreContext) => Promise<T>,
 ): Promise<T> {
   const config = configFrom(values, io);
-  const store = createStore({ database: config.database, data_dir: config.data_dir });
+  const store = createStore(storeOptions(config));
   try {
     await store.migrate();
     const { box, audit } = createServices(config, { store, logger: silentLogger });

@@ -2,7 +2,7 @@
 // parseArgs, strict), and `runCli` maps every outcome to an exit code in one place:
 // 0 success, 1 a negative answer (no match, failures found), 2 bad input or config.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { ConfigError, isBridgeError, UsageError } from '../errors.ts';
+import { type BridgeErrorCode, ConfigError, isBridgeError, UsageError } from '../errors.ts';
 
 export interface Io {
   out(line: string): void;
@@ -108,14 +108,21 @@ export async function runCli(commands: Command[], argv: string[], io: Io): Promi
     }
     if (isBridgeError(err)) {
       io.err(`Error: ${err.message}`);
-      return err.status >= 500 && err.code !== 'store_unavailable' && err.code !== 'legacy_unavailable'
-        ? 1
-        : 2;
+      // Exit 2: the operator has something to fix (input, configuration, a database to reach).
+      return err.status < 500 || EXIT_TWO.has(err.code) ? 2 : 1;
     }
     io.err(`Error: ${(err as Error).message ?? String(err)}`);
     return 1;
   }
 }
+
+const EXIT_TWO = new Set<BridgeErrorCode>([
+  'store_unavailable',
+  'legacy_unavailable',
+  'legacy_schema_missing',
+  'legacy_config_invalid',
+  'target_mapping_invalid',
+]);
 
 export function requireString(values: Record<string, unknown>, name: string, usage: string): string {
   const v = values[name];

@@ -13,6 +13,7 @@ import { referenceTargetCommand } from './commands/reference-target.ts';
 import { startCommand } from './commands/start.ts';
 import { workerCommand } from './commands/worker.ts';
 import { type Command, runCli } from './framework.ts';
+import { stopWithParentUnderNpm } from './parent-watch.ts';
 
 export const commands: Command[] = [
   startCommand,
@@ -28,6 +29,17 @@ export const commands: Command[] = [
   referenceTargetCommand,
   demoCommand,
 ];
+
+// `oidc-bridge migration status | head`: once the reader has gone, there is nobody left to
+// tell anything, so a closed pipe ends the command quietly instead of with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
+stopWithParentUnderNpm();
 
 const code = await runCli(commands, process.argv.slice(2), {
   out: (l) => process.stdout.write(`${l}\n`),

@@ -9,6 +9,9 @@ const url = (what: string) =>
     .refine((v) => URL.canParse(v), { message: `must be an absolute URL (${what})` })
     .describe(what);
 
+const millis = (description: string, def: number) =>
+  z.number().int().positive().default(def).describe(`${description} Milliseconds.`);
+
 const duration = (description: string, def: number) =>
   z.number().int().positive().default(def).describe(`${description} Seconds.`);
 
@@ -564,6 +567,32 @@ export const configSchema = z.strictObject({
     .optional()
     .describe('PostgreSQL URL of the bridge store. Omitted: an embedded PGlite store in data_dir.'),
   data_dir: z.string().default('./data').describe('Where the embedded store lives.'),
+  store: z
+    .strictObject({
+      statement_timeout_ms: millis(
+        'A statement on the bridge store that runs longer is cancelled, and the request answers 503.',
+        5000,
+      ),
+      acquire_timeout_ms: millis(
+        'How long a request waits for a free store connection (or a new one to connect) before it answers 503.',
+        5000,
+      ),
+    })
+    .prefault({})
+    .describe(
+      'Limits on the bridge store, so that a stalled PostgreSQL turns into 503 answers, not hung logins.',
+    ),
+  http: z
+    .strictObject({
+      headers_timeout_ms: millis('A client that has not sent its request headers by then is cut off.', 15000),
+      request_timeout_ms: millis('A client that has not sent its whole request by then is cut off.', 30000),
+      keep_alive_timeout_ms: millis(
+        "An idle keep-alive connection is closed after this long. Behind a load balancer, set it above the balancer's idle timeout.",
+        5000,
+      ),
+    })
+    .prefault({})
+    .describe("Timeouts of the login port's HTTP server against slow or idle clients."),
   key_encryption_key: z
     .string()
     .min(32, 'must be at least 32 characters; generate one with: openssl rand -base64 32')

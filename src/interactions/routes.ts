@@ -2,7 +2,6 @@
 // abort. Routes validate their input with zod, call the login library and render a page;
 // every failure is a page with a clear message and the right status, never a 500.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
@@ -12,8 +11,10 @@ import type { Config } from '../config/schema.ts';
 import { LegacyUnavailableError, ThrottledError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Login } from '../migration/login.ts';
+import { errorResponse } from '../ui/error-responses.ts';
 import type { MessageKey } from '../ui/i18n.ts';
-import type { Renderer } from '../ui/render.ts';
+import { type Renderer, renderErrorResponse } from '../ui/render.ts';
+import { formParser, passwordFormLimit } from './form.ts';
 
 export interface InteractionDeps {
   config: Config;
@@ -53,13 +54,9 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
   const { config, renderer, login, logger } = deps;
   const maxPassword = config.security.max_password_bytes;
   const router = new Router();
-  // The form limit sits well above the password maximum so that an over-long password
-  // gets the page that says so rather than a bare 413.
-  const parseForm = bodyParser({
-    enableTypes: ['form'],
-    formLimit: `${Math.max(256, maxPassword * 4) / 1}kb`,
-    encoding: 'utf-8',
-  });
+  // The form limit sits above the password maximum so that an over-long password gets the
+  // page that says so rather than a bare 413.
+  const parseForm = formParser(passwordFormLimit(maxPassword));
 
   const loginForm = z.object({
     identifier: z.string().optional(),
@@ -71,11 +68,8 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     try {
       return await deps.provider().interactionDetails(ctx.req, ctx.res);
     } catch (err) {
-      if (
-        err instanceof oidcErrors.SessionNotFound ||
-        (err as { name?: string }).name === 'SessionNotFound'
-      ) {
-        await pageError(ctx, 400, 'session_expired_title', 'session_expired', 'interaction_expired');
+      if (err instanceof oidcErrors.SessionNotFound) {
+        await renderErrorResponse(ctx, renderer, errorResponse(err));
         return undefined;
       }
       throw err;

@@ -30,8 +30,10 @@ import type { SecondFactors } from '../mfa/second-factors.ts';
 import { enrolmentPicture, groupedSecret, newTotpSecret } from '../mfa/totp.ts';
 import type { Accounts } from '../migration/accounts.ts';
 import type { SecretBox } from '../security/secret-box.ts';
+import { errorResponse } from '../ui/error-responses.ts';
 import type { MessageKey } from '../ui/i18n.ts';
-import type { Renderer } from '../ui/render.ts';
+import { type Renderer, renderErrorResponse } from '../ui/render.ts';
+import { formParser } from './form.ts';
 import { csrfToken, csrfValid } from './routes.ts';
 
 export interface SecondFactorDeps {
@@ -100,7 +102,7 @@ function requestedOf(interaction: Interaction): string[] {
 export function createSecondFactorRouter(deps: SecondFactorDeps) {
   const { config, factors, renderer, box, logger } = deps;
   const router = new Router();
-  const parseForm = bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' });
+  const parseForm = formParser(16 * 1024);
   const parseJson = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' });
   const passkeysOn = config.mfa.passkeys.enabled;
 
@@ -113,11 +115,8 @@ export function createSecondFactorRouter(deps: SecondFactorDeps) {
       }
       return interaction;
     } catch (err) {
-      if (
-        err instanceof oidcErrors.SessionNotFound ||
-        (err as { name?: string }).name === 'SessionNotFound'
-      ) {
-        await pageError(ctx, 400, 'session_expired_title', 'session_expired', 'interaction_expired');
+      if (err instanceof oidcErrors.SessionNotFound) {
+        await renderErrorResponse(ctx, renderer, errorResponse(err));
         return undefined;
       }
       throw err;

@@ -5,6 +5,8 @@
 import type { Knex } from 'knex';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import type { StoreUnavailableError } from '../errors.ts';
+import { asStoreFault } from '../store/faults.ts';
 
 const GRANTABLE = new Set([
   'AccessToken',
@@ -16,13 +18,47 @@ const GRANTABLE = new Set([
   'Grant',
 ]);
 
+/**
+ * The store is down, cut or stalled. oidc-provider answers its own endpoints with this
+ * error's status (503) and `temporarily_unavailable`; the StoreUnavailableError is the cause,
+ * so the bridge's own pages map it through the same table.
+ */
+export class StoreTemporarilyUnavailable extends errors.OIDCProviderError {
+  constructor(cause: StoreUnavailableError) {
+    super(503, 'temporarily_unavailable', { cause });
+    this.expose = true;
+    (this as { error_description?: string }).error_description =
+      'The service is temporarily unavailable. Try again in a moment.';
+  }
+}
+
+/** Runs a store call; an outage becomes StoreTemporarilyUnavailable, anything else passes. */
+export async function guardStore<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const fault = asStoreFault(err);
+    throw fault ? new StoreTemporarilyUnavailable(fault) : err;
+  }
+}
+
+const METHODS = [
+  'upsert',
+  'find',
+  'findByUid',
+  'findByUserCode',
+  'consume',
+  'destroy',
+  'revokeByGrantId',
+] as const;
+
 export function createAdapterClass(
   db: Knex,
   findClient: (id: string) => Promise<Record<string, unknown> | undefined>,
 ): new (
   name: string,
 ) => Adapter {
-  return class KnexAdapter implements Adapter {
+  const KnexAdapter = class KnexAdapter implements Adapter {
     readonly name: string;
 
     constructor(name: string) {
@@ -102,6 +138,15 @@ export function createAdapterClass(
       await db('oidc_payloads').where({ grant_id: grantId }).delete();
     }
   };
+  for (const name of METHODS) {
+    const original = KnexAdapter.prototype[name] as (...args: unknown[]) => Promise<unknown>;
+    Object.defineProperty(KnexAdapter.prototype, name, {
+      value(this: Adapter, ...args: unknown[]) {
+        return guardStore(() => original.apply(this, args));
+      },
+    });
+  }
+  return KnexAdapter;
 }
 
 /** Deletes expired rows; returns how many. Runs on a timer in `start`. */

@@ -124,7 +124,14 @@ export function createKeyStore(db: Knex, box: SecretBox) {
         .orderBy('created_at', 'desc')
         .orderBy('kid')
         .select('kid', 'use', 'material');
-      const jwks = rows.filter((r) => r.use === 'sig').map((r) => JSON.parse(box.open(r.material)) as JWK);
+      // Keys made in one transaction share created_at: ordered by algorithm as SIGNING_ALGS
+      // lists them (a stable sort keeps newest first within one), so that discovery's
+      // id_token_signing_alg_values_supported, which follows this order, never changes.
+      const rank = (alg: unknown) => SIGNING_ALGS.indexOf(alg as (typeof SIGNING_ALGS)[number]);
+      const jwks = rows
+        .filter((r) => r.use === 'sig')
+        .map((r) => JSON.parse(box.open(r.material)) as JWK)
+        .sort((a, b) => rank(a.alg) - rank(b.alg));
       const cookieKeys = rows.filter((r) => r.use === 'cookie').map((r) => box.open(r.material));
       return { jwks: { keys: jwks }, cookieKeys, fingerprint: rows.map((r) => r.kid).join(',') };
     },

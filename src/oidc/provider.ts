@@ -14,9 +14,10 @@ import { secondFactorPolicy } from '../mfa/policy.ts';
 import type { AccountRow, Accounts } from '../migration/accounts.ts';
 import type { Consents } from '../sessions/consents.ts';
 import { grantFromConsent, queueBackchannelLogouts, rememberConsent } from '../sessions/provider-hooks.ts';
-import type { Renderer } from '../ui/render.ts';
+import { errorResponse } from '../ui/error-responses.ts';
+import { type Renderer, renderErrorResponse } from '../ui/render.ts';
 import { createTtlCache } from '../util/ttl-cache.ts';
-import { createAdapterClass } from './adapter.ts';
+import { createAdapterClass, guardStore } from './adapter.ts';
 import type { ClientStore } from './clients.ts';
 import type { ProviderKeys } from './keys.ts';
 
@@ -33,11 +34,6 @@ export interface ProviderDeps {
 }
 
 export { maxSignedTokenLifetime } from './keys.ts';
-
-const ERROR_HEADINGS: Record<string, 'session_expired_title' | 'error_title'> = {
-  invalid_request: 'error_title',
-  session_not_found: 'session_expired_title',
-};
 
 /**
  * The protocol settings: scopes and claims, PKCE for every client, the features, token
@@ -58,6 +54,8 @@ export function protocolConfiguration(config: Config): Configuration {
     },
     scopes: ['openid', 'offline_access', ...Object.keys(config.oidc.claims).filter((s) => s !== 'openid')],
     conformIdTokenClaims: false,
+    // Clients may register only the code flow (clients.ts): discovery advertises just that.
+    responseTypes: ['code'],
     extraClientMetadata: { properties: ['first_party'] },
     acrValues: ACR_VALUES,
     pkce: { required: () => true },
@@ -142,7 +140,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       return deps.consents ? grantFromConsent(ctx, deps.consents) : undefined;
     },
     async findAccount(_ctx, sub) {
-      const account = await accountCache.get(sub, () => accounts.findBySub(sub));
+      const account = await accountCache.get(sub, () => guardStore(() => accounts.findBySub(sub)));
       if (!account || account.disabled_at) return undefined;
       return {
         accountId: sub,
@@ -153,23 +151,19 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     async renderError(ctx, out, error) {
       const koaCtx = ctx as unknown as Context;
-      const locale = renderer.locale(koaCtx);
-      const t = renderer.t(locale);
-      const code = String(out.error ?? 'server_error');
-      if (
-        (error as { status?: number }).status === undefined ||
-        ((error as { status?: number }).status ?? 500) >= 500
-      ) {
-        logger.error({ err: error }, 'provider error');
+      const r = errorResponse(error);
+      if (r.status >= 500 && r.log) logger.error({ err: error }, 'provider error');
+      const code = String(out.error ?? r.code);
+      // The table decides for what it knows (expired interactions, outages); everything else
+      // is oidc-provider's own answer, whose description is meant for the user.
+      if (r.message) {
+        await renderErrorResponse(koaCtx, renderer, { ...r, code: r.status >= 500 ? r.code : code });
+        return;
       }
+      const t = renderer.t(renderer.locale(koaCtx));
       const description =
         typeof out.error_description === 'string' ? out.error_description : t('error_generic');
-      const expired = /interaction session|session not found|interaction expired/i.test(description);
-      await renderer.render(koaCtx, 'error', {
-        heading: t(expired ? 'session_expired_title' : (ERROR_HEADINGS[code] ?? 'error_title')),
-        message: expired ? t('session_expired') : description,
-        code,
-      });
+      await renderer.render(koaCtx, 'error', { heading: t('error_title'), message: description, code });
     },
   };
 
@@ -177,5 +171,10 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.proxy = config.security.trust_proxy;
   queueBackchannelLogouts(provider, deps.db);
   provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc server error'));
+  // An outage answer tells clients when to come back, on JSON endpoints as on pages.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '5');
+  });
   return provider;
 }

@@ -8,6 +8,7 @@ import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import { migrationSource } from '../../migrations/index.ts';
 import { BridgeError } from '../errors.ts';
+import { createLogger, knexLog, type Logger } from '../logger.ts';
 
 const { knex } = knexPkg;
 
@@ -45,6 +46,19 @@ export interface StoreOptions {
   /** An embedded store on a PGlite instance the caller made (the demo's cached cluster). */
   pglite?: unknown;
   pool?: { min?: number; max?: number };
+  /** Statement and acquire limits (postgres only); defaults as in the config schema. */
+  timeouts?: { statement_timeout_ms?: number; acquire_timeout_ms?: number };
+  /** Where the driver's warnings go; default a JSON logger at warn. */
+  logger?: Logger;
+}
+
+/** The store options a configuration asks for: one place for every command that opens it. */
+export function storeOptions(config: {
+  database?: string | undefined;
+  data_dir: string;
+  store: { statement_timeout_ms: number; acquire_timeout_ms: number };
+}): StoreOptions {
+  return { database: config.database, data_dir: config.data_dir, timeouts: config.store };
 }
 
 const MIGRATION_LOCK = 7_147_001;
@@ -52,11 +66,22 @@ const MIGRATION_LOCK = 7_147_001;
 export function createStore(opts: StoreOptions): Store {
   if (opts.database) {
     const url = opts.database;
+    const statementMs = opts.timeouts?.statement_timeout_ms ?? 5000;
+    const acquireMs = opts.timeouts?.acquire_timeout_ms ?? 5000;
     const db = knex({
       client: 'pg',
-      connection: { connectionString: url, types: storeTypes } as Knex.PgConnectionConfig,
+      // The server cancels a slow statement; the client gives up on one the server never
+      // answers (a stalled network), a little later, and on a connect that does not finish.
+      connection: {
+        connectionString: url,
+        statement_timeout: statementMs,
+        query_timeout: statementMs + 1000,
+        connectionTimeoutMillis: acquireMs,
+        types: storeTypes,
+      } as Knex.PgConnectionConfig,
       pool: { min: opts.pool?.min ?? 0, max: opts.pool?.max ?? 10 },
-      acquireConnectionTimeout: 10_000,
+      acquireConnectionTimeout: acquireMs,
+      log: knexLog(opts.logger ?? createLogger({ level: 'warn' }), 'store'),
     });
     return {
       db,
@@ -68,7 +93,19 @@ export function createStore(opts: StoreOptions): Store {
         await connectOrExplain(lock, url);
         try {
           await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-          await db.migrate.latest({ migrationSource });
+          // Migrations run without the statement timeout: an index on a large table may
+          // take longer than any request should.
+          const migrator = knex({
+            client: 'pg',
+            connection: { connectionString: url, types: storeTypes } as Knex.PgConnectionConfig,
+            pool: { min: 0, max: 1 },
+            log: db.client.logger,
+          });
+          try {
+            await migrator.migrate.latest({ migrationSource });
+          } finally {
+            await migrator.destroy();
+          }
         } finally {
           await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
           await lock.end();

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { Context } from 'koa';
 import type { Config } from '../config/schema.ts';
+import type { ErrorResponse } from './error-responses.ts';
 import { type Locale, pickLocale, type Translate, translator } from './i18n.ts';
 import { themeFor } from './theme.ts';
 
@@ -18,12 +19,13 @@ export const VIEWS_DIR = [join(HERE, '../../views'), join(HERE, '../../../views'
 ) as string;
 
 export interface PageContext {
-  uiLocales?: string | undefined;
+  uiLocales?: unknown;
 }
 
 export interface Renderer {
   render(ctx: Context, view: string, data: Record<string, unknown>, page?: PageContext): Promise<void>;
-  locale(ctx: Context, uiLocales?: string): Locale;
+  /** ui_locales as given (a repeated parameter arrives as an array and is ignored). */
+  locale(ctx: Context, uiLocales?: unknown): Locale;
   t(locale: Locale): Translate;
 }
 
@@ -54,12 +56,14 @@ export function createRenderer(config: Pick<Config, 'ui' | 'issuer'>): Renderer 
   const theme = themeFor(config.ui.primary_color);
   // The schema's default product name is a placeholder, not a name to show above the form.
   const brandName = config.ui.product_name === 'Sign in' ? undefined : config.ui.product_name;
-  const locale = (ctx: Context, uiLocales?: string) =>
-    pickLocale(
-      uiLocales ?? (ctx.query.ui_locales as string | undefined),
+  const locale = (ctx: Context, uiLocales?: unknown) => {
+    const given = uiLocales ?? ctx.query.ui_locales;
+    return pickLocale(
+      typeof given === 'string' ? given : undefined,
       ctx.get('accept-language'),
       config.ui.default_locale,
     );
+  };
   return {
     locale,
     t: translator,
@@ -79,4 +83,17 @@ export function createRenderer(config: Pick<Config, 'ui' | 'issuer'>): Renderer 
       });
     },
   };
+}
+
+/** An error page (HTML) or `{ error, error_description }` (JSON), as the table describes it. */
+export async function renderErrorResponse(ctx: Context, renderer: Renderer, r: ErrorResponse): Promise<void> {
+  const t = renderer.t(renderer.locale(ctx));
+  const message = r.message ? t(r.message) : (r.text ?? t('error_generic'));
+  ctx.status = r.status;
+  if (r.retryAfter !== undefined) ctx.set('Retry-After', String(r.retryAfter));
+  if (ctx.accepts('html', 'json') === 'json') {
+    ctx.body = { error: r.code, error_description: message };
+    return;
+  }
+  await renderer.render(ctx, 'error', { heading: t(r.heading), message, code: r.code });
 }

@@ -1,6 +1,7 @@
 // `migration status | list | retry` and `worker --once` through the CLI framework with a
 // capturing Io, against real PostgreSQL (store and legacy table) and the reference target:
 // what operators read, the exit codes, and that no password form is ever printed.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import {
   type RunningTarget,
 } from '../../src/target/commerce-import/reference.ts';
 import { snapshotColumns } from '../../src/target/values.ts';
+import { BIN } from '../support/cli.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
 
 const { knex } = knexPkg;
@@ -220,6 +222,32 @@ describe('migration status', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/legacy users: +unavailable/);
     expect(r.out).toMatch(/delivered: +1/);
+  });
+
+  it('exits quietly when the reader of its output has gone (migration status | true)', async () => {
+    await seedMix();
+    // `true` exits at once, so every line the command writes meets a closed pipe (EPIPE).
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      const child = spawn(
+        'bash',
+        [
+          '-c',
+          'set -o pipefail; "$0" "$1" migration status --config "$2" | true',
+          process.execPath,
+          BIN,
+          plainConfig,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
   });
 
   it('says so when no legacy database is configured', async () => {

@@ -1,15 +1,17 @@
 // The demo's life apart from the browser: a kept store (--data-dir) survives a restart with
 // its keys and gets its clients registered again, a busy port is a clear message and exit
 // code 2 with nothing left running, and --help explains the options.
+
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDemo } from '../../src/demo/start-demo.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { freePort } from '../support/bridge.ts';
-import { runBin } from '../support/cli.ts';
+import { BIN, runBin } from '../support/cli.ts';
 
 const dirs: string[] = [];
 
@@ -19,6 +21,17 @@ afterAll(() => {
 
 async function ports() {
   return { port: await freePort(), rpPort: await freePort(), targetPort: await freePort() };
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function signingKeyIds(bridgeUrl: string): Promise<string[]> {
@@ -80,6 +93,62 @@ describe('oidc-bridge demo, started and stopped', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     } finally {
       busy.close();
+    }
+  });
+
+  it('stops and frees its ports when npm, its parent, is killed without passing the signal on', async () => {
+    const p = await ports();
+    // What `npx oidc-bridge demo` builds: npm, a shell, and node under it. The shell stands
+    // in for npm here (`; true` keeps it from exec-ing node), and dies by SIGKILL.
+    const shell = spawn(
+      'sh',
+      [
+        '-c',
+        '"$0" "$1" demo --port "$2" --rp-port "$3" --target-port "$4"; true',
+        process.execPath,
+        BIN,
+        String(p.port),
+        String(p.rpPort),
+        String(p.targetPort),
+      ],
+      {
+        env: { ...process.env, npm_command: 'exec', LOG_LEVEL: 'warn', NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`demo did not start:\n${out}`)), 90_000);
+      const onData = (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('Press Ctrl+C')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      shell.stdout.on('data', onData);
+      shell.stderr.on('data', onData);
+    });
+    expect(await listening(p.port)).toBe(true);
+    const node = Number(
+      execFileSync('ps', ['-o', 'pid=', '--ppid', String(shell.pid)])
+        .toString()
+        .trim(),
+    );
+    shell.kill('SIGKILL');
+    try {
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline && ((await listening(p.port)) || (await listening(p.rpPort)))) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(await listening(p.port)).toBe(false);
+      expect(await listening(p.rpPort)).toBe(false);
+      expect(await listening(p.targetPort)).toBe(false);
+    } finally {
+      // On a failure, leave nothing behind for the next run.
+      try {
+        process.kill(node, 'SIGKILL');
+      } catch {}
     }
   });
 

@@ -9,6 +9,7 @@ import { keyCommands } from '../../src/cli/commands/keys.ts';
 import { runCli } from '../../src/cli/framework.ts';
 import { hashBridgePassword } from '../../src/hashing/bridge-hash.ts';
 import { createAccounts } from '../../src/migration/accounts.ts';
+import { createKeyStore } from '../../src/oidc/keys.ts';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
 import { exchange, loginThroughBrowser, REDIRECT_URI, relyingParty } from '../support/rp.ts';
 
@@ -87,4 +88,27 @@ it('lists keys with their status and never their private parts', async () => {
   expect(list.some((k) => k.status === 'retired')).toBe(true);
   expect(list.some((k) => k.status === 'active' && k.alg === 'ES256')).toBe(true);
   expect(out.join('\n')).not.toMatch(/"d":|material/);
+});
+
+it('advertises the signing algorithms in one order, however the random kids of one rotation sort', async () => {
+  const keys = createKeyStore(t.bridge.store.db, t.bridge.box);
+  for (let i = 0; i < 8; i++) {
+    await keys.rotate(3600);
+    const { jwks } = await keys.load();
+    expect([...new Set(jwks.keys.map((k) => k.alg))]).toEqual(['RS256', 'ES256']);
+  }
+  await t.bridge.refreshKeys();
+  const discovery = (await (await fetch(`${t.url}/.well-known/openid-configuration`)).json()) as Record<
+    string,
+    unknown
+  >;
+  expect(discovery.id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256']);
+});
+
+it('advertises only the response type clients may register', async () => {
+  const discovery = (await (await fetch(`${t.url}/.well-known/openid-configuration`)).json()) as Record<
+    string,
+    unknown
+  >;
+  expect(discovery.response_types_supported).toEqual(['code']);
 });

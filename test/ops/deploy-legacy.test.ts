@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/bridge.ts';
 import { runBin } from '../support/cli.ts';
 import {
   createMariaDatabase,
@@ -35,7 +36,14 @@ let legacy: TestDatabase;
 let store: TestDatabase;
 const readOnly = { user: `ro_${process.pid}_${Date.now() % 100000}`, password: 'read-only-password' };
 
+// Ports nothing listens on: these commands read the config and never reach the target, and
+// the demo's defaults (3000, 4000) may be taken by a demo running beside the tests.
+let bridgePort = 0;
+let targetPort = 0;
+
 beforeAll(async () => {
+  bridgePort = await freePort();
+  targetPort = await freePort();
   legacy = await createMariaDatabase('obt_deploy');
   store = await createPgDatabase('obt_deploy');
   if (!CLIENT) return;
@@ -68,10 +76,10 @@ afterAll(async () => {
 function bridgeEnv(): NodeJS.ProcessEnv {
   return {
     OIDC_BRIDGE_KEY: 'deploy-test-key-encryption-key-0123456789',
-    BRIDGE_ISSUER: 'http://localhost:3000',
+    BRIDGE_ISSUER: `http://localhost:${bridgePort}`,
     STORE_URL: store.url,
     LEGACY_URL: `mysql://${readOnly.user}:${readOnly.password}@${admin.hostname}:${admin.port || 3306}/${legacy.name}`,
-    TARGET_URL: 'http://127.0.0.1:4000/api/users/import',
+    TARGET_URL: `http://127.0.0.1:${targetPort}/api/users/import`,
     TARGET_TOKEN: 'token',
   };
 }

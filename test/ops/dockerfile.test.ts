@@ -36,13 +36,13 @@ describe('the Dockerfile', () => {
     expect(validate(text).map((d) => `${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
   });
 
-  it('has named build stages and a final runtime stage on node:20-bookworm-slim', () => {
+  it('has named build stages and a final runtime stage on node:24-bookworm-slim', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     expect(stages.every((s) => s.name)).toBe(true);
-    expect(final.base).toBe('node:20-bookworm-slim');
+    expect(final.base).toBe('node:24-bookworm-slim');
     for (const [i, s] of stages.entries()) {
       const earlier = names.slice(0, i);
-      expect(earlier.includes(s.base) || s.base === 'node:20-bookworm-slim', `${s.name} FROM ${s.base}`).toBe(
+      expect(earlier.includes(s.base) || s.base === 'node:24-bookworm-slim', `${s.name} FROM ${s.base}`).toBe(
         true,
       );
     }

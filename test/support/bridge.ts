@@ -1,6 +1,7 @@
 // Starts a real bridge for a test: its own PostgreSQL database (or the embedded store), a
 // free port, the issuer at that port, and logs captured in memory so tests can search
 // them for secrets. Returns what a test needs to drive it and tear it down.
+import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { type Bridge, createBridge } from '../../src/app.ts';
@@ -28,6 +29,8 @@ export interface TestBridge {
   bridge: Bridge;
   config: Config;
   url: string;
+  /** The login port's HTTP server. */
+  server: Server;
   database: TestDatabase;
   logs: string[];
   addClient(c: {
@@ -69,9 +72,10 @@ export async function startTestBridge(
     logger: createLogger({ level: 'debug', destination }),
     keyRefreshMs: opts.keyRefreshMs,
   });
-  const { url } = await bridge.listen(port, '127.0.0.1');
+  const { url, server } = await bridge.listen(port, '127.0.0.1');
   return {
     bridge,
+    server,
     config,
     url,
     database,

@@ -16,7 +16,7 @@ import {
 } from '../../migration/import.ts';
 import { csvField } from '../../migration/import-plan.ts';
 import { createServices } from '../../services.ts';
-import { createStore } from '../../store/db.ts';
+import { createStore, storeOptions } from '../../store/db.ts';
 
 const IMPORT_LOCK = 7_147_002;
 
@@ -156,7 +156,7 @@ export const importCommand: Command = {
       await createLegacySource(config.legacy, { logger: silentLogger }).page(undefined, 1);
     }
     const csvPath = (values['rejects-csv'] as string | undefined) ?? './import-rejects.csv';
-    const store = createStore({ database: config.database, data_dir: config.data_dir });
+    const store = createStore(storeOptions(config));
     const legacy = createLegacySource(config.legacy, { logger: silentLogger });
     const { target, box } = createServices(config, { store, logger: silentLogger });
     const mask = (form: string) => target.bulk?.maskPassword(form) ?? '<hidden>';

@@ -5,7 +5,7 @@ import { createLogger } from '../../logger.ts';
 import { createDeliveryQueries } from '../../migration/delivery-queries.ts';
 import { startDeliveryWorker } from '../../migration/worker.ts';
 import { createServices } from '../../services.ts';
-import { createStore } from '../../store/db.ts';
+import { createStore, storeOptions } from '../../store/db.ts';
 import { configFrom } from '../context.ts';
 import type { Command } from '../framework.ts';
 
@@ -22,7 +22,7 @@ export const workerCommand: Command = {
   async run({ values }, io) {
     const config = configFrom(values, io);
     const logger = createLogger({ level: config.log_level });
-    const store = createStore({ database: config.database, data_dir: config.data_dir });
+    const store = createStore(storeOptions(config));
     try {
       await store.migrate();
       const services = createServices(config, { store, logger });

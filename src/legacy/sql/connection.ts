@@ -7,7 +7,7 @@ import knexPkg from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import type { LegacyConfig } from '../../config/schema.ts';
-import type { Logger } from '../../logger.ts';
+import { knexLog, type Logger } from '../../logger.ts';
 import { LegacyConfigError } from '../errors.ts';
 
 export type LegacyDialect = 'mysql' | 'postgres' | 'pglite' | 'sqlite';
@@ -125,12 +125,7 @@ export function legacyKnexConfig(
   const connection = config.connection ?? '';
   const scheme = /^([a-z]+):/.exec(connection)?.[1];
   // Driver warnings (a failed connection attempt) go to debug: the source logs the outage once.
-  const log = {
-    warn: (m: unknown) => logger.debug({ driver: 'knex' }, String(m).split('\n')[0]),
-    error: (m: unknown) => logger.debug({ driver: 'knex' }, String(m).split('\n')[0]),
-    deprecate: () => {},
-    debug: () => {},
-  };
+  const log = knexLog(logger, 'legacy', 'debug');
   const pool = { min: config.pool.min, max: config.pool.max };
 
   if (scheme === 'sqlite') {

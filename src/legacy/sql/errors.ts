@@ -3,6 +3,7 @@
 // there (an operator fix), or the lookup value cannot be compared (no such user).
 // Driver messages are never copied: knex inlines MySQL bindings, which hold the login name.
 import { LegacyUnavailableError } from '../../errors.ts';
+import { driverErrorCode } from '../../util/driver-errors.ts';
 import { LegacyConfigError } from '../errors.ts';
 
 export { LegacyConfigError };
@@ -44,18 +45,7 @@ function lastSegment(name: string): string {
 }
 
 /** A stable, loggable code for any error: driver code, SQLSTATE, or one derived from the kind. */
-export function errorCode(err: unknown): string {
-  const e = (err ?? {}) as DriverError;
-  if (typeof e.code === 'string' && e.code) return e.code;
-  const message = typeof e.message === 'string' ? e.message : '';
-  if (e.name === 'KnexTimeoutError') {
-    return message.includes('acquiring a connection') ? 'ACQUIRE_TIMEOUT' : 'QUERY_TIMEOUT';
-  }
-  if (/Connection terminated/i.test(message)) return 'CONNECTION_TERMINATED';
-  if (/timeout/i.test(message)) return 'TIMEOUT';
-  if (typeof e.code === 'number') return String(e.code);
-  return typeof e.name === 'string' && e.name !== 'Error' ? e.name : 'UNKNOWN';
-}
+export const errorCode = driverErrorCode;
 
 /** A configured column the table lacks, naming every key that mentions it. */
 export function missingColumn(ctx: ErrorContext, column: string): LegacyConfigError {

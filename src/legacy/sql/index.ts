@@ -156,9 +156,13 @@ export function createSqlSource(config: LegacyConfig, deps: LegacySourceDeps = {
   let bitColumns = new Set<string>();
   let idIsNumeric = false;
   let outage: string | undefined;
+  // Set once a statement has read the table: from then on a missing table, column or grant
+  // means the database changed under a running bridge (an outage, 503), not a config typo.
+  let confirmed = false;
   const reported = new Set<string>();
 
   function recovered(): void {
+    confirmed = true;
     if (outage === undefined) return;
     logger.info({ previous: outage }, 'legacy database reachable again');
     outage = undefined;
@@ -184,11 +188,24 @@ export function createSqlSource(config: LegacyConfig, deps: LegacySourceDeps = {
       }
       return undefined;
     }
-    if (c.kind === 'config') {
+    if (c.kind === 'config' && !confirmed) {
       reportConfig(c.error, c.code);
       throw c.error;
     }
     const code = c.code;
+    if (c.kind === 'config') {
+      if (outage !== code) {
+        outage = code;
+        logger.error(
+          { errorCode: code, op, key: c.error.key, missing: c.error.details },
+          `legacy database no longer fits the configuration: ${c.error.message} Or restore the table and its grants as they were.`,
+        );
+      }
+      throw new LegacyUnavailableError(
+        `The legacy user database no longer has what the configuration names (${code}).`,
+        'legacy_schema_missing',
+      );
+    }
     if (outage !== code) {
       outage = code;
       logger.error({ errorCode: code, op }, 'legacy database unavailable');
@@ -252,8 +269,10 @@ export function createSqlSource(config: LegacyConfig, deps: LegacySourceDeps = {
         logger.debug({ errorCode: c.code }, 'legacy schema probe failed; using the configuration as given');
         info = undefined;
       }
-      if (info) check(info);
-      else checkFields(config.fields, undefined, true);
+      if (info) {
+        check(info);
+        confirmed = true;
+      } else checkFields(config.fields, undefined, true);
       if (info?.get(idColumn)?.kind === 'integer') idIsNumeric = true;
       bitColumns = new Set([...(info?.values() ?? [])].filter((c) => c.type === 'bit').map((c) => c.name));
     } else {

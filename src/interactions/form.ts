@@ -1,0 +1,30 @@
+// The one form parser of the interaction pages: urlencoded bodies up to a limit in bytes,
+// gzip/deflate/br decoded by the parser. A body that does not decode (garbage under
+// Content-Encoding: gzip) is bad input, a 400 page, not the 500 a zlib error would become.
+import { bodyParser } from '@koa/bodyparser';
+import type { Middleware } from 'koa';
+import { BridgeError } from '../errors.ts';
+
+/** The form limit for a page with a password field: room for the longest password allowed. */
+export function passwordFormLimit(maxPasswordBytes: number): number {
+  // A password of N bytes is at most 3N when percent-encoded; the other fields fit in 16 KiB.
+  return maxPasswordBytes * 3 + 16 * 1024;
+}
+
+export function formParser(limitBytes: number): Middleware {
+  const parse = bodyParser({ enableTypes: ['form'], formLimit: limitBytes, encoding: 'utf-8' });
+  return async (ctx, next) => {
+    try {
+      await parse(ctx, async () => {});
+    } catch (err) {
+      const status = (err as { status?: unknown }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500 && status !== 400) throw err;
+      throw new BridgeError(
+        'form_unreadable',
+        'The form could not be read: its body does not match its Content-Type or Content-Encoding.',
+        400,
+      );
+    }
+    await next();
+  };
+}
