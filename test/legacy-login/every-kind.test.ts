@@ -180,6 +180,37 @@ describe('every legacy store kind, end to end', () => {
     });
   });
 
+  it('a MariaDB shop table with BIT(1), tinyint, timestamp and NULL: the login delivers what legacy check previewed', async () => {
+    const db: TestDatabase = await createMariaDatabase('bite2e');
+    cleanups.push(() => db.drop());
+    const k = knexPkg.knex({ client: 'mysql2', connection: db.url, pool: { min: 0, max: 1 } });
+    await k.raw(`create table customers (id bigint unsigned primary key, username varchar(50), email varchar(100),
+      password varchar(100), first_name varchar(50), last_name varchar(50), gender char(1), birthday date null,
+      accept_notifications bit(1), sms tinyint(1), call_ok bit(1), email_verified_at datetime null,
+      created_at timestamp null, phone varchar(20) null)`);
+    await k.raw(
+      `insert into customers values (9007199254740993, 'bits', 'bits@shop.example', ?, 'Bit', 'Flag', 'F', '1990-05-06',
+        b'1', 1, b'0', '2024-02-03 04:05:06', '2020-01-02 03:04:05', null)`,
+      [await bcryptHash('bit-pass-1')],
+    );
+    await k.destroy();
+    await scenario({
+      legacy: { connection: db.url, table: 'customers' },
+      mapping: { sms_allowed: 'sms', call_allowed: 'call_ok', verified: 'email_verified_at', phone: 'phone' },
+      user: 'bits',
+      password: 'bit-pass-1',
+      legacyId: '9007199254740993',
+      claims: { given_name: 'Bit', family_name: 'Flag' },
+    });
+    expect(target.state.users.get('9007199254740993')).toMatchObject({
+      email_allowed: true,
+      sms_allowed: true,
+      call_allowed: false,
+      verified: true,
+      phone: null,
+    });
+  });
+
   it('Django auth_user on PostgreSQL: is_active, and empty names defaulted', async () => {
     const db: TestDatabase = await createPgDatabase('djangoe2e');
     cleanups.push(() => db.drop());
