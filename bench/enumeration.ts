@@ -1,8 +1,11 @@
 // Measures whether login times tell which users exist: N logins each for unknown users and
 // for a known legacy user with a wrong password, through the login form of a real bridge on a
 // real legacy table of bcrypt hashes. Reports the median times and their ratio (target 0.8 to
-// 1.25); `npx tsx bench/enumeration.ts [N] [mysql|postgres] [cost]` prints them.
-import { randomBytes } from 'node:crypto';
+// 1.25). Then every failure path of a mixed table (md5, sha1, bcrypt, a migrated user, an
+// unusable hash, a disabled account, an unknown name), each path's median as a ratio to the
+// unknown name's (target 0.9 to 1.1). `npx tsx bench/enumeration.ts [N] [mysql|postgres] [cost]`
+// runs this phase alone and prints both.
+import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createLegacyTable } from '../test/security/support.ts';
 import { startTestBridge } from '../test/support/bridge.ts';
@@ -28,6 +31,19 @@ export interface EnumerationReport {
   /** unknown / known-with-wrong-password; 1 means the two cannot be told apart by time. */
   ratio: number;
   /** Every answer's status, to show they were all the same 401. */
+  statuses: number[];
+  /** Each failure path's median and its ratio to the unknown name's, from a mixed table. */
+  paths: FailurePathsReport;
+}
+
+export const FAILURE_PATHS = ['unknown', 'md5', 'sha1', 'bcrypt', 'migrated', 'unusable', 'locked'] as const;
+export type FailurePath = (typeof FAILURE_PATHS)[number];
+
+export interface FailurePathsReport {
+  logins: number;
+  medianMs: Record<FailurePath, number>;
+  /** path / unknown; the target is 0.9 to 1.1 for every path. */
+  ratio: Record<FailurePath, number>;
   statuses: number[];
 }
 
@@ -86,7 +102,9 @@ export async function benchEnumeration(opts: EnumerationOptions = {}): Promise<E
     }
     const unknownMedianMs = median(unknown);
     const knownWrongMedianMs = median(known);
+    const paths = await benchFailurePaths({ logins, warmup, dialect, cost });
     return {
+      paths,
       dialect,
       cost,
       logins,
@@ -95,6 +113,90 @@ export async function benchEnumeration(opts: EnumerationOptions = {}): Promise<E
       ratio: Math.round((unknownMedianMs / knownWrongMedianMs) * 1000) / 1000,
       statuses: [...new Set(statuses)],
     };
+  } finally {
+    await bridge.close();
+    await legacy.drop();
+  }
+}
+
+const hex = (algorithm: string, s: string) => createHash(algorithm).update(s).digest('hex');
+
+/**
+ * One legacy table holding a user of each kind; every round posts one wrong password to each
+ * path, in a fresh order, so drift falls on all paths alike.
+ */
+export async function benchFailurePaths(opts: EnumerationOptions = {}): Promise<FailurePathsReport> {
+  const logins = opts.logins ?? 30;
+  const warmup = opts.warmup ?? 3;
+  const password = 'Bench-Password-7319';
+  const legacy = await createLegacyTable(
+    opts.dialect ?? 'mysql',
+    [
+      { username: 'bcrypt-user', email: 'bcrypt-user@example.com', password },
+      { username: 'migrated-user', email: 'migrated-user@example.com', password },
+      { username: 'locked-user', email: 'locked-user@example.com', password },
+    ],
+    { cost: opts.cost ?? 10 },
+  );
+  await legacy.insertRaw('md5-user', hex('md5', password));
+  await legacy.insertRaw('sha1-user', hex('sha1', password));
+  await legacy.insertRaw('unusable-user', `!${randomBytes(30).toString('base64url')}`);
+  const bridge = await startTestBridge({
+    legacy: legacy.config,
+    log_level: 'warn',
+    security: {
+      lockout: { free_attempts: 1_000_000 },
+      ip_failures_per_hour: 1_000_000,
+      identifier_failures_per_hour: 1_000_000,
+    },
+  });
+  try {
+    const secret = `bench-${randomBytes(16).toString('hex')}`;
+    await bridge.addClient({ id: 'bench', redirectUris: [REDIRECT_URI], secret });
+    const rp = await relyingParty(bridge.url, 'bench', secret);
+    // The migrated and the locked user log in once; the locked one is then disabled.
+    for (const name of ['migrated-user', 'locked-user']) {
+      const status = (await submitLogin(await beginLogin(rp), name, password)).status;
+      if (status !== 303 && status !== 302 && status !== 200)
+        throw new Error(`${name} did not log in: ${status}`);
+    }
+    await bridge.bridge.store
+      .db('accounts')
+      .whereIn(
+        'sub',
+        bridge.bridge.store.db('account_identifiers').select('sub').where({ identifier: 'locked-user' }),
+      )
+      .update({ disabled_at: new Date() });
+    const names: Record<Exclude<FailurePath, 'unknown'>, string> = {
+      md5: 'md5-user',
+      sha1: 'sha1-user',
+      bcrypt: 'bcrypt-user',
+      migrated: 'migrated-user',
+      unusable: 'unusable-user',
+      locked: 'locked-user',
+    };
+    const runs = new Map<FailurePath, Awaited<ReturnType<typeof beginLogin>>>();
+    for (const p of FAILURE_PATHS) runs.set(p, await beginLogin(rp));
+    const times = new Map<FailurePath, number[]>(FAILURE_PATHS.map((p) => [p, []]));
+    const statuses = new Set<number>();
+    for (let i = 0; i < warmup + logins; i++) {
+      const order = [...FAILURE_PATHS].sort(() => Math.random() - 0.5);
+      for (const p of order) {
+        const name = p === 'unknown' ? `unkn-${randomBytes(3).toString('hex')}` : names[p];
+        const started = process.hrtime.bigint();
+        const page = await submitLogin(runs.get(p)!, name, 'wrong-password-for-the-bench');
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        statuses.add(page.status);
+        if (i >= warmup) times.get(p)!.push(ms);
+      }
+    }
+    const medianMs = Object.fromEntries(
+      FAILURE_PATHS.map((p) => [p, Math.round(median(times.get(p)!) * 100) / 100]),
+    ) as Record<FailurePath, number>;
+    const ratio = Object.fromEntries(
+      FAILURE_PATHS.map((p) => [p, Math.round((medianMs[p] / medianMs.unknown) * 1000) / 1000]),
+    ) as Record<FailurePath, number>;
+    return { logins, medianMs, ratio, statuses: [...statuses] };
   } finally {
     await bridge.close();
     await legacy.drop();
@@ -111,6 +213,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   const ok = report.ratio >= 0.8 && report.ratio <= 1.25;
   process.stdout.write(`ratio ${report.ratio}: ${ok ? 'within' : 'OUTSIDE'} the 0.8 to 1.25 target\n`);
+  for (const p of FAILURE_PATHS) {
+    const r = report.paths.ratio[p];
+    process.stdout.write(
+      `${p.padEnd(9)} ${String(report.paths.medianMs[p]).padStart(8)} ms  ratio ${r}  ${r >= 0.9 && r <= 1.1 ? 'within' : 'OUTSIDE'} 0.9 to 1.1\n`,
+    );
+  }
   // The worker pool of the hash verifiers keeps the process alive otherwise.
   process.exit(ok ? 0 : 1);
 }

@@ -118,6 +118,18 @@ function rows(r: {
       '0.8 to 1.25',
       en.ratio !== undefined && en.ratio >= 0.8 && en.ratio <= 1.25,
     );
+  const paths = (en as { paths?: { ratio: Record<string, number>; medianMs: Record<string, number> } }).paths;
+  if (paths) {
+    for (const [path, ratio] of Object.entries(paths.ratio)) {
+      if (path === 'unknown') continue;
+      add(
+        `failure timing: ${path} / unknown median`,
+        `${ratio} (${paths.medianMs[path]} / ${paths.medianMs.unknown} ms)`,
+        '0.9 to 1.1',
+        ratio >= 0.9 && ratio <= 1.1,
+      );
+    }
+  }
   const cp = r.consolePages as {
     missing?: true;
     error?: string;

@@ -238,7 +238,14 @@ async function assemble(
   // context per request would cost the token and discovery endpoints for nothing.
   const koaHandler = app.callback();
   const OWN_PATHS = /^\/(interaction(\/|$)|healthz$|readyz$|$)/;
+  const issuerUrl = new URL(config.issuer);
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    // Every URL the bridge writes (discovery, redirects, form actions) comes from the issuer:
+    // whatever Host or X-Forwarded-Host a request names is never reflected, and a malformed
+    // one (a port out of range) cannot break the URL a handler builds from it.
+    req.headers.host = issuerUrl.host;
+    delete req.headers['x-forwarded-host'];
+    if (config.security.trust_proxy) req.headers['x-forwarded-proto'] = issuerUrl.protocol.slice(0, -1);
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (OWN_PATHS.test(path)) {
       void koaHandler(req, res);

@@ -16,6 +16,7 @@ export type BridgeErrorCode =
   | 'legacy_not_supported'
   | 'legacy_totp_unusable'
   | 'store_unavailable'
+  | 'data_dir_unusable'
   | 'import_stopped'
   | 'import_interrupted'
   | 'throttled'

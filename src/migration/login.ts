@@ -2,7 +2,7 @@
 // the bridge's own argon2id hash; anyone else against the legacy table, whatever its hash.
 // The first legacy success creates the account and its delivery job in one transaction.
 // Unknown users cost a decoy verification, so failures look and time alike.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Config } from '../config/schema.ts';
 import { BridgeError, LegacyUnavailableError, UnusableHashError } from '../errors.ts';
@@ -13,6 +13,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { TotpCarryOver } from '../mfa/carry-over.ts';
 import type { Audit } from '../security/audit.ts';
+import { createFailureFloor, type FailureFloor } from '../security/failure-floor.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { TargetFormat } from '../target/types.ts';
 import { noTracing, type Tracing } from '../tracing.ts';
@@ -24,6 +25,12 @@ export interface LoginAttempt {
   password: string;
   ip?: string | undefined;
   clientId?: string | undefined;
+}
+
+/** An attempt in progress: its hold on the guard, and the failure path it took (for the floor). */
+interface Attempt extends LoginAttempt {
+  hold: LoginReservation;
+  path: string;
 }
 
 export type LoginOutcome =
@@ -39,22 +46,44 @@ export type FailureReason =
   | 'throttled'
   | 'disabled';
 
+/** One attempt's hold on the guard's counters, from before the lookup until its outcome. */
+export interface LoginReservation {
+  /**
+   * The guess found a user: counts against that user too, and a lockout covers every name it
+   * goes by (`aliases`: its username, its e-mail). Throws ThrottledError when spent.
+   */
+  resolved(subject: string, aliases?: string[]): Promise<void>;
+  failed(): Promise<void>;
+  /** Gives the attempt back: a success costs no budget. */
+  succeeded(): Promise<void>;
+  /** Gives the attempt back when no password was checked (the legacy database was down). */
+  release(): Promise<void>;
+}
+
 /** Login-path protection (rate limits, lockouts, the legacy concurrency cap). */
 export interface LoginGuard {
-  /** Throws ThrottledError before any lookup when the attempt is refused. */
-  check(identifier: string, ip: string | undefined): Promise<void>;
-  failed(identifier: string, ip: string | undefined): Promise<void>;
-  succeeded(identifier: string, ip: string | undefined): Promise<void>;
+  /** Takes the attempt on every counter before any lookup; throws ThrottledError when refused. */
+  reserve(identifier: string, ip: string | undefined): Promise<LoginReservation>;
   /** Runs a legacy lookup within the global concurrency cap. */
   legacySlot<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-export const openGuard: LoginGuard = {
-  check: async () => {},
+const openReservation: LoginReservation = {
+  resolved: async () => {},
   failed: async () => {},
   succeeded: async () => {},
+  release: async () => {},
+};
+
+export const openGuard: LoginGuard = {
+  reserve: async () => openReservation,
   legacySlot: (fn) => fn(),
 };
+
+/** What a guess resolves to, the same whether the user has migrated or not. */
+function subjectOf(account: Pick<AccountRow, 'sub' | 'legacy_id'>): string {
+  return account.legacy_id ? `legacy:${account.legacy_id}` : `sub:${account.sub}`;
+}
 
 export interface LoginDeps {
   config: Config;
@@ -71,6 +100,8 @@ export interface LoginDeps {
   /** Carries a legacy TOTP secret over with the account (see src/mfa/carry-over.ts). */
   totpCarryOver?: TotpCarryOver | undefined;
   tracing?: Tracing | undefined;
+  /** The time floor under failures; one per process, shared by its logins. */
+  floor?: FailureFloor | undefined;
 }
 
 /** A fingerprint of the legacy hash an account migrated from, to notice a later change. */
@@ -138,6 +169,14 @@ export function createLogin(deps: LoginDeps) {
     }
   }
 
+  const floor = deps.floor ?? createFailureFloor();
+  // The floor starts at what a decoy costs, so the very first failures are padded too.
+  void decoyState.then(async () => {
+    const t = performance.now();
+    await decoy(randomBytes(12).toString('base64url'));
+    floor.prime(performance.now() - t);
+  });
+
   async function timedVerify(password: string, row: LegacyRow): Promise<{ match: boolean; scheme: string }> {
     const started = process.hrtime.bigint();
     const rowScheme = legacyCfg ? schemeForRow(row.scheme, legacyCfg.password) : scheme;
@@ -171,8 +210,13 @@ export function createLogin(deps: LoginDeps) {
     }
   }
 
-  async function fail(attempt: LoginAttempt, reason: FailureReason, extra: Record<string, unknown> = {}) {
-    await guard.failed(attempt.identifier, attempt.ip);
+  async function fail(
+    attempt: Attempt,
+    reason: FailureReason,
+    extra: { source?: string; scheme?: string | undefined; sub?: string; unusable?: string } = {},
+  ) {
+    await attempt.hold.failed();
+    attempt.path = `${reason}:${extra.source ?? 'none'}:${extra.scheme ?? ''}`;
     metrics.logins.inc({
       outcome: 'failure',
       source: String(extra.source ?? 'none'),
@@ -195,13 +239,13 @@ export function createLogin(deps: LoginDeps) {
   }
 
   async function succeed(
-    attempt: LoginAttempt,
+    attempt: Attempt,
     sub: string,
     source: 'bridge' | 'legacy',
     migrated: boolean,
     scheme?: string,
   ) {
-    await guard.succeeded(attempt.identifier, attempt.ip);
+    await attempt.hold.succeeded();
     metrics.logins.inc({
       outcome: 'success',
       source,
@@ -233,6 +277,12 @@ export function createLogin(deps: LoginDeps) {
     }
   }
 
+  /** The names a legacy row logs in with: the values of its identifier columns. */
+  /** The login names a legacy user goes by, as the source read them (sql columns, a profile, an entry). */
+  function identifiersOf(row: LegacyRow): string[] {
+    return row.identifiers;
+  }
+
   /** Creates (or completes) the bridge account from a verified legacy row. */
   async function migrate(
     password: string,
@@ -262,7 +312,7 @@ export function createLogin(deps: LoginDeps) {
     }
     const claims = legacy ? legacy.mapClaims(row) : {};
     const sub = legacyCfg?.sub === 'uuid' ? randomUUID() : row.id;
-    const identifiers = row.identifiers;
+    const identifiers = identifiersOf(row);
     const sealed = await sealDelivery(row.row, password, { target, box });
     const created = await inTransaction(async (trx) => {
       const inserted = await accounts.insert(trx, {
@@ -320,10 +370,13 @@ export function createLogin(deps: LoginDeps) {
     return lookupLegacy((l) => l.findByIdentifier(identifier));
   }
 
-  async function viaLegacy(attempt: LoginAttempt, existing: AccountRow | undefined): Promise<LoginOutcome> {
+  async function viaLegacy(attempt: Attempt, existing: AccountRow | undefined): Promise<LoginOutcome> {
     const row = existing?.legacy_id
       ? await legacyRowOf(existing, attempt.identifier)
       : await lookupLegacy((l) => l.findByIdentifier(attempt.identifier));
+    // A single POST says who the user is only with the right password: its pending row has no id yet.
+    if (row && !existing && row.id !== '')
+      await attempt.hold.resolved(`legacy:${row.id}`, identifiersOf(row));
     if (!row) {
       await decoy(attempt.password);
       return fail(attempt, existing ? 'wrong_password' : 'unknown_user', { source: 'legacy' });
@@ -362,64 +415,80 @@ export function createLogin(deps: LoginDeps) {
     return succeed(attempt, sub, 'legacy', created, result.scheme);
   }
 
-  const login = {
-    async authenticate(attempt: LoginAttempt): Promise<LoginOutcome> {
-      await guard.check(attempt.identifier, attempt.ip);
-      const account = await accounts.findByIdentifier(attempt.identifier);
-      if (account?.disabled_at) {
-        // Refused like a wrong password, and at the cost of one, so it reveals nothing.
-        await decoy(attempt.password);
-        return fail(attempt, 'disabled', { source: 'bridge', sub: account.sub });
+  async function run(attempt: Attempt): Promise<LoginOutcome> {
+    const account = await accounts.findByIdentifier(attempt.identifier);
+    if (account) await attempt.hold.resolved(subjectOf(account));
+    if (account?.disabled_at) {
+      // Refused like a wrong password, and at the cost of one, so it reveals nothing.
+      await decoy(attempt.password);
+      return fail(attempt, 'disabled', { source: 'bridge', sub: account.sub });
+    }
+    if (account?.password_hash) {
+      if (await verifyOwn(attempt.password, account.password_hash)) {
+        await upgradeBridgeHash(account.sub, account.password_hash, attempt.password);
+        // A form that costs next to nothing is made on the off chance a failed job needs it.
+        const form =
+          target.delivers && target.cheapPasswordForm ? await target.passwordForm(attempt.password) : null;
+        const refill = form === null ? undefined : box.seal(form);
+        if (await accounts.recordLogin(account.sub, refill)) await notifyOutbox(db, account.sub);
+        return succeed(attempt, account.sub, 'bridge', false);
       }
-      if (account?.password_hash) {
-        if (await verifyOwn(attempt.password, account.password_hash)) {
-          await upgradeBridgeHash(account.sub, account.password_hash, attempt.password);
-          // A form that costs next to nothing is made on the off chance a failed job needs it.
-          const form =
-            target.delivers && target.cheapPasswordForm ? await target.passwordForm(attempt.password) : null;
-          const refill = form === null ? undefined : box.seal(form);
-          if (await accounts.recordLogin(account.sub, refill)) await notifyOutbox(db, account.sub);
-          return succeed(attempt, account.sub, 'bridge', false);
-        }
-        // The password may have been changed in the legacy application since migration.
-        if (legacy && account.legacy_id) {
-          try {
-            const row = await legacyRowOf(account, attempt.identifier);
-            let result: SourceVerdict | undefined;
-            if (row?.password && legacyFingerprint(row.password, row.salt) !== account.legacy_fingerprint) {
-              result = await timedVerify(attempt.password, row);
-            } else if (row && !row.password && legacy.verify) {
-              // The directory or application may hold a password changed since migration.
-              result = await sourceVerify(attempt.password, row);
-              if (result.match && (result.row ?? row).id !== account.legacy_id) result = undefined;
-            }
-            if (row && result) {
-              if (result.match) {
-                await migrate(attempt.password, result.row ?? row, result.scheme, account);
-                if (target.updates) {
-                  const form = await target.passwordForm(attempt.password);
-                  await enqueuePasswordChange(db, {
-                    sub: account.sub,
-                    payload: { legacy_id: account.legacy_id },
-                    secret: form === null ? null : box.seal(form),
-                  });
-                }
-                await audit.record({ type: 'password_resynced', outcome: 'info', sub: account.sub });
-                return succeed(attempt, account.sub, 'legacy', false, result.scheme);
-              }
-            }
-          } catch (err) {
-            // A migrated user never depends on the legacy database being up.
-            if (!(err instanceof BridgeError)) throw err;
+      // The password may have been changed in the legacy application since migration.
+      if (legacy && account.legacy_id) {
+        try {
+          const row = await legacyRowOf(account, attempt.identifier);
+          let result: SourceVerdict | undefined;
+          if (row?.password && legacyFingerprint(row.password, row.salt) !== account.legacy_fingerprint) {
+            result = await timedVerify(attempt.password, row);
+          } else if (row && !row.password && legacy.verify) {
+            // The directory or application may hold a password changed since migration.
+            result = await sourceVerify(attempt.password, row);
+            if (result.match && (result.row ?? row).id !== account.legacy_id) result = undefined;
           }
+          if (row && result) {
+            if (result.match) {
+              await migrate(attempt.password, result.row ?? row, result.scheme, account);
+              if (target.updates) {
+                const form = await target.passwordForm(attempt.password);
+                await enqueuePasswordChange(db, {
+                  sub: account.sub,
+                  payload: { legacy_id: account.legacy_id },
+                  secret: form === null ? null : box.seal(form),
+                });
+              }
+              await audit.record({ type: 'password_resynced', outcome: 'info', sub: account.sub });
+              return succeed(attempt, account.sub, 'legacy', false, result.scheme);
+            }
+          }
+        } catch (err) {
+          // A migrated user never depends on the legacy database being up.
+          if (!(err instanceof BridgeError)) throw err;
         }
-        return fail(attempt, 'wrong_password', { source: 'bridge', sub: account.sub });
       }
-      if (!legacy) {
-        await decoy(attempt.password);
-        return fail(attempt, 'unknown_user');
+      return fail(attempt, 'wrong_password', { source: 'bridge', sub: account.sub });
+    }
+    if (!legacy) {
+      await decoy(attempt.password);
+      return fail(attempt, 'unknown_user');
+    }
+    return viaLegacy(attempt, account);
+  }
+
+  const login = {
+    async authenticate(input: LoginAttempt): Promise<LoginOutcome> {
+      const startedAt = performance.now();
+      const hold = await guard.reserve(input.identifier, input.ip);
+      const attempt: Attempt = { ...input, hold, path: '' };
+      let outcome: LoginOutcome;
+      try {
+        outcome = await run(attempt);
+      } catch (err) {
+        await hold.release();
+        throw err;
       }
-      return viaLegacy(attempt, account);
+      // Every failure takes as long as the costliest one; a success does not wait.
+      if (!outcome.ok) await floor.pad(attempt.path, startedAt);
+      return outcome;
     },
   };
   if (!tracing.enabled) return login;

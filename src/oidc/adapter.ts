@@ -2,6 +2,10 @@
 // for every model, keyed by type and id. `consume` is a single conditional UPDATE, so of
 // many concurrent redemptions of one code exactly one wins; expired rows are never
 // returned and are swept in the background. Clients come from the clients table.
+// A bearer token's row is keyed by a keyed hash of its value, and its payload keeps no copy
+// of the value (the jti comes back from the id asked for), so a copy of the store holds no
+// token that works.
+import { createHmac, hkdfSync } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
@@ -52,17 +56,56 @@ const METHODS = [
   'revokeByGrantId',
 ] as const;
 
+/**
+ * Models whose id is a bearer value: presenting it is being the holder. (DeviceCode is found
+ * by its user code, and so needs its own id in the payload; the device flow is not enabled.)
+ */
+export const HASHED_ID_MODELS = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'ClientCredentials',
+  'BackchannelAuthenticationRequest',
+  'PushedAuthorizationRequest',
+]);
+
+/**
+ * The key of the id hash: derived from the key encryption key, so that a store copied without
+ * it cannot even test a guessed token against its rows. Without one, a fixed key: the hash
+ * still turns a stolen row into nothing a client could present.
+ */
+export function tokenIdKey(kek: string | undefined): Buffer {
+  return Buffer.from(
+    hkdfSync(
+      'sha256',
+      Buffer.from(kek ?? 'oidc-bridge:no-key-encryption-key', 'utf8'),
+      'oidc-bridge',
+      'token-ids-v1',
+      32,
+    ),
+  );
+}
+
 export function createAdapterClass(
   db: Knex,
   findClient: (id: string) => Promise<Record<string, unknown> | undefined>,
+  opts: { idKey?: Buffer } = {},
 ): new (
   name: string,
 ) => Adapter {
+  const idKey = opts.idKey ?? tokenIdKey(undefined);
   const KnexAdapter = class KnexAdapter implements Adapter {
     readonly name: string;
+    readonly #hashed: boolean;
 
     constructor(name: string) {
       this.name = name;
+      this.#hashed = HASHED_ID_MODELS.has(name);
+    }
+
+    /** The id as stored: a keyed hash for bearer values, the id itself otherwise. */
+    #key(id: string): string {
+      return this.#hashed ? `h1.${createHmac('sha256', idKey).update(id).digest('base64url')}` : id;
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -73,10 +116,11 @@ export function createAdapterClass(
           .merge(['metadata', 'updated_at']);
         return;
       }
+      const stored = this.#hashed ? { ...payload, jti: undefined } : payload;
       const row = {
         type: this.name,
-        id,
-        payload: JSON.stringify(payload),
+        id: this.#key(id),
+        payload: JSON.stringify(stored),
         grant_id: GRANTABLE.has(this.name) ? (payload.grantId ?? null) : null,
         uid: payload.uid ?? null,
         user_code: payload.userCode ?? null,
@@ -92,7 +136,24 @@ export function createAdapterClass(
       if (this.name === 'Client') {
         return (await findClient(id)) as AdapterPayload | undefined;
       }
-      return this.#findBy({ id });
+      if (!this.#hashed) return this.#findBy({ id });
+      const key = this.#key(id);
+      let payload = await this.#findBy({ id: key });
+      // A row written before ids were hashed is re-keyed the first time it is used. A stored
+      // key (it has a dot, which no token value has) is never looked up as it is.
+      if (!payload && !id.includes('.')) {
+        payload = await this.#findBy({ id });
+        if (payload) {
+          await db('oidc_payloads')
+            .where({ type: this.name, id })
+            .update({
+              id: key,
+              payload: JSON.stringify({ ...payload, jti: undefined, consumed: undefined }),
+            });
+        }
+      }
+      if (payload) payload.jti = id;
+      return payload;
     }
 
     findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -116,7 +177,7 @@ export function createAdapterClass(
 
     async consume(id: string): Promise<void> {
       const updated = await db('oidc_payloads')
-        .where({ type: this.name, id })
+        .where({ type: this.name, id: this.#key(id) })
         .whereNull('consumed_at')
         .update({ consumed_at: db.fn.now() });
       if (updated === 0) {
@@ -131,7 +192,9 @@ export function createAdapterClass(
         await db('clients').where({ client_id: id }).delete();
         return;
       }
-      await db('oidc_payloads').where({ type: this.name, id }).delete();
+      await db('oidc_payloads')
+        .where({ type: this.name, id: this.#key(id) })
+        .delete();
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

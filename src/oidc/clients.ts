@@ -19,6 +19,8 @@ export interface NewClient {
   backchannelLogoutUri?: string | undefined;
   /** Every sign-in for this client needs a second factor (default_acr_values aal2). */
   requireMfa?: boolean;
+  /** Clients whose tokens this one (a resource server) may introspect; `*` for every client. */
+  introspectFor?: string[] | undefined;
 }
 
 export interface ClientSummary {
@@ -30,6 +32,7 @@ export interface ClientSummary {
   first_party: boolean;
   backchannel_logout_uri?: string;
   require_mfa: boolean;
+  introspect_for: string[];
   created_at: Date;
 }
 
@@ -107,6 +110,7 @@ export function createClientStore(db: Knex, box: SecretBox) {
         ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true }
         : {}),
       ...(c.requireMfa ? { default_acr_values: [ACR.twoFactors] } : {}),
+      ...(c.introspectFor?.length ? { introspect_for: c.introspectFor } : {}),
     };
   }
 
@@ -126,6 +130,20 @@ export function createClientStore(db: Knex, box: SecretBox) {
       checkUris(c.redirectUris, '--redirect-uri');
       checkUris(c.postLogoutRedirectUris ?? [], '--post-logout-redirect-uri');
       if (c.backchannelLogoutUri !== undefined) checkBackchannelUri(c.backchannelLogoutUri);
+      for (const other of c.introspectFor ?? []) {
+        if (other !== '*' && !/^[A-Za-z0-9._~-]{1,128}$/.test(other)) {
+          throw new BridgeError(
+            'client_invalid',
+            `--introspect-for ${JSON.stringify(other)} is not a client id. Fix: give a client id, or * for every client.`,
+          );
+        }
+      }
+      if (c.public && c.introspectFor?.length) {
+        throw new BridgeError(
+          'client_invalid',
+          '--introspect-for needs a confidential client: a public one cannot authenticate at the introspection endpoint. Fix: drop --public.',
+        );
+      }
       if (c.public && c.secret) {
         throw new BridgeError(
           'client_invalid',
@@ -164,6 +182,7 @@ export function createClientStore(db: Knex, box: SecretBox) {
           ? { backchannel_logout_uri: r.metadata.backchannel_logout_uri }
           : {}),
         require_mfa: Array.isArray(r.metadata.default_acr_values) && r.metadata.default_acr_values.length > 0,
+        introspect_for: Array.isArray(r.metadata.introspect_for) ? r.metadata.introspect_for : [],
         created_at: r.created_at,
       }));
     },

@@ -17,7 +17,7 @@ import { grantFromConsent, queueBackchannelLogouts, rememberConsent } from '../s
 import { errorResponse } from '../ui/error-responses.ts';
 import { type Renderer, renderErrorResponse } from '../ui/render.ts';
 import { createTtlCache } from '../util/ttl-cache.ts';
-import { createAdapterClass, guardStore } from './adapter.ts';
+import { createAdapterClass, guardStore, tokenIdKey } from './adapter.ts';
 import type { ClientStore } from './clients.ts';
 import type { ProviderKeys } from './keys.ts';
 
@@ -56,12 +56,17 @@ export function protocolConfiguration(config: Config): Configuration {
     conformIdTokenClaims: false,
     // Clients may register only the code flow (clients.ts): discovery advertises just that.
     responseTypes: ['code'],
-    extraClientMetadata: { properties: ['first_party'] },
+    extraClientMetadata: { properties: ['first_party', 'introspect_for'] },
     acrValues: ACR_VALUES,
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
+      // A caller learns about its own tokens only, or about those of the clients it was
+      // allowed in its registration (clients add --introspect-for); anything else is inactive.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => mayIntrospect(client, token),
+      },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       clientCredentials: { enabled: true },
@@ -84,7 +89,22 @@ export function protocolConfiguration(config: Config): Configuration {
     // Refresh tokens for every client allowed the grant, not only with offline_access:
     // the relying parties of a migration expect to stay signed in.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Every refresh rotates the refresh token, for confidential clients too. oidc-provider
+    // keeps the used one as consumed: presenting it again revokes the whole grant, every
+    // token issued under it, so a stolen refresh token works at most until its owner's next
+    // refresh.
+    rotateRefreshToken: () => true,
   };
+}
+
+/** Whether `client` may see what `token` (issued to token.clientId) carries. */
+export function mayIntrospect(
+  client: { clientId: string; metadata(): Record<string, unknown> },
+  token: { clientId?: string | undefined },
+): boolean {
+  if (token.clientId === client.clientId) return true;
+  const allowed = client.metadata().introspect_for;
+  return Array.isArray(allowed) && (allowed.includes('*') || allowed.includes(token.clientId));
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -96,9 +116,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   const accountCache = createTtlCache<AccountRow>(cacheMs);
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(deps.db, (id) =>
-      clientCache.get(id, () => deps.clients.find(id)),
-    ) as unknown as Configuration['adapter'],
+    adapter: createAdapterClass(deps.db, (id) => clientCache.get(id, () => deps.clients.find(id)), {
+      idKey: tokenIdKey(config.key_encryption_key),
+    }) as unknown as Configuration['adapter'],
     jwks: deps.keys.jwks as Configuration['jwks'],
     cookies: {
       keys: deps.keys.cookieKeys,

@@ -1,6 +1,9 @@
 // The login guard: lockouts with a doubling delay per identifier and IP, hourly failure
-// budgets per IP and per identifier, and a per-process cap on legacy lookups. All of it runs
-// before the legacy database is asked anything. Counters live in the store's rate_limits
+// budgets per IP and per identifier, and a per-process cap on legacy lookups. An attempt is
+// reserved on every counter before the legacy database is asked anything (consumed first,
+// given back on success), so a burst of concurrent guesses gets no more than the limit
+// through. Identifiers count under their collation key, and a guess that finds a user counts
+// against that user too, whatever it was spelled. Counters live in the store's rate_limits
 // table, so every replica sees the same ones; the embedded store keeps them in memory.
 import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -14,9 +17,10 @@ import type { Config } from '../config/schema.ts';
 import { ThrottledError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import type { LoginGuard } from '../migration/login.ts';
+import type { LoginGuard, LoginReservation } from '../migration/login.ts';
 import type { Store } from '../store/db.ts';
 import type { Audit } from './audit.ts';
+import { collationKey } from './identifier-key.ts';
 
 export const RATE_LIMIT_TABLE = 'rate_limits';
 
@@ -42,10 +46,8 @@ export interface BridgeLoginGuard extends LoginGuard {
   close(): Promise<void>;
 }
 
-/** `Foo` and ` foo ` are one person to an attacker's counter. */
-export function normaliseIdentifier(identifier: string): string {
-  return identifier.normalize('NFC').trim().toLowerCase();
-}
+/** `Foo`, ` foo `, `ｆｏｏ` and `fóo` are one person to an attacker's counter. */
+export const normaliseIdentifier = collationKey;
 
 /**
  * One key per client address. An IPv4-mapped IPv6 address is its IPv4 address, and an IPv6
@@ -134,7 +136,7 @@ export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
     });
   }
 
-  // Consecutive failures of one identifier from one IP; a lockout is a block on this key.
+  // Consecutive failures of one identifier (or one user) from one IP; a lockout is a block on this key.
   const consecutive = limiter('login_consecutive', lockout.free_attempts, lockout.reset_seconds);
   // How many lockouts that pair has had since it last succeeded: each one doubles.
   const lockouts = limiter('login_lockouts', 1_000_000, lockout.reset_seconds);
@@ -154,14 +156,15 @@ export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
       }, SWEEP_MS).unref()
     : undefined;
 
-  function keys(identifier: string, ip: string | undefined) {
-    const id = normaliseIdentifier(identifier);
-    const address = normaliseIp(ip);
-    return {
-      pair: keyOf('pair', `${address}\0${id}`),
-      ip: keyOf('ip', address),
-      identifier: keyOf('identifier', id),
-    };
+  type Reason = 'identifier_ip' | 'ip' | 'identifier';
+  /** One counter an attempt holds a point of, and what reaching its limit means. */
+  interface Held {
+    limiter: RateLimiterAbstract;
+    key: string;
+    reason: Reason;
+    limit: number;
+    /** Points on the key after this attempt's: exactly one attempt sees the limit reached. */
+    consumed: number;
   }
 
   function lockoutSeconds(n: number): number {
@@ -170,7 +173,7 @@ export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
   }
 
   async function lockoutStarted(
-    reason: 'identifier_ip' | 'ip' | 'identifier',
+    reason: Reason,
     identifier: string,
     ip: string | undefined,
     details: Record<string, unknown>,
@@ -187,59 +190,155 @@ export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
     });
   }
 
+  const LIMITER_NAME: Record<Reason, string> = {
+    identifier_ip: 'lockout',
+    ip: 'ip',
+    identifier: 'identifier',
+  };
+
+  type Refusal = [Reason, number];
+
+  /**
+   * Takes one point on each counter at once. When any refuses, the points the others gave are
+   * handed back (a refused attempt costs no budget) and the refusals say how long to wait.
+   */
+  async function take(wanted: Array<Omit<Held, 'consumed'>>): Promise<{ held: Held[]; refused: Refusal[] }> {
+    const results = await Promise.allSettled(wanted.map((w) => w.limiter.consume(w.key, 1)));
+    const refused: Refusal[] = [];
+    const held: Held[] = [];
+    results.forEach((r, i) => {
+      const w = wanted[i]!;
+      if (r.status === 'fulfilled') held.push({ ...w, consumed: r.value.consumedPoints });
+      else if (r.reason instanceof Error) throw r.reason;
+      else refused.push([w.reason, seconds(r.reason as RateLimiterRes)]);
+    });
+    if (refused.length === 0) return { held, refused };
+    await giveBack(held);
+    return { held: [], refused };
+  }
+
+  function refuse(refused: Refusal[]): never {
+    for (const [reason] of refused) metrics.throttled.inc({ limiter: LIMITER_NAME[reason] });
+    throw new ThrottledError(Math.max(...refused.map(([, s]) => s)));
+  }
+
+  async function giveBack(held: Held[]): Promise<void> {
+    await Promise.all(held.map((h) => h.limiter.reward(h.key, 1)));
+  }
+
+  function countersFor(kind: 'identifier' | 'subject', value: string, address: string) {
+    return [
+      {
+        limiter: consecutive,
+        key: keyOf(`pair:${kind}`, `${address}\0${value}`),
+        reason: 'identifier_ip' as const,
+        limit: lockout.free_attempts,
+      },
+      {
+        limiter: perIdentifier,
+        key: keyOf(kind, value),
+        reason: 'identifier' as const,
+        limit: sec.identifier_failures_per_hour,
+      },
+    ];
+  }
+
   return {
     backend: shared ? 'postgres' : 'memory',
 
-    async check(identifier, ip) {
-      const k = keys(identifier, ip);
-      const [pair, byIp, byIdentifier] = await Promise.all([
-        consecutive.get(k.pair),
-        perIp.get(k.ip),
-        perIdentifier.get(k.identifier),
-      ]);
-      const refusals: Array<[string, number]> = [];
-      // A block sets the pair's points above free_attempts; reaching them is not yet a lockout.
-      if (pair && pair.consumedPoints > lockout.free_attempts) refusals.push(['lockout', seconds(pair)]);
-      if (byIp && byIp.consumedPoints >= sec.ip_failures_per_hour) refusals.push(['ip', seconds(byIp)]);
-      if (byIdentifier && byIdentifier.consumedPoints >= sec.identifier_failures_per_hour) {
-        refusals.push(['identifier', seconds(byIdentifier)]);
-      }
-      if (refusals.length === 0) return;
-      for (const [name] of refusals) metrics.throttled.inc({ limiter: name });
-      throw new ThrottledError(Math.max(...refusals.map(([, s]) => s)));
-    },
+    async reserve(identifier, ip): Promise<LoginReservation> {
+      const address = normaliseIp(ip);
+      const byName = countersFor('identifier', collationKey(identifier), address);
+      const byIp = {
+        limiter: perIp,
+        key: keyOf('ip', address),
+        reason: 'ip' as const,
+        limit: sec.ip_failures_per_hour,
+      };
+      const first = await take([...byName, byIp]);
+      if (first.refused.length) refuse(first.refused);
+      const held = first.held;
+      // The name typed, then the other names of the user it found (username, e-mail).
+      const names = [collationKey(identifier)];
+      /** Refuses every name of the user, from this IP (a lockout) or from all (the hourly cap). */
+      const blockNames = (reason: Reason, secs: number) =>
+        Promise.all(
+          names.map((name) => {
+            const [pair, everywhere] = countersFor('identifier', name, address);
+            return reason === 'identifier_ip'
+              ? consecutive.block(pair!.key, secs)
+              : perIdentifier.block(everywhere!.key, secs);
+          }),
+        );
+      let settled = false;
+      const settle = () => {
+        if (settled) throw new Error('a login reservation is settled once');
+        settled = true;
+      };
+      return {
+        async resolved(subject, aliases = []) {
+          for (const a of aliases) {
+            const k = collationKey(a);
+            if (k && !names.includes(k)) names.push(k);
+          }
+          const more = await take(countersFor('subject', subject, address));
+          if (more.refused.length === 0) {
+            held.push(...more.held);
+            return;
+          }
+          // This guess reached the legacy database once; until the user's own wait is over
+          // every name the user has is refused up front, so none reaches the database again.
+          settle();
+          await giveBack(held);
+          await Promise.all(more.refused.map(([reason, secs]) => blockNames(reason, secs)));
+          refuse(more.refused);
+        },
 
-    async failed(identifier, ip) {
-      const k = keys(identifier, ip);
-      const [pair, byIp, byIdentifier] = await Promise.all([
-        consecutive.penalty(k.pair, 1),
-        perIp.penalty(k.ip, 1),
-        perIdentifier.penalty(k.identifier, 1),
-      ]);
-      // The upsert is atomic, so exactly one failure sees each threshold reached.
-      if (pair.consumedPoints === lockout.free_attempts) {
-        const n = (await lockouts.penalty(k.pair, 1)).consumedPoints;
-        const secs = lockoutSeconds(n);
-        await consecutive.block(k.pair, secs);
-        await lockoutStarted('identifier_ip', identifier, ip, { seconds: secs, lockout: n });
-      }
-      if (byIp.consumedPoints === sec.ip_failures_per_hour) {
-        await lockoutStarted('ip', identifier, ip, {
-          seconds: seconds(byIp),
-          limit: sec.ip_failures_per_hour,
-        });
-      }
-      if (byIdentifier.consumedPoints === sec.identifier_failures_per_hour) {
-        await lockoutStarted('identifier', identifier, ip, {
-          seconds: seconds(byIdentifier),
-          limit: sec.identifier_failures_per_hour,
-        });
-      }
-    },
+        async failed() {
+          settle();
+          // The upserts are atomic, so exactly one attempt sees each limit reached.
+          const reached = held.filter((h) => h.consumed === h.limit);
+          const pairs = held.filter((h) => h.reason === 'identifier_ip');
+          if (reached.some((h) => h.reason === 'identifier_ip')) {
+            const counts = await Promise.all(
+              reached.filter((h) => h.reason === 'identifier_ip').map((h) => lockouts.penalty(h.key, 1)),
+            );
+            const n = Math.max(...counts.map((c) => c.consumedPoints));
+            const secs = lockoutSeconds(n);
+            // The user and every name it goes by are locked out together.
+            await Promise.all([
+              ...pairs.map((h) => consecutive.block(h.key, secs)),
+              blockNames('identifier_ip', secs),
+            ]);
+            await lockoutStarted('identifier_ip', identifier, ip, { seconds: secs, lockout: n });
+          }
+          for (const reason of new Set(reached.map((h) => h.reason))) {
+            if (reason === 'identifier_ip') continue;
+            if (reason === 'identifier') await blockNames('identifier', HOUR);
+            await lockoutStarted(reason, identifier, ip, {
+              seconds: HOUR,
+              limit: reason === 'ip' ? sec.ip_failures_per_hour : sec.identifier_failures_per_hour,
+            });
+          }
+        },
 
-    async succeeded(identifier, ip) {
-      const k = keys(identifier, ip);
-      await Promise.all([consecutive.delete(k.pair), lockouts.delete(k.pair)]);
+        async succeeded() {
+          settle();
+          await Promise.all(
+            held.map((h) =>
+              h.limiter === consecutive
+                ? Promise.all([consecutive.delete(h.key), lockouts.delete(h.key)])
+                : h.limiter.reward(h.key, 1),
+            ),
+          );
+        },
+
+        async release() {
+          if (settled) return;
+          settled = true;
+          await giveBack(held);
+        },
+      };
     },
 
     async legacySlot(fn) {

@@ -1,7 +1,6 @@
 // The bridge store: PostgreSQL when `database` is set, otherwise an embedded PGlite in
 // data_dir. Both run the same knex migrations from migrations/, and on PostgreSQL the
 // migrator holds an advisory lock so that replicas starting together migrate once.
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import knexPkg, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
@@ -9,6 +8,7 @@ import pg from 'pg';
 import { migrationSource } from '../../migrations/index.ts';
 import { BridgeError } from '../errors.ts';
 import { createLogger, knexLog, type Logger } from '../logger.ts';
+import { ensurePrivateDir, restrict } from './data-dir.ts';
 
 const { knex } = knexPkg;
 
@@ -136,12 +136,18 @@ export function createStore(opts: StoreOptions): Store {
     };
   }
   let connection: Record<string, unknown> = {};
+  let dir: string | undefined;
   if (opts.pglite) connection = { pglite: opts.pglite };
   else if (!opts.memory) {
-    const dir = resolve(opts.data_dir ?? './data', 'store');
-    mkdirSync(dir, { recursive: true });
+    const root = resolve(opts.data_dir ?? './data');
+    dir = resolve(root, 'store');
+    ensurePrivateDir(root, dir);
     connection = { filename: dir };
   }
+  // PGlite writes its files 0666; the directory is private already, and so are they after this.
+  const tighten = () => {
+    if (dir) restrict(dir);
+  };
   const db = knex({
     client: ClientPgLite as unknown as typeof knexPkg.Client,
     dialect: 'postgres',
@@ -153,6 +159,7 @@ export function createStore(opts: StoreOptions): Store {
     url: undefined,
     async migrate() {
       await db.migrate.latest({ migrationSource });
+      tighten();
     },
     async tryLock() {
       return { release: async () => {} };
@@ -163,7 +170,10 @@ export function createStore(opts: StoreOptions): Store {
     async ping() {
       await db.raw('select 1');
     },
-    close: () => db.destroy(),
+    async close() {
+      await db.destroy();
+      tighten();
+    },
   };
 }
 

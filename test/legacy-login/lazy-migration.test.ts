@@ -76,6 +76,9 @@ beforeAll(async () => {
     legacy: { connection: legacyDb.url, table: 'be_users' },
     target: { type: 'http', url: running.importUrl, password_algorithm: 'sha256', timeout_ms: 2000 },
     worker: { base_delay_ms: 50, max_delay_ms: 200, poll_interval_ms: 50 },
+    // Twenty first logins at once from one address: each holds one of the attempts the
+    // guard allows a name from one IP until its outcome is known.
+    security: { lockout: { free_attempts: 20 } },
   });
   worker = startDeliveryWorker({ ...t.bridge, metrics: createMetrics({ defaultMetrics: false }) });
   await t.addClient({ id: 'shop', redirectUris: [REDIRECT_URI], secret: SECRET, firstParty: true });

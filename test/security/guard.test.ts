@@ -6,6 +6,7 @@ import { parseConfig } from '../../src/config/load.ts';
 import { ThrottledError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
+import type { LoginReservation } from '../../src/migration/login.ts';
 import { createAudit } from '../../src/security/audit.ts';
 import {
   createLoginGuard,
@@ -61,16 +62,26 @@ async function retryAfterOf(p: Promise<unknown>): Promise<number> {
   return (err as ThrottledError).retryAfter;
 }
 
-async function failTimes(
-  guard: ReturnType<typeof guardFor>['guard'],
-  n: number,
-  identifier: string,
-  ip: string,
-) {
-  for (let i = 0; i < n; i++) {
-    await guard.check(identifier, ip);
-    await guard.failed(identifier, ip);
-  }
+type Guard = ReturnType<typeof guardFor>['guard'];
+
+/** An attempt that is let through and gives its point back: the guard's answer, nothing spent. */
+async function probe(guard: Guard, identifier: string, ip: string): Promise<undefined> {
+  await (await guard.reserve(identifier, ip)).release();
+  return undefined;
+}
+
+async function failOnce(guard: Guard, identifier: string, ip: string, subject?: string) {
+  const hold = await guard.reserve(identifier, ip);
+  if (subject) await hold.resolved(subject);
+  await hold.failed();
+}
+
+async function succeedOnce(guard: Guard, identifier: string, ip: string) {
+  await (await guard.reserve(identifier, ip)).succeeded();
+}
+
+async function failTimes(guard: Guard, n: number, identifier: string, ip: string) {
+  for (let i = 0; i < n; i++) await failOnce(guard, identifier, ip);
 }
 
 /** Lets every block on the consecutive counters run out, as if the lockout had been waited for. */
@@ -85,7 +96,7 @@ describe('lockout of one identifier from one IP', () => {
   it('refuses the attempt after free_attempts consecutive failures, with the lockout as Retry-After', async () => {
     const { guard } = guardFor();
     await failTimes(guard, 3, 'alice', '10.0.0.1');
-    const retry = await retryAfterOf(guard.check('alice', '10.0.0.1'));
+    const retry = await retryAfterOf(probe(guard, 'alice', '10.0.0.1'));
     expect(retry).toBeGreaterThanOrEqual(59);
     expect(retry).toBeLessThanOrEqual(60);
   });
@@ -93,8 +104,8 @@ describe('lockout of one identifier from one IP', () => {
   it('lets the same identifier in from another IP, and another identifier from the same IP', async () => {
     const { guard } = guardFor();
     await failTimes(guard, 3, 'alice', '10.0.0.1');
-    await expect(guard.check('alice', '10.0.0.2')).resolves.toBeUndefined();
-    await expect(guard.check('bob', '10.0.0.1')).resolves.toBeUndefined();
+    await expect(probe(guard, 'alice', '10.0.0.2')).resolves.toBeUndefined();
+    await expect(probe(guard, 'bob', '10.0.0.1')).resolves.toBeUndefined();
   });
 
   it('doubles each further lockout and caps it at max_seconds', async () => {
@@ -102,7 +113,7 @@ describe('lockout of one identifier from one IP', () => {
     const seen: number[] = [];
     for (let round = 0; round < 4; round++) {
       await failTimes(guard, 3, 'alice', '10.0.0.1');
-      seen.push(await retryAfterOf(guard.check('alice', '10.0.0.1')));
+      seen.push(await retryAfterOf(probe(guard, 'alice', '10.0.0.1')));
       await expireLockouts();
     }
     expect(seen.map((s) => Math.round(s / 10) * 10)).toEqual([60, 120, 200, 200]);
@@ -112,27 +123,27 @@ describe('lockout of one identifier from one IP', () => {
     const { guard } = guardFor();
     await failTimes(guard, 3, 'alice', '10.0.0.1');
     await expireLockouts();
-    await guard.succeeded('alice', '10.0.0.1');
+    await succeedOnce(guard, 'alice', '10.0.0.1');
     await failTimes(guard, 2, 'alice', '10.0.0.1');
-    await expect(guard.check('alice', '10.0.0.1')).resolves.toBeUndefined();
-    await guard.failed('alice', '10.0.0.1');
+    await expect(probe(guard, 'alice', '10.0.0.1')).resolves.toBeUndefined();
+    await failOnce(guard, 'alice', '10.0.0.1');
     // the first lockout again, not the doubled second one
-    expect(await retryAfterOf(guard.check('alice', '10.0.0.1'))).toBeLessThanOrEqual(60);
+    expect(await retryAfterOf(probe(guard, 'alice', '10.0.0.1'))).toBeLessThanOrEqual(60);
   });
 
   it('counts "Foo", " foo " and "FOO" as one identifier', async () => {
     const { guard } = guardFor();
-    await guard.failed('Foo', '10.0.0.1');
-    await guard.failed(' foo ', '10.0.0.1');
-    await guard.failed('FOO', '10.0.0.1');
-    await expect(guard.check('foo', '10.0.0.1')).rejects.toBeInstanceOf(ThrottledError);
+    await failOnce(guard, 'Foo', '10.0.0.1');
+    await failOnce(guard, ' foo ', '10.0.0.1');
+    await failOnce(guard, 'FOO', '10.0.0.1');
+    await expect(probe(guard, 'foo', '10.0.0.1')).rejects.toBeInstanceOf(ThrottledError);
   });
 
   it('writes one lockout audit event when the lockout starts, none for the attempts it refuses', async () => {
     const { guard, metrics } = guardFor();
     await failTimes(guard, 3, 'alice', '10.0.0.1');
     for (let i = 0; i < 5; i++)
-      await expect(guard.check('alice', '10.0.0.1')).rejects.toBeInstanceOf(ThrottledError);
+      await expect(probe(guard, 'alice', '10.0.0.1')).rejects.toBeInstanceOf(ThrottledError);
     const events = await store.db('audit_events').where({ type: 'lockout' });
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
@@ -158,31 +169,79 @@ describe('lockout of one identifier from one IP', () => {
   });
 });
 
+describe('spellings and aliases of one user', () => {
+  it('counts the spellings a case- and accent-insensitive collation equates as one identifier', async () => {
+    const { guard } = guardFor();
+    await failOnce(guard, 'victim', '10.0.0.1');
+    await failOnce(guard, 'ｖｉｃｔｉｍ', '10.0.0.1');
+    await failOnce(guard, 'víctim', '10.0.0.1');
+    for (const spelling of ['victim\u200b', 'VÍCTIM', 'vic\u00adtim', ' Victim ']) {
+      await expect(probe(guard, spelling, '10.0.0.1')).rejects.toBeInstanceOf(ThrottledError);
+    }
+  });
+
+  it('counts two different names that find one user against that user, and refuses the next one', async () => {
+    const { guard } = guardFor();
+    await failOnce(guard, 'victim', '10.0.0.1', 'legacy:42');
+    await failOnce(guard, 'victim@example.com', '10.0.0.1', 'legacy:42');
+    await failOnce(guard, 'victim', '10.0.0.1', 'legacy:42');
+    // A third alias gets past the name counters, then is refused once it finds the user.
+    const hold = await guard.reserve('v.ictim@example.org', '10.0.0.1');
+    await expect(hold.resolved('legacy:42')).rejects.toBeInstanceOf(ThrottledError);
+    // And that alias is now refused before any lookup.
+    await expect(probe(guard, 'v.ictim@example.org', '10.0.0.1')).rejects.toBeInstanceOf(ThrottledError);
+    const events = await store.db('audit_events').where({ type: 'lockout' });
+    expect(events).toHaveLength(1);
+  });
+});
+
+describe('concurrent attempts', () => {
+  it('lets no more than free_attempts of 60 simultaneous guesses through', async () => {
+    const { guard } = guardFor({ lockout: { free_attempts: 10 } });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 60 }, () => guard.reserve('burst', '10.0.0.1')),
+    );
+    const held = outcomes.filter((o) => o.status === 'fulfilled');
+    expect(held).toHaveLength(10);
+    expect(
+      outcomes.filter((o) => o.status === 'rejected').every((o) => o.reason instanceof ThrottledError),
+    ).toBe(true);
+    for (const h of held) await (h as PromiseFulfilledResult<LoginReservation>).value.failed();
+    await expect(probe(guard, 'burst', '10.0.0.1')).rejects.toBeInstanceOf(ThrottledError);
+  });
+
+  it('gives a reserved attempt back at success, so a user who logs in spends no budget', async () => {
+    const { guard } = guardFor({ ip_failures_per_hour: 2 });
+    for (let i = 0; i < 5; i++) await succeedOnce(guard, `user${i}`, '10.0.0.3');
+    await expect(probe(guard, 'someone', '10.0.0.3')).resolves.toBeUndefined();
+  });
+});
+
 describe('hourly budgets', () => {
   it('refuses an IP that has spent ip_failures_per_hour failures over many identifiers', async () => {
     const { guard } = guardFor({ ip_failures_per_hour: 5 });
-    for (let i = 0; i < 5; i++) await guard.failed(`user${i}`, '10.0.0.9');
-    const retry = await retryAfterOf(guard.check('somebody-new', '10.0.0.9'));
+    for (let i = 0; i < 5; i++) await failOnce(guard, `user${i}`, '10.0.0.9');
+    const retry = await retryAfterOf(probe(guard, 'somebody-new', '10.0.0.9'));
     expect(retry).toBeGreaterThan(3500);
-    await expect(guard.check('somebody-new', '10.0.0.10')).resolves.toBeUndefined();
+    await expect(probe(guard, 'somebody-new', '10.0.0.10')).resolves.toBeUndefined();
   });
 
   it('refuses an identifier guessed at from many IPs once identifier_failures_per_hour is spent', async () => {
     const { guard } = guardFor({ identifier_failures_per_hour: 6 });
-    for (let i = 0; i < 6; i++) await guard.failed('carol', `10.0.1.${i}`);
-    await expect(guard.check('carol', '10.0.2.1')).rejects.toBeInstanceOf(ThrottledError);
-    await expect(guard.check('dave', '10.0.2.1')).resolves.toBeUndefined();
+    for (let i = 0; i < 6; i++) await failOnce(guard, 'carol', `10.0.1.${i}`);
+    await expect(probe(guard, 'carol', '10.0.2.1')).rejects.toBeInstanceOf(ThrottledError);
+    await expect(probe(guard, 'dave', '10.0.2.1')).resolves.toBeUndefined();
     const reasons = (await store.db('audit_events').where({ type: 'lockout' })).map((e) => e.reason);
     expect(reasons).toEqual(['identifier']);
   });
 
   it('counts an IPv6 /64 as one address', async () => {
     const { guard } = guardFor({ ip_failures_per_hour: 3 });
-    await guard.failed('a', '2001:db8:1:2::1');
-    await guard.failed('b', '2001:db8:1:2:ffff::2');
-    await guard.failed('c', '2001:0db8:0001:0002:aaaa:bbbb:cccc:dddd');
-    await expect(guard.check('d', '2001:db8:1:2::99')).rejects.toBeInstanceOf(ThrottledError);
-    await expect(guard.check('d', '2001:db8:1:3::1')).resolves.toBeUndefined();
+    await failOnce(guard, 'a', '2001:db8:1:2::1');
+    await failOnce(guard, 'b', '2001:db8:1:2:ffff::2');
+    await failOnce(guard, 'c', '2001:0db8:0001:0002:aaaa:bbbb:cccc:dddd');
+    await expect(probe(guard, 'd', '2001:db8:1:2::99')).rejects.toBeInstanceOf(ThrottledError);
+    await expect(probe(guard, 'd', '2001:db8:1:3::1')).resolves.toBeUndefined();
   });
 });
 
@@ -193,10 +252,10 @@ describe('replicas', () => {
       const a = guardFor({}, store).guard;
       const b = guardFor({}, other).guard;
       expect(a.backend).toBe('postgres');
-      await a.failed('erin', '10.0.0.1');
-      await b.failed('erin', '10.0.0.1');
-      await a.failed('erin', '10.0.0.1');
-      await expect(b.check('erin', '10.0.0.1')).rejects.toBeInstanceOf(ThrottledError);
+      await failOnce(a, 'erin', '10.0.0.1');
+      await failOnce(b, 'erin', '10.0.0.1');
+      await failOnce(a, 'erin', '10.0.0.1');
+      await expect(probe(b, 'erin', '10.0.0.1')).rejects.toBeInstanceOf(ThrottledError);
       expect(await store.db('audit_events').where({ type: 'lockout' })).toHaveLength(1);
     } finally {
       await other.close();
@@ -269,7 +328,7 @@ describe('the embedded store', () => {
       const { guard } = guardFor({}, embedded);
       expect(guard.backend).toBe('memory');
       await failTimes(guard, 3, 'frank', '10.0.0.1');
-      expect(await retryAfterOf(guard.check('frank', '10.0.0.1'))).toBeGreaterThanOrEqual(59);
+      expect(await retryAfterOf(probe(guard, 'frank', '10.0.0.1'))).toBeGreaterThanOrEqual(59);
       expect(await embedded.db('audit_events').where({ type: 'lockout' })).toHaveLength(1);
     } finally {
       await embedded.close();
@@ -284,7 +343,7 @@ describe('the rate_limits migration', () => {
     try {
       await s.migrate();
       expect(await s.db.schema.hasTable(RATE_LIMIT_TABLE)).toBe(true);
-      await guardFor({}, s).guard.failed('x', '10.0.0.1');
+      await failOnce(guardFor({}, s).guard, 'x', '10.0.0.1');
       expect(Number((await s.db(RATE_LIMIT_TABLE).count({ n: '*' }))[0]!.n)).toBe(3);
       await s.db.migrate.down({
         migrationSource: (await import('../../migrations/index.ts')).migrationSource,

@@ -4,6 +4,7 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
+import type { Knex } from 'knex';
 import { type Bridge, createBridge } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -40,13 +41,14 @@ export interface TestBridge {
     public?: boolean;
     firstParty?: boolean;
     postLogoutRedirectUris?: string[];
+    introspectFor?: string[];
   }): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTestBridge(
   raw: Record<string, unknown> = {},
-  opts: { keyRefreshMs?: number; database?: TestDatabase } = {},
+  opts: { keyRefreshMs?: number; database?: TestDatabase; legacyDb?: Knex } = {},
 ): Promise<TestBridge> {
   const database = opts.database ?? (await createPgDatabase());
   const port = await freePort();
@@ -71,6 +73,7 @@ export async function startTestBridge(
   const bridge = await createBridge(config, {
     logger: createLogger({ level: 'debug', destination }),
     keyRefreshMs: opts.keyRefreshMs,
+    ...(opts.legacyDb ? { legacyDb: opts.legacyDb } : {}),
   });
   const { url, server } = await bridge.listen(port, '127.0.0.1');
   return {

@@ -8,7 +8,7 @@ import { type Command, requireString } from '../framework.ts';
 const addUsage = `Usage: oidc-bridge clients add --id ID --redirect-uri URL [--redirect-uri URL...]
                           [--secret S | --public] [--post-logout-redirect-uri URL...]
                           [--first-party] [--name NAME] [--backchannel-logout-uri URL]
-                          [--require-mfa] [--json]
+                          [--require-mfa] [--introspect-for CLIENT_ID...] [--json]
 
   --id ID                        the client_id
   --redirect-uri URL             an allowed redirect URI (repeatable)
@@ -19,7 +19,10 @@ const addUsage = `Usage: oidc-bridge clients add --id ID --redirect-uri URL [--r
   --name NAME                    shown on the login and consent pages
   --backchannel-logout-uri URL   where the bridge POSTs a logout token when a session of this
                                  client ends (OpenID Connect Back-Channel Logout 1.0)
-  --require-mfa                  every sign-in for this client needs a second factor`;
+  --require-mfa                  every sign-in for this client needs a second factor
+  --introspect-for CLIENT_ID     this client (a resource server) may introspect the tokens of
+                                 CLIENT_ID (repeatable; * for every client). Without it a client
+                                 introspects only its own tokens; any other answers inactive.`;
 
 export const clientCommands: Command[] = [
   {
@@ -36,6 +39,7 @@ export const clientCommands: Command[] = [
       name: { type: 'string' },
       'backchannel-logout-uri': { type: 'string' },
       'require-mfa': { type: 'boolean' },
+      'introspect-for': { type: 'string', multiple: true },
       json: { type: 'boolean' },
     },
     async run({ values }, io) {
@@ -56,6 +60,7 @@ export const clientCommands: Command[] = [
           name: values.name as string | undefined,
           backchannelLogoutUri: values['backchannel-logout-uri'] as string | undefined,
           requireMfa: values['require-mfa'] === true,
+          introspectFor: values['introspect-for'] as string[] | undefined,
         });
         await audit.record({ type: 'admin.client_added', outcome: 'success', actor: 'cli', clientId: id });
         if (values.json) {
