@@ -30,10 +30,19 @@ export function checkFields(
   fields: Fields,
   available: ReadonlySet<string> | undefined,
   queries: boolean,
+  secrets: readonly string[] = [],
 ): void {
   const known = new Set(available ?? []);
   for (const [name, t] of Object.entries(fields)) {
     const key = `legacy.fields.${name}`;
+    // A field is a claim or a target value: it must never carry the hash, the salt or a TOTP secret.
+    const secret = fieldInputs(t).find((input) => secrets.includes(input));
+    if (secret !== undefined) {
+      throw new LegacyConfigError(
+        key,
+        `${key} reads ${secret}, which holds a password hash, salt or secret. Fix: read another column; the bridge never copies a secret into a claim or a payload.`,
+      );
+    }
     if (t.query !== undefined && !queries) {
       throw new LegacyConfigError(
         key,

@@ -193,6 +193,17 @@ describe('a schema-qualified table on PostgreSQL: Django auth_user', () => {
     expect((await s.findByIdentifier('admin'))?.row.given).toBe('');
   });
 
+  it('refuses at start a field that would copy the password hash into a claim', () => {
+    expect(() =>
+      django({ fields: { given: { column: 'password' }, family: { column: 'last_name' } } }),
+    ).toThrow(
+      expect.objectContaining({
+        key: 'legacy.fields.given',
+        message: expect.stringContaining('holds a password hash'),
+      }),
+    );
+  });
+
   it('refuses at start a field that reads a column the table lacks', async () => {
     const s = django({ fields: { given: { coalesce: ['first'] }, family: { column: 'last_name' } } });
     await expect(s.checkSchema()).rejects.toMatchObject({ key: 'legacy.fields.given' });

@@ -75,7 +75,7 @@ function tlsOptions(ldap: LegacyLdapConfig): ConnectionOptions {
 
 export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = {}): LegacySource {
   const ldap = config.ldap!;
-  checkFields(config.fields, undefined, false);
+  checkFields(config.fields, undefined, false, ldap.password_attribute ? [ldap.password_attribute] : []);
   const preset = PRESETS[ldap.directory];
   const filterTemplate = ldap.filter ?? preset.filter;
   if (!filterTemplate.includes('{identifier}') || !/^\(.*\)$/s.test(filterTemplate.trim())) {
@@ -160,10 +160,11 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
       else raw[k] = normalizeValue(v);
     }
     for (const a of attributes) if (!Object.hasOwn(raw, a)) raw[a] = null;
-    const row = applyFields(raw, config.fields);
     const passwordValue = ldap.password_attribute ? entry[ldap.password_attribute] : undefined;
     const password = valueAsText(Array.isArray(passwordValue) ? passwordValue[0] : passwordValue);
-    if (ldap.password_attribute) delete row[ldap.password_attribute];
+    // The hash is kept apart from the row that claims and payloads read.
+    if (ldap.password_attribute) delete raw[ldap.password_attribute];
+    const row = applyFields(raw, config.fields);
     return {
       id: valueAsText(row[idAttribute]) ?? String(row.dn),
       password,

@@ -147,6 +147,8 @@ export function createSqlSource(config: LegacyConfig, deps: LegacySourceDeps = {
     ...config.identifiers.filter((c) => c === 'email'),
   ]);
   const secretColumns = sqlSecretColumns(config);
+  // What can be checked without the database, at once; the columns a field reads, at the probe.
+  checkFields(config.fields, undefined, true, secretColumns);
 
   interface Plan {
     info: TableInfo | undefined;
@@ -252,7 +254,7 @@ export function createSqlSource(config: LegacyConfig, deps: LegacySourceDeps = {
       }
       throw missingColumn(errorContext, column);
     }
-    checkFields(config.fields, new Set(info.keys()), true);
+    checkFields(config.fields, new Set(info.keys()), true, secretColumns);
   }
 
   async function buildPlan(): Promise<Plan> {
@@ -272,11 +274,11 @@ export function createSqlSource(config: LegacyConfig, deps: LegacySourceDeps = {
       if (info) {
         check(info);
         confirmed = true;
-      } else checkFields(config.fields, undefined, true);
+      } else checkFields(config.fields, undefined, true, secretColumns);
       if (info?.get(idColumn)?.kind === 'integer') idIsNumeric = true;
       bitColumns = new Set([...(info?.values() ?? [])].filter((c) => c.type === 'bit').map((c) => c.name));
     } else {
-      checkFields(config.fields, undefined, true);
+      checkFields(config.fields, undefined, true, secretColumns);
     }
     const filter: Record<string, FilterValue> = {};
     for (const [column, value] of Object.entries(config.where ?? {})) {
