@@ -30,7 +30,7 @@ import {
   relyingParty,
   submitLogin,
 } from '../support/rp.ts';
-import { BASE_DN, SERVICE_DN, SERVICE_PASSWORD, type Slapd, startSlapd } from '../support/slapd.ts';
+import { ldapLegacyConfig, type Slapd, startSlapd } from '../support/slapd.ts';
 import { waitFor } from '../support/wait.ts';
 
 const SECRET = 'every-kind-client-secret';
@@ -355,18 +355,7 @@ describe('every legacy store kind, end to end', () => {
 
     it('migrates the active user by binding as them, and refuses the disabled one', async () => {
       const { rp } = await scenario({
-        legacy: {
-          kind: 'ldap',
-          ldap: {
-            url: slapd.url,
-            bind_dn: SERVICE_DN,
-            bind_password: SERVICE_PASSWORD,
-            base_dn: `ou=people,${BASE_DN}`,
-            id_attribute: 'uid',
-            disabled_filter: '(employeeType=disabled)',
-          },
-          claims: { email: 'mail', given_name: 'givenName', family_name: 'sn', preferred_username: 'uid' },
-        },
+        legacy: ldapLegacyConfig(slapd),
         mapping: {
           first_name: 'givenName',
           last_name: 'sn',

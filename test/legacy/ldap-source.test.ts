@@ -7,29 +7,14 @@ import { verifyPassword } from '../../src/hashing/registry.ts';
 import { escapeFilterValue } from '../../src/legacy/ldap/index.ts';
 import { createLegacySource, type LegacySource } from '../../src/legacy/source.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { BASE_DN, SERVICE_DN, SERVICE_PASSWORD, type Slapd, startSlapd } from '../support/slapd.ts';
+import { BASE_DN, ldapLegacyConfig, type Slapd, startSlapd } from '../support/slapd.ts';
 import { legacyConfig } from './support.ts';
 
 let slapd: Slapd;
 const sources: LegacySource[] = [];
 
 function source(ldap: Record<string, unknown> = {}) {
-  const s = createLegacySource(
-    legacyConfig({
-      kind: 'ldap',
-      ldap: {
-        url: slapd.url,
-        bind_dn: SERVICE_DN,
-        bind_password: SERVICE_PASSWORD,
-        base_dn: `ou=people,${BASE_DN}`,
-        id_attribute: 'uid',
-        disabled_filter: '(employeeType=disabled)',
-        ...ldap,
-      },
-      claims: { email: 'mail', given_name: 'givenName', family_name: 'sn', preferred_username: 'uid' },
-    }),
-    { logger: silentLogger },
-  );
+  const s = createLegacySource(legacyConfig(ldapLegacyConfig(slapd, ldap)), { logger: silentLogger });
   sources.push(s);
   return s;
 }
