@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createPgDatabase, type TestDatabase } from '../test/support/databases.ts';
+import { createRedisPrefix } from '../test/support/redis.ts';
 import { basicAuth, keepAliveAgent, loginFlow, refresh, send, type Tokens } from './support/http-client.ts';
 import {
   BENCH_PASSWORD,
@@ -49,6 +50,8 @@ export interface EndpointsReport {
   /** bridge rps / bare rps, per endpoint. */
   ratioToBareKnex: Partial<Record<Endpoint, number>>;
   ratioToBareMemory: Partial<Record<Endpoint, number>>;
+  /** The bridge with store.redis_url: rps / bare oidc-provider on its memory adapter. */
+  redisRatioToBareMemory: Partial<Record<Endpoint, number>>;
 }
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -136,6 +139,9 @@ export async function benchEndpoints(opts: EndpointsOptions = {}): Promise<Endpo
   const kinds = opts.kinds ?? ['bridge', 'bare-knex', 'bare-memory'];
   const endpoints = opts.endpoints ?? ENDPOINTS;
   const fixture = kinds.includes('bridge') ? await legacyFixture(1) : undefined;
+  // A store of its own: each server seals its keys with a key encryption key of its own.
+  const redisFixture = kinds.includes('bridge-redis') ? await legacyFixture(1) : undefined;
+  const redis = redisFixture ? createRedisPrefix('bench') : undefined;
   const knexStore: TestDatabase | undefined = kinds.includes('bare-knex')
     ? await createPgDatabase('obb')
     : undefined;
@@ -149,12 +155,21 @@ export async function benchEndpoints(opts: EndpointsOptions = {}): Promise<Endpo
       results: {},
       ratioToBareKnex: {},
       ratioToBareMemory: {},
+      redisRatioToBareMemory: {},
     };
     const tokens = new Map<ServerKind, Tokens>();
     for (const kind of kinds) {
       const server = await startServer(kind, {
-        storeUrl: kind === 'bridge' ? fixture!.store.url : knexStore?.url,
-        bridgeConfig: fixture?.bridgeConfig,
+        storeUrl:
+          kind === 'bridge'
+            ? fixture!.store.url
+            : kind === 'bridge-redis'
+              ? redisFixture!.store.url
+              : knexStore?.url,
+        bridgeConfig:
+          kind === 'bridge-redis'
+            ? { ...redisFixture!.bridgeConfig, store: { redis_url: redis!.url, redis_prefix: redis!.prefix } }
+            : fixture?.bridgeConfig,
       });
       servers.push(server);
       const t = await loginFlow(agent, server.url, server.client, 'bench-user-0', BENCH_PASSWORD);
@@ -205,6 +220,8 @@ export async function benchEndpoints(opts: EndpointsOptions = {}): Promise<Endpo
       const memory = report.results['bare-memory']?.[endpoint]?.rps;
       if (bridge && knex) report.ratioToBareKnex[endpoint] = round(bridge / knex, 3);
       if (bridge && memory) report.ratioToBareMemory[endpoint] = round(bridge / memory, 3);
+      const onRedis = report.results['bridge-redis']?.[endpoint]?.rps;
+      if (onRedis && memory) report.redisRatioToBareMemory[endpoint] = round(onRedis / memory, 3);
     }
     return report;
   } finally {
@@ -212,6 +229,8 @@ export async function benchEndpoints(opts: EndpointsOptions = {}): Promise<Endpo
     for (const s of servers) await s.stop();
     await fixture?.drop();
     await knexStore?.drop();
+    await redisFixture?.drop();
+    await redis?.drop();
   }
 }
 

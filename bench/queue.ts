@@ -1,173 +1,267 @@
-// The delivery queue against pg-boss, on the PostgreSQL store and on the embedded PGlite
-// store: N jobs enqueued one at a time (as logins write them), then claimed in batches and
-// completed by W concurrent consumers, with no target in between, so the figure is the
-// queue's own cost. `npx tsx bench/queue.ts [jobs] [consumers]`; BENCHMARKS.md and
-// docs/targets.md hold a run's figures.
+// The delivery queue against pg-boss, like for like, on the PostgreSQL store and on the
+// embedded PGlite store: the same jobs (a sealed password form and a sealed row copy, as a
+// login writes them), each enqueued inside the transaction that inserts its account, by the
+// same number of concurrent writers; then claimed in batches and completed one job at a time
+// (each delivery has its own outcome) by the same number of consumers, no target in between.
+// pg-boss runs on the store's own connections (its `db` option, through knex), so that its
+// send joins the account's transaction and, on PGlite, waits its turn on the one session.
+// `npx tsx bench/queue.ts [jobs] [concurrency]`, or BENCH_PHASES=queue npm run bench;
+// BENCHMARKS.md and docs/targets.md hold a run's figures.
 import { PGlite } from '@electric-sql/pglite';
+import type { Knex } from 'knex';
 import PgBoss from 'pg-boss';
 import { createAccounts } from '../src/migration/accounts.ts';
 import { createDeliveryQueries } from '../src/migration/delivery-queries.ts';
 import { enqueueDelivery } from '../src/migration/outbox.ts';
+import { createSecretBox } from '../src/security/secret-box.ts';
 import { createStore, type Store } from '../src/store/db.ts';
+import { passwordFromPlain } from '../src/target/commerce-import/password.ts';
 import { createPgDatabase } from '../test/support/databases.ts';
+import { round, runLanes } from './support/stats.ts';
+
+const BATCH = 10;
+const LEASE_MS = 30_000;
 
 export interface QueueFigures {
   enqueuePerSec: number;
+  enqueueP50Ms: number;
+  enqueueP99Ms: number;
   drainPerSec: number;
+  /** From the start of the claim that took a job to the end of its completion. */
+  claimToCompleteP50Ms: number;
+  claimToCompleteP99Ms: number;
 }
 
-const BATCH = 10;
-
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - started) / 1e9;
+export interface QueueReport {
+  jobs: number;
+  concurrency: number;
+  batch: number;
+  postgres: { outbox: QueueFigures | { error: string }; pgboss: QueueFigures | { error: string } };
+  pglite: { outbox: QueueFigures | { error: string }; pgboss: QueueFigures | { error: string } };
+  /** pg-boss completing a whole batch in one statement: faster, but one outcome for all. */
+  pgbossBatchCompletePostgres?: QueueFigures | { error: string };
 }
 
-async function consumers(n: number, take: () => Promise<number>): Promise<void> {
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while ((await take()) > 0);
-    }),
-  );
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!, 2);
 }
 
-/** The bridge's own outbox: the claim with FOR UPDATE SKIP LOCKED under a lease, then finish. */
-export async function benchOutbox(store: Store, jobs: number, workers: number): Promise<QueueFigures> {
-  await store.migrate();
-  const accounts = createAccounts(store.db);
+const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
+
+/** What each job carries, the same for both queues: the login's sealed forms. */
+function jobData(box: ReturnType<typeof createSecretBox>, i: number) {
+  const row = {
+    id: i,
+    first_name: 'Ayşe',
+    last_name: 'Yılmaz',
+    email: `user${i}@example.com`,
+    gender: 'F',
+    birthday: '1990-05-17',
+    accept_notifications: 1,
+    created_at: '2019-03-04T05:06:07.000Z',
+  };
+  return {
+    sub: `q${i}`,
+    payload: { legacy_id: String(i) },
+    secret: box.seal(passwordFromPlain(`password-${i}`, 'sha256')),
+    rowData: box.seal(JSON.stringify(row)),
+  };
+}
+
+/**
+ * pg-boss's `db` option over a knex connection: the pool's (one at a time on PGlite) or a
+ * transaction's. PGlite's query() is one prepared statement, so pg-boss's unbound scripts
+ * (its schema) go through exec().
+ */
+function knexExecutor(db: Knex) {
+  return {
+    async executeSql(text: string, values: unknown[] = []): Promise<{ rows: unknown[] }> {
+      const conn = (await db.client.acquireConnection()) as {
+        query(t: string, v?: unknown[]): Promise<{ rows: unknown[] }>;
+      };
+      try {
+        if (values.length === 0 && conn instanceof PGlite)
+          return (await conn.exec(text)).at(-1) ?? { rows: [] };
+        return await conn.query(text, values);
+      } finally {
+        await db.client.releaseConnection(conn);
+      }
+    },
+  };
+}
+
+interface Queue {
+  enqueue(trx: Knex, job: ReturnType<typeof jobData>): Promise<void>;
+  /** Claims a batch; each job completed on its own. */
+  claim(): Promise<Array<() => Promise<void>>>;
+}
+
+function outboxQueue(store: Store): Queue {
   const queries = createDeliveryQueries(store.db);
-  const enqueue = await timed(async () => {
-    for (let i = 0; i < jobs; i++) {
-      const sub = `q${i}`;
-      await store.db.transaction(async (trx) => {
-        await accounts.insert(trx, {
-          sub,
-          passwordHash: null,
-          claims: {},
-          source: 'legacy',
-          identifiers: [],
-        });
-        await enqueueDelivery(trx, {
-          sub,
-          payload: { legacy_id: sub },
-          secret: 'sha256$salt$hash',
-          rowData: '{}',
-        });
-      });
-    }
-  });
-  const drain = await timed(() =>
-    consumers(workers, async () => {
-      const claimed = await queries.claim(BATCH, 30_000);
-      for (const job of claimed) {
+  return {
+    enqueue: (trx, job) => enqueueDelivery(trx, job),
+    async claim() {
+      const jobs = await queries.claim(BATCH, LEASE_MS);
+      return jobs.map((job) => async () => {
         await queries.finish(job, {
           status: 'delivered',
           reason: 'delivered',
           lastError: null,
           eraseSecret: true,
         });
-      }
-      return claimed.length;
-    }),
-  );
-  return { enqueuePerSec: Math.round(jobs / enqueue), drainPerSec: Math.round(jobs / drain) };
-}
-
-/** pg-boss 10: send one job at a time, then fetch a batch and complete it. */
-export async function benchPgBoss(
-  boss: PgBoss,
-  jobs: number,
-  workers: number,
-  completeEach = false,
-): Promise<QueueFigures> {
-  await boss.start();
-  await boss.createQueue('deliver');
-  const enqueue = await timed(async () => {
-    for (let i = 0; i < jobs; i++) await boss.send('deliver', { sub: `q${i}` }, { singletonKey: `q${i}` });
-  });
-  const drain = await timed(() =>
-    consumers(workers, async () => {
-      const fetched = await boss.fetch('deliver', { batchSize: BATCH });
-      // Each delivery ends on its own (as the worker records them), or the batch at once.
-      if (completeEach) for (const j of fetched) await boss.complete('deliver', j.id);
-      else if (fetched.length)
-        await boss.complete(
-          'deliver',
-          fetched.map((j) => j.id),
-        );
-      return fetched.length;
-    }),
-  );
-  await boss.stop({ graceful: false, wait: true });
-  return { enqueuePerSec: Math.round(jobs / enqueue), drainPerSec: Math.round(jobs / drain) };
-}
-
-/** pg-boss on PGlite, through its `db` option; the error when it cannot run there. */
-export async function pgBossOnPglite(
-  jobs: number,
-  workers: number,
-): Promise<QueueFigures | { error: string }> {
-  const pglite = new PGlite();
-  // PGlite's query() is one prepared statement; pg-boss sends its schema as several, unbound.
-  const db = {
-    executeSql: async (text: string, values: unknown[] = []) => {
-      if (values.length) return pglite.query(text, values);
-      const results = await pglite.exec(text);
-      return results.at(-1) ?? { rows: [] };
+      });
     },
   };
+}
+
+function pgBossQueue(boss: PgBoss, completeBatch = false): Queue {
+  return {
+    async enqueue(trx, job) {
+      await boss.send('deliver', job, { singletonKey: job.sub, db: knexExecutor(trx) });
+    },
+    async claim() {
+      const fetched = await boss.fetch('deliver', { batchSize: BATCH });
+      if (completeBatch) {
+        let done: Promise<unknown> | undefined;
+        const all = () =>
+          (done ??= boss.complete(
+            'deliver',
+            fetched.map((j) => j.id),
+          ));
+        return fetched.map(() => async () => void (await all()));
+      }
+      return fetched.map((j) => async () => void (await boss.complete('deliver', j.id)));
+    },
+  };
+}
+
+async function measure(store: Store, queue: Queue, jobs: number, concurrency: number): Promise<QueueFigures> {
+  const box = createSecretBox('a bench key encryption key of 32+ characters');
+  const accounts = createAccounts(store.db);
+  const enqueueMs: number[] = [];
+  const data = Array.from({ length: jobs }, (_, i) => jobData(box, i));
+  const enq = await runLanes(
+    concurrency,
+    async (i) => {
+      const job = data[i]!;
+      const t = process.hrtime.bigint();
+      // What a first login writes: the account and its job, in one transaction.
+      await store.db.transaction(async (trx) => {
+        await accounts.insert(trx, {
+          sub: job.sub,
+          passwordHash: null,
+          claims: { email: `user${i}@example.com` },
+          source: 'legacy',
+          identifiers: [`user${i}@example.com`],
+        });
+        await queue.enqueue(trx, job);
+      });
+      enqueueMs.push(ms(t));
+    },
+    { total: jobs },
+  );
+  const latency: number[] = [];
+  const started = process.hrtime.bigint();
+  let drained = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const t = process.hrtime.bigint();
+        const completions = await queue.claim();
+        if (completions.length === 0) return;
+        for (const complete of completions) {
+          await complete();
+          latency.push(ms(t));
+          drained++;
+        }
+      }
+    }),
+  );
+  const drainSec = ms(started) / 1000;
+  if (drained !== jobs) throw new Error(`drained ${drained} of ${jobs} jobs`);
+  enqueueMs.sort((a, b) => a - b);
+  latency.sort((a, b) => a - b);
+  return {
+    enqueuePerSec: Math.round(enq.completed / enq.seconds),
+    enqueueP50Ms: quantile(enqueueMs, 0.5),
+    enqueueP99Ms: quantile(enqueueMs, 0.99),
+    drainPerSec: Math.round(jobs / drainSec),
+    claimToCompleteP50Ms: quantile(latency, 0.5),
+    claimToCompleteP99Ms: quantile(latency, 0.99),
+  };
+}
+
+async function withBoss<T>(store: Store, fn: (boss: PgBoss) => Promise<T>): Promise<T | { error: string }> {
+  const boss = new PgBoss({ db: knexExecutor(store.db), schedule: false, supervise: false });
+  boss.on('error', () => {});
   try {
-    return await benchPgBoss(new PgBoss({ db, schedule: false, supervise: false }), jobs, workers);
+    await boss.start();
+    await boss.createQueue('deliver');
+    return await fn(boss);
   } catch (err) {
     return { error: (err as Error).message.split('\n')[0]! };
   } finally {
-    await pglite.close();
+    await boss.stop({ graceful: false, wait: true }).catch(() => {});
   }
 }
 
-async function main(): Promise<void> {
-  const jobs = Number(process.argv[2] ?? 2000);
-  const workers = Number(process.argv[3] ?? 4);
-  const out: Record<string, unknown> = { jobs, workers, batch: BATCH };
+type Target = 'outbox' | 'pgboss' | 'pgboss-batch';
 
-  const a = await createPgDatabase('benchq');
-  const store = createStore({ database: a.url });
+async function onPostgres(target: Target, jobs: number, concurrency: number) {
+  const database = await createPgDatabase('benchq');
+  const store = createStore({ database: database.url, pool: { max: concurrency + 2 } });
   try {
-    out.outbox_postgres = await benchOutbox(store, jobs, workers);
+    await store.migrate();
+    if (target === 'outbox') return await measure(store, outboxQueue(store), jobs, concurrency);
+    return await withBoss(store, (boss) =>
+      measure(store, pgBossQueue(boss, target === 'pgboss-batch'), jobs, concurrency),
+    );
   } finally {
     await store.close();
-    await a.drop();
+    await database.drop();
   }
-  const b = await createPgDatabase('benchq');
-  try {
-    out.pgboss_postgres = await benchPgBoss(
-      new PgBoss({ connectionString: b.url, schedule: false, supervise: false }),
-      jobs,
-      workers,
-    );
-  } finally {
-    await b.drop();
-  }
-  const embedded = createStore({ memory: true });
-  try {
-    out.outbox_pglite = await benchOutbox(embedded, jobs, workers);
-  } finally {
-    await embedded.close();
-  }
-  out.pgboss_pglite = await pgBossOnPglite(jobs, workers);
-  const c = await createPgDatabase('benchq');
-  try {
-    out.pgboss_postgres_complete_each = await benchPgBoss(
-      new PgBoss({ connectionString: c.url, schedule: false, supervise: false }),
-      jobs,
-      workers,
-      true,
-    );
-  } finally {
-    await c.drop();
-  }
-  console.log(JSON.stringify(out, null, 2));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+async function onPglite(target: Target, jobs: number, concurrency: number) {
+  // The store's own PGlite instance, as the embedded store runs: one session for both.
+  const store = createStore({ pglite: new PGlite() });
+  try {
+    await store.migrate();
+    if (target === 'outbox') return await measure(store, outboxQueue(store), jobs, concurrency);
+    return await withBoss(store, (boss) => measure(store, pgBossQueue(boss), jobs, concurrency));
+  } finally {
+    await store.close();
+  }
+}
+
+export async function benchQueue(
+  opts: { jobs?: number; concurrency?: number; batchComplete?: boolean } = {},
+): Promise<QueueReport> {
+  const jobs = opts.jobs ?? 2000;
+  const concurrency = opts.concurrency ?? 4;
+  return {
+    jobs,
+    concurrency,
+    batch: BATCH,
+    postgres: {
+      outbox: await onPostgres('outbox', jobs, concurrency),
+      pgboss: await onPostgres('pgboss', jobs, concurrency),
+    },
+    pglite: {
+      outbox: await onPglite('outbox', jobs, concurrency),
+      pgboss: await onPglite('pgboss', jobs, concurrency),
+    },
+    ...(opts.batchComplete === false
+      ? {}
+      : { pgbossBatchCompletePostgres: await onPostgres('pgboss-batch', jobs, concurrency) }),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const report = await benchQueue({
+    jobs: Number(process.argv[2] ?? 2000),
+    concurrency: Number(process.argv[3] ?? 4),
+  });
+  console.log(JSON.stringify(report, null, 2));
+}

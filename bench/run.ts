@@ -1,7 +1,8 @@
 // `npm run bench`: every figure of the benchmark report in one run, each a ratio to a
 // reference measured in the same run (the machine is noisy), printed as a table and written
 // to bench-results.json with the machine it ran on. BENCHMARKS.md explains the figures.
-// BENCH_QUICK=1 shortens every part (a check that the whole run works, not a measurement).
+// BENCH_QUICK=1 shortens every part (a check that the whole run works, not a measurement);
+// BENCH_PHASES names the parts of bench/phases.ts to run alone.
 import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,6 +12,13 @@ import { benchLoginThroughput, type LoginThroughputReport } from './login-throug
 import { round } from './support/stats.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
+
+// BENCH_PHASES=queue,statements,tokens: only those parts (bench/phases.ts), not the whole run.
+if (process.env.BENCH_PHASES) {
+  const { runPhases } = await import('./phases.ts');
+  await runPhases(process.env.BENCH_PHASES.split(',').map((p) => p.trim()));
+  process.exit(0);
+}
 
 /** Optional bench modules: run when present, reported as missing otherwise. */
 async function optionalBench<T>(file: string, name: string, args: unknown): Promise<T | { missing: true }> {

@@ -119,7 +119,17 @@ async function assemble(
   const renderer = createRenderer(config);
 
   const build = (k: ProviderKeys) =>
-    createProvider({ config, db, keys: k, clients, accounts, renderer, logger, consents: features.consents });
+    createProvider({
+      config,
+      db,
+      keys: k,
+      clients,
+      accounts,
+      renderer,
+      logger,
+      consents: features.consents,
+      shortLived: store.shortLived,
+    });
   let provider = build(keys);
   let providerHandler = provider.callback();
 
@@ -219,6 +229,11 @@ async function assemble(
     logger,
     afterPassword: secondFactor.afterPassword,
     passkeys: config.mfa.passkeys.enabled,
+    async accountLabel(sub) {
+      const claims = (await accounts.findBySub(sub))?.claims as Record<string, unknown> | undefined;
+      const label = claims?.email ?? claims?.preferred_username;
+      return typeof label === 'string' ? label : undefined;
+    },
   });
   app.use(secondFactor.router.routes());
   app.use(interactions.routes());

@@ -2,19 +2,22 @@
 // are its own and not the load generator's: the bridge, or bare oidc-provider on the
 // bridge's knex adapter, or bare oidc-provider on its memory adapter. Driven over IPC by
 // servers.ts; run with `--cpu-prof` (BENCH_CPU_PROF=dir) to profile what it spends.
-import { createServer, type Server } from 'node:http';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import knexPkg from 'knex';
 import Provider, { type Configuration } from 'oidc-provider';
 import { createBridge } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
+import { legacyKnexConfig } from '../../src/legacy/sql/connection.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createAdapterClass } from '../../src/oidc/adapter.ts';
 import { createClientStore } from '../../src/oidc/clients.ts';
 import { protocolConfiguration } from '../../src/oidc/provider.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { createStore } from '../../src/store/db.ts';
-import type { ServerSpec, ToChild, ToParent } from './servers.ts';
+import type { ServerSpec, StatementCounts, ToChild, ToParent } from './servers.ts';
 
 const spec = JSON.parse(process.env.BENCH_SERVER_SPEC ?? '{}') as ServerSpec;
 const send = (m: ToParent) => process.send?.(m);
@@ -97,7 +100,25 @@ async function startBare(): Promise<{ server: Server; close: () => Promise<void>
   };
 }
 
-async function startBridge(): Promise<{ close: () => Promise<void> }> {
+/** The request a statement is sent for, by its step in a login. */
+function phaseOf(req: IncomingMessage): string {
+  const path = (req.url ?? '/').split('?')[0]!;
+  if (path === '/auth') return 'authorize';
+  if (/^\/interaction\/[^/]+$/.test(path)) return 'login page';
+  if (/^\/interaction\/[^/]+\/login$/.test(path)) return 'login post';
+  if (/^\/interaction\/[^/]+\/confirm$/.test(path)) return 'consent';
+  if (/^\/auth\/[^/]+$/.test(path)) return 'resume';
+  if (path === '/token') return 'token';
+  if (path === '/me') return 'userinfo';
+  if (path === '/token/introspection') return 'introspection';
+  return `${req.method} ${path.split('/').slice(0, 2).join('/')}`;
+}
+
+const requestPhase = new AsyncLocalStorage<string>();
+let counts: StatementCounts = { store: {}, background: 0, legacy: 0 };
+let legacyAtReset = 0;
+
+async function startBridge(): Promise<{ close: () => Promise<void>; legacyQueries: () => number }> {
   const config = parseConfig({
     issuer: spec.issuer,
     port: spec.port,
@@ -107,7 +128,15 @@ async function startBridge(): Promise<{ close: () => Promise<void> }> {
     log_level: 'error',
     ...spec.bridgeConfig,
   });
-  const bridge = await createBridge(config, { logger: createLogger({ level: 'error', pretty: false }) });
+  const logger = createLogger({ level: 'error', pretty: false });
+  // The legacy pool is made here, as the source would make it, so its statements can be counted.
+  const legacyDb =
+    config.legacy?.kind === 'sql' ? knexPkg.knex(legacyKnexConfig(config.legacy, logger).config) : undefined;
+  let legacyStatements = 0;
+  legacyDb?.on('query', () => {
+    legacyStatements++;
+  });
+  const bridge = await createBridge(config, { logger, legacyDb });
   const { client } = spec;
   await createClientStore(bridge.store.db, bridge.box).add({
     id: client.id,
@@ -116,15 +145,33 @@ async function startBridge(): Promise<{ close: () => Promise<void> }> {
     firstParty: true,
   });
   const { server } = await bridge.listen(spec.port, '127.0.0.1');
+  // Every statement the store is sent, under the request it serves: the listener runs first
+  // in the request's synchronous dispatch, so the handler's work inherits the phase.
+  server.prependListener('request', (req: IncomingMessage) => requestPhase.enterWith(phaseOf(req)));
+  const keepSql = process.env.BENCH_STATEMENTS_SQL === '1';
+  bridge.store.db.on('query', (q: { sql: string }) => {
+    const phase = requestPhase.getStore();
+    if (keepSql) {
+      const sql = counts.sql ?? {};
+      counts.sql = sql;
+      const key = phase ?? 'background';
+      sql[key] = [...(sql[key] ?? []), q.sql.replace(/\s+/g, ' ').slice(0, 160)];
+    }
+    if (phase === undefined) counts.background++;
+    else counts.store[phase] = (counts.store[phase] ?? 0) + 1;
+  });
   return {
+    legacyQueries: () => legacyStatements,
     close: async () => {
       server.closeAllConnections();
       await bridge.stop();
+      await legacyDb?.destroy();
     },
   };
 }
 
-const running = spec.kind === 'bridge' ? await startBridge() : await startBare();
+const running =
+  spec.kind === 'bridge' || spec.kind === 'bridge-redis' ? await startBridge() : await startBare();
 let histogram: ReturnType<typeof monitorEventLoopDelay> | undefined;
 let cpuAtStart = process.cpuUsage();
 let wallAtStart = process.hrtime.bigint();
@@ -150,6 +197,13 @@ process.on('message', async (m: ToChild) => {
       cpuMs: Math.round((cpu.user + cpu.system) / 1000),
       wallMs: Math.round(Number(process.hrtime.bigint() - wallAtStart) / 1e6),
     });
+  } else if (m.type === 'statements-reset') {
+    counts = { store: {}, background: 0, legacy: 0 };
+    legacyAtReset = 'legacyQueries' in running ? running.legacyQueries() : 0;
+    send({ type: 'statements-were-reset' });
+  } else if (m.type === 'statements-read') {
+    const legacy = ('legacyQueries' in running ? running.legacyQueries() : 0) - legacyAtReset;
+    send({ type: 'statements', ...counts, legacy });
   } else if (m.type === 'stop') {
     await running.close();
     // The hash worker pool and the pools' timers keep the process alive otherwise.

@@ -10,7 +10,20 @@ import { loadBeUsers } from '../../test/legacy/support.ts';
 import { createMariaDatabase, createPgDatabase, type TestDatabase } from '../../test/support/databases.ts';
 import type { BenchClient } from './http-client.ts';
 
-export type ServerKind = 'bridge' | 'bare-knex' | 'bare-memory';
+/** `bridge-redis`: the bridge with store.redis_url (its bridgeConfig names the Redis). */
+export type ServerKind = 'bridge' | 'bridge-redis' | 'bare-knex' | 'bare-memory';
+
+/** SQL statements per request phase of the bridge, and legacy queries, since the last reset. */
+export interface StatementCounts {
+  /** Phase (authorize, login page, login post, resume, token…) → statements to the store. */
+  store: Record<string, number>;
+  /** Statements outside any request: the delivery worker, sweeps, timers. */
+  background: number;
+  /** Queries to the legacy database. */
+  legacy: number;
+  /** With BENCH_STATEMENTS_SQL=1: each statement's SQL, by phase, to see what to cut. */
+  sql?: Record<string, string[]>;
+}
 
 export interface ServerSpec {
   kind: ServerKind;
@@ -30,11 +43,18 @@ export interface Measurement {
   wallMs: number;
 }
 
-export type ToChild = { type: 'measure-start' } | { type: 'measure-stop' } | { type: 'stop' };
+export type ToChild =
+  | { type: 'measure-start' }
+  | { type: 'measure-stop' }
+  | { type: 'statements-reset' }
+  | { type: 'statements-read' }
+  | { type: 'stop' };
 export type ToParent =
   | { type: 'ready'; url: string }
   | { type: 'measure-started' }
-  | ({ type: 'measured' } & Measurement);
+  | ({ type: 'measured' } & Measurement)
+  | { type: 'statements-were-reset' }
+  | ({ type: 'statements' } & StatementCounts);
 
 export interface RunningServer {
   kind: ServerKind;
@@ -43,6 +63,9 @@ export interface RunningServer {
   pid: number;
   measureStart(): Promise<void>;
   measureStop(): Promise<Measurement>;
+  /** The bridge only: starts counting SQL statements afresh. */
+  statementsReset(): Promise<void>;
+  statementsRead(): Promise<StatementCounts>;
   stop(): Promise<void>;
 }
 
@@ -137,6 +160,17 @@ export async function startServer(
       child.send({ type: 'measure-stop' } satisfies ToChild);
       const { type: _type, ...m } = await measured;
       return m;
+    },
+    async statementsReset() {
+      const done = nextMessage(child, 'statements-were-reset');
+      child.send({ type: 'statements-reset' } satisfies ToChild);
+      await done;
+    },
+    async statementsRead() {
+      const read = nextMessage(child, 'statements');
+      child.send({ type: 'statements-read' } satisfies ToChild);
+      const { type: _type, ...counts } = await read;
+      return counts;
     },
     async stop() {
       if (child.exitCode !== null) return;

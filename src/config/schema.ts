@@ -577,10 +577,25 @@ export const configSchema = z.strictObject({
         'How long a request waits for a free store connection (or a new one to connect) before it answers 503.',
         5000,
       ),
+      redis_url: z
+        .string()
+        .refine((v) => /^rediss?:\/\//.test(v), {
+          message: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0',
+        })
+        .optional()
+        .describe(
+          'Redis for the short-lived, high-churn models (sessions, interactions, authorization codes, access tokens): the token path then reads Redis, not PostgreSQL. Accounts, clients, keys, grants, refresh tokens, the outbox and the audit stay in the bridge store. Omitted: every model in the bridge store.',
+        ),
+      redis_prefix: z
+        .string()
+        .min(1)
+        .max(100)
+        .default('oidc-bridge:')
+        .describe('Prefix of every key the bridge writes to Redis, so several bridges may share one Redis.'),
     })
     .prefault({})
     .describe(
-      'Limits on the bridge store, so that a stalled PostgreSQL turns into 503 answers, not hung logins.',
+      'Limits on the bridge store, so that a stalled PostgreSQL turns into 503 answers, not hung logins; and Redis, optionally, for the short-lived models.',
     ),
   http: z
     .strictObject({
@@ -741,6 +756,15 @@ export const configSchema = z.strictObject({
         .default('#1f5fbf')
         .describe('Buttons and links.'),
       forgot_password_url: z.string().optional().describe('"Forgot password?" link. No default: no link.'),
+      identifier_label: z
+        .union([
+          z.string().min(1),
+          z.strictObject({ en: z.string().min(1).optional(), tr: z.string().min(1).optional() }),
+        ])
+        .optional()
+        .describe(
+          'The label of the login name field, as one text or one per language ({ en: Email, tr: E-posta }), e.g. for a table that logs in by e-mail only. No default: "Username or email" in the page\'s language.',
+        ),
       default_locale: z
         .enum(['en', 'tr'])
         .default('en')

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import Koa from 'koa';
 import type { Config } from '../config/schema.ts';
-import { ConfigError, isBridgeError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { LegacySource } from '../legacy/source.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -16,6 +16,7 @@ import { createAccounts } from '../migration/accounts.ts';
 import { createDeliveryQueries } from '../migration/delivery-queries.ts';
 import type { Audit } from '../security/audit.ts';
 import type { Store } from '../store/db.ts';
+import { errorResponse } from '../ui/error-responses.ts';
 import { CALLBACK_PATH, createConsoleOidc, ensureConsoleClient } from './oidc-login.ts';
 import { createConsoleRenderer } from './render.ts';
 import { createRollups } from './rollups.ts';
@@ -124,14 +125,27 @@ export async function startAdminListener(
     try {
       await next();
     } catch (err) {
-      const status = isBridgeError(err) ? err.status : ((err as { status?: number }).status ?? 500);
-      if (status >= 500) log.error({ err }, 'admin request failed');
+      // A store outage is a 503 with Retry-After here too, through the same table.
+      const r = errorResponse(err);
+      const status = r.status;
+      if (r.log) log.error({ err }, 'admin request failed');
+      if (r.retryAfter !== undefined) ctx.set('Retry-After', String(r.retryAfter));
       await renderer.page(
         ctx,
         'message',
         {
-          heading: status >= 500 ? 'Something went wrong' : 'The request could not be completed',
-          message: status >= 500 ? 'The console could not complete the request.' : (err as Error).message,
+          heading:
+            status === 503
+              ? 'The bridge store is unavailable'
+              : status >= 500
+                ? 'Something went wrong'
+                : 'The request could not be completed',
+          message:
+            status === 503
+              ? 'The console will answer again once the store is back.'
+              : status >= 500
+                ? 'The console could not complete the request.'
+                : (r.text ?? (err as Error).message ?? 'The request could not be completed.'),
           bad: true,
         },
         status,

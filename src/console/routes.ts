@@ -339,7 +339,7 @@ export function createConsoleRouter(deps: ConsoleRouteDeps): Router {
           : `Move ${which} to the dead letters? Their password forms are erased; a later login of the user delivers again.`,
       warning:
         action === 'retry' && status === 'dead'
-          ? 'Dead jobs no longer hold a password form: they fail again, saying so, until the user logs in once more.'
+          ? 'Dead jobs keep their row copy but no longer hold a password form: where the target takes one they wait, saying so, until the user logs in once more.'
           : undefined,
       action: action === 'retry' ? '/console/delivery/retry' : '/console/delivery/dead',
       fields,

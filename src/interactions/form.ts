@@ -5,10 +5,14 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Middleware } from 'koa';
 import { BridgeError } from '../errors.ts';
 
-/** The form limit for a page with a password field: room for the longest password allowed. */
+/**
+ * The form limit for a page with a password field, in bytes: 256 KiB, or room for the
+ * longest password allowed when that is more (N bytes are at most 3N percent-encoded, and
+ * the other fields fit in 16 KiB). Far above the password maximum, so that an over-long
+ * password gets the page that says so; far below what would cost the server to read.
+ */
 export function passwordFormLimit(maxPasswordBytes: number): number {
-  // A password of N bytes is at most 3N when percent-encoded; the other fields fit in 16 KiB.
-  return maxPasswordBytes * 3 + 16 * 1024;
+  return Math.max(256 * 1024, maxPasswordBytes * 3 + 16 * 1024);
 }
 
 export function formParser(limitBytes: number): Middleware {

@@ -12,7 +12,7 @@ import { LegacyUnavailableError, ThrottledError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Login } from '../migration/login.ts';
 import { errorResponse } from '../ui/error-responses.ts';
-import type { MessageKey } from '../ui/i18n.ts';
+import { type MessageKey, retryWait } from '../ui/i18n.ts';
 import { type Renderer, renderErrorResponse } from '../ui/render.ts';
 import { formParser, passwordFormLimit } from './form.ts';
 
@@ -31,6 +31,8 @@ export interface InteractionDeps {
   ) => Promise<void>;
   /** The login page offers passkey sign-in. */
   passkeys?: boolean;
+  /** What the consent page calls the signed-in account (its e-mail or user name). */
+  accountLabel?: (sub: string) => Promise<string | undefined>;
 }
 
 const MAX_IDENTIFIER = 320;
@@ -49,6 +51,19 @@ export function csrfValid(keys: string[], uid: string, token: unknown): boolean 
 }
 
 const hasNul = (s: string) => s.includes('\0');
+
+/**
+ * "Not you?": the same authorization request again with prompt=login, so that another
+ * account signs in and the client still gets its answer.
+ */
+function switchAccountUrl(params: Record<string, unknown>): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (typeof value === 'string' && key !== 'prompt') query.set(key, value);
+  }
+  query.set('prompt', 'login');
+  return `/auth?${query.toString()}`;
+}
 
 export function createInteractionRouter(deps: InteractionDeps): Router {
   const { config, renderer, login, logger } = deps;
@@ -69,11 +84,34 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
       return await deps.provider().interactionDetails(ctx.req, ctx.res);
     } catch (err) {
       if (err instanceof oidcErrors.SessionNotFound) {
-        await renderErrorResponse(ctx, renderer, errorResponse(err));
+        await renderErrorResponse(ctx, renderer, errorResponse(err), await backLink(ctx));
         return undefined;
       }
       throw err;
     }
+  }
+
+  /**
+   * Where an expired login form sends the person back to: the client the form was for (its
+   * client_uri, else the origin of its first redirect URI). Only a registered client's own
+   * address is ever linked, whatever the form says.
+   */
+  async function backLink(ctx: Context): Promise<{ backUrl: string; backName: string } | undefined> {
+    const id = (ctx.request.body as Record<string, unknown> | undefined)?.client_id;
+    if (typeof id !== 'string' || id.length > 200) return undefined;
+    const client = await deps
+      .provider()
+      .Client.find(id)
+      .catch(() => undefined);
+    if (!client) return undefined;
+    const uri = (client.clientUri as string | undefined) ?? client.redirectUris?.[0];
+    if (!uri || !URL.canParse(uri)) return undefined;
+    const url = new URL(uri);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+    return {
+      backUrl: client.clientUri ? url.toString() : url.origin,
+      backName: (client.clientName as string | undefined) ?? id,
+    };
   }
 
   async function pageError(
@@ -112,6 +150,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
         uid: interaction.uid,
         csrf: csrfToken(deps.cookieKeys()[0]!, interaction.uid),
         clientName: await clientName(interaction.params.client_id as string | undefined),
+        clientId: interaction.params.client_id,
         identifier: extra.identifier,
         error: extra.error,
         fieldErrors: extra.fieldErrors,
@@ -164,6 +203,10 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
           csrf: csrfToken(deps.cookieKeys()[0]!, interaction.uid),
           clientName: await clientName(interaction.params.client_id as string | undefined),
           scopes,
+          signedInAs: interaction.session?.accountId
+            ? ((await deps.accountLabel?.(interaction.session.accountId)) ?? interaction.session.accountId)
+            : undefined,
+          switchUrl: switchAccountUrl(interaction.params),
         },
         { uiLocales: interaction.params.ui_locales as string | undefined },
       );
@@ -214,20 +257,24 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     } catch (err) {
       if (err instanceof ThrottledError) {
         ctx.set('Retry-After', String(err.retryAfter));
-        const at = new Date(Date.now() + err.retryAfter * 1000).toISOString().slice(11, 16);
         return renderLogin(ctx, interaction, {
           status: 429,
           identifier: shownIdentifier,
-          error: t('throttled', { minutes: Math.max(1, Math.ceil(err.retryAfter / 60)), time: at }),
+          error: t(
+            'throttled',
+            retryWait(renderer.locale(ctx, interaction.params.ui_locales), err.retryAfter),
+          ),
         });
       }
       if (err instanceof LegacyUnavailableError) {
+        // The login page again, with the table's status, sentence and Retry-After.
+        const r = errorResponse(err);
         logger.warn({ code: err.code }, 'login unavailable: legacy database');
-        ctx.set('Retry-After', '60');
+        if (r.retryAfter !== undefined) ctx.set('Retry-After', String(r.retryAfter));
         return renderLogin(ctx, interaction, {
-          status: 503,
+          status: r.status,
           identifier: shownIdentifier,
-          error: t('legacy_unavailable'),
+          error: t(r.message ?? 'legacy_unavailable'),
         });
       }
       throw err;

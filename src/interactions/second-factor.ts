@@ -32,6 +32,7 @@ import type { Accounts } from '../migration/accounts.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { errorResponse } from '../ui/error-responses.ts';
 import type { MessageKey } from '../ui/i18n.ts';
+import { retryWait } from '../ui/i18n.ts';
 import { type Renderer, renderErrorResponse } from '../ui/render.ts';
 import { formParser } from './form.ts';
 import { csrfToken, csrfValid } from './routes.ts';
@@ -278,11 +279,8 @@ export function createSecondFactorRouter(deps: SecondFactorDeps) {
 
   function throttledMessage(ctx: Context, interaction: Interaction, err: ThrottledError): string {
     ctx.set('Retry-After', String(err.retryAfter));
-    const at = new Date(Date.now() + err.retryAfter * 1000).toISOString().slice(11, 16);
-    return t(ctx, interaction)('mfa_throttled', {
-      minutes: Math.max(1, Math.ceil(err.retryAfter / 60)),
-      time: at,
-    });
+    const locale = renderer.locale(ctx, interaction.params.ui_locales);
+    return renderer.t(locale)('mfa_throttled', retryWait(locale, err.retryAfter));
   }
 
   /** A session that has signed in but must prove more: straight to the second step. */

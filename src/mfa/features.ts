@@ -28,7 +28,7 @@ export interface AccountFeatureDeps {
 export function createAccountFeatures(deps: AccountFeatureDeps) {
   const { config, store, box, audit, logger } = deps;
   const factors = createSecondFactors({ config, store, box, audit, logger });
-  const payloads = createPayloads(store.db);
+  const payloads = createPayloads(store.db, store.shortLived);
   return {
     factors,
     consents: createConsents(store.db, payloads, config.oidc.ttl.grant),

@@ -10,7 +10,7 @@ export const secondFactorEn = {
   mfa_wrong_code: 'That code is not right. Check your authenticator app and try again.',
   mfa_replayed_code: 'That code was already used. Wait for the next code in your app.',
   mfa_missing_code: 'Enter the code from your authenticator app.',
-  mfa_throttled: 'Too many wrong codes. Try again in {minutes} minute(s), at {time} UTC.',
+  mfa_throttled: 'Too many wrong codes. Try again in {wait}, at {time} UTC.',
   mfa_use_passkey: 'Use a passkey instead',
   mfa_passkey_only: 'This application asks for a passkey. Use the passkey you created for this account.',
   mfa_signed_in_as: 'Signing in as {user}.',
@@ -64,7 +64,7 @@ export const secondFactorTr: SecondFactorMessages = {
   mfa_wrong_code: 'Bu kod doğru değil. Kimlik doğrulama uygulamanızı kontrol edip tekrar deneyin.',
   mfa_replayed_code: 'Bu kod zaten kullanıldı. Uygulamanızda bir sonraki kodu bekleyin.',
   mfa_missing_code: 'Kimlik doğrulama uygulamanızdaki kodu girin.',
-  mfa_throttled: 'Çok fazla hatalı kod. {minutes} dakika sonra, UTC {time} saatinde tekrar deneyin.',
+  mfa_throttled: 'Çok fazla hatalı kod. {wait} sonra, UTC {time} saatinde tekrar deneyin.',
   mfa_use_passkey: 'Bunun yerine geçiş anahtarı kullan',
   mfa_passkey_only:
     'Bu uygulama geçiş anahtarı istiyor. Bu hesap için oluşturduğunuz geçiş anahtarını kullanın.',

@@ -93,6 +93,36 @@ export function createSecondFactorQueries(db: Knex) {
       return Number(n) === 1;
     },
 
+    /** What the login needs to know of an account's second factors, in one statement. */
+    async summary(sub: string): Promise<{
+      totp: boolean;
+      passkeyDeclinedAt: Date | null;
+      passkeys: number;
+      recoveryCodesLeft: number;
+    }> {
+      const result = (await db.raw(
+        `SELECT (SELECT f.totp_secret IS NOT NULL FROM account_second_factors f WHERE f.sub = ?) AS totp,
+                (SELECT f.passkey_declined_at FROM account_second_factors f WHERE f.sub = ?) AS declined,
+                (SELECT count(*) FROM account_passkeys p WHERE p.sub = ?) AS passkeys,
+                (SELECT count(*) FROM account_recovery_codes c WHERE c.sub = ? AND c.used_at IS NULL) AS codes`,
+        [sub, sub, sub, sub],
+      )) as {
+        rows: Array<{
+          totp: boolean | null;
+          declined: Date | string | null;
+          passkeys: unknown;
+          codes: unknown;
+        }>;
+      };
+      const row = result.rows[0]!;
+      return {
+        totp: row.totp === true,
+        passkeyDeclinedAt: row.declined === null ? null : new Date(row.declined),
+        passkeys: Number(row.passkeys),
+        recoveryCodesLeft: Number(row.codes),
+      };
+    },
+
     async recoveryCodesLeft(sub: string): Promise<number> {
       const row = await db('account_recovery_codes')
         .where({ sub })

@@ -87,18 +87,13 @@ export function createSecondFactors(deps: SecondFactorDeps) {
     },
 
     async status(sub: string): Promise<FactorStatus> {
-      const [row, keys, left] = await Promise.all([
-        queries.find(sub),
-        queries.passkeys(sub),
-        queries.recoveryCodesLeft(sub),
-      ]);
+      const s = await queries.summary(sub);
       return {
-        totp: Boolean(row?.totp_secret),
-        passkeys: keys.length,
-        recoveryCodesLeft: left,
+        totp: s.totp,
+        passkeys: s.passkeys,
+        recoveryCodesLeft: s.recoveryCodesLeft,
         passkeyDeclined:
-          row?.passkey_declined_at != null &&
-          Date.now() - new Date(row.passkey_declined_at).getTime() < DECLINE_REMEMBERED_MS,
+          s.passkeyDeclinedAt !== null && Date.now() - s.passkeyDeclinedAt.getTime() < DECLINE_REMEMBERED_MS,
       };
     },
 

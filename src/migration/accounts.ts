@@ -52,12 +52,13 @@ export function createAccounts(db: Knex) {
     },
 
     /**
-     * Inserts an account and its identifiers in `trx`. Returns false when an account with
-     * the same sub or legacy id already exists (a concurrent first login won the race).
+     * Inserts an account and its identifiers in `trx`, in one statement. Returns false when
+     * an account with the same sub or legacy id already exists (a concurrent first login won
+     * the race); its identifiers are then left alone.
      */
     async insert(trx: Knex, a: NewAccount): Promise<boolean> {
       const now = new Date();
-      const inserted = await trx('accounts')
+      const account = trx('accounts')
         .insert({
           sub: a.sub,
           legacy_id: a.legacyId ?? null,
@@ -73,15 +74,20 @@ export function createAccounts(db: Knex) {
         .onConflict()
         .ignore()
         .returning('sub');
-      if (inserted.length === 0) return false;
       const identifiers = [...new Set(a.identifiers.filter(Boolean).map(normalizeIdentifier))];
-      if (identifiers.length) {
-        await trx('account_identifiers')
-          .insert(identifiers.map((identifier) => ({ identifier, sub: a.sub })))
-          .onConflict('identifier')
-          .ignore();
-      }
-      return true;
+      if (identifiers.length === 0) return (await account).length > 0;
+      // The identifiers ride on the account's INSERT: one round trip on the login path.
+      const { sql, bindings } = account.toSQL();
+      const values = identifiers.map(() => '(?)').join(', ');
+      const result = (await trx.raw(
+        `WITH a AS (${sql}),
+              i AS (INSERT INTO account_identifiers (identifier, sub)
+                    SELECT v.identifier, a.sub FROM a, (VALUES ${values}) AS v(identifier)
+                    ON CONFLICT (identifier) DO NOTHING)
+         SELECT sub FROM a`,
+        [...bindings, ...identifiers],
+      )) as { rows: unknown[] };
+      return result.rows.length > 0;
     },
 
     /**

@@ -33,6 +33,12 @@ export interface Outcome {
   retryInMs?: number | undefined;
   /** Erases the password form and the copy of the legacy row: the job has ended. */
   eraseSecret: boolean;
+  /**
+   * With eraseSecret, keeps the sealed copy of the legacy row: a dead job may be re-queued
+   * (`migration retry --dead`), and the row is what it cannot get back. The password form
+   * still goes; the user's next login gives the job a fresh one.
+   */
+  keepRowCopy?: boolean | undefined;
   /** The id the target gave the user, kept for later updates. */
   targetRef?: string | undefined;
   /** Gives back the attempt the claim counted (rate limiting, shutdown): not the job's fault. */
@@ -144,9 +150,11 @@ export function createDeliveryQueries(db: Knex) {
       };
       if (o.eraseSecret) {
         patch.secret = null;
-        patch.row_data = null;
-        // Jobs from before row_data kept the row in the payload.
-        patch.payload = db.raw("payload - 'row'");
+        if (!o.keepRowCopy) {
+          patch.row_data = null;
+          // Jobs from before row_data kept the row in the payload.
+          patch.payload = db.raw("payload - 'row'");
+        }
       }
       if (o.targetRef !== undefined) patch.target_ref = o.targetRef;
       if (o.status === 'delivered') patch.delivered_at = db.fn.now();
@@ -231,11 +239,14 @@ export function createDeliveryQueries(db: Knex) {
     },
 
     /**
-     * Gives up on failed jobs (all, one, or those of one reason): they become dead and their
-     * password form is erased. Returns the ids.
+     * Gives up on failed jobs (all, one, or those of one reason), and on dead jobs that still
+     * keep their row copy: they become dead, their password form and row copy erased.
+     * Returns the ids.
      */
     async deadLetter(id?: number, reason?: string): Promise<number[]> {
-      const query = db('outbox').where('status', 'failed');
+      const query = db('outbox').where((w) =>
+        w.where('status', 'failed').orWhere((d) => d.where('status', 'dead').whereNotNull('row_data')),
+      );
       if (id !== undefined) query.andWhere({ id });
       if (reason !== undefined) query.andWhere({ last_reason: reason });
       const rows: Array<{ id: number | string }> = await query

@@ -1,7 +1,9 @@
 // The transactional outbox: a delivery job is written in the same transaction as the account
 // it delivers, so one never exists without the other. The job keeps, sealed with the key
 // encryption key, the password form the target takes and a copy of only the legacy columns
-// the target maps; both are erased once the job ends (delivered, conflict, dead, skipped).
+// the target maps; both are erased once the job ends (delivered, conflict, skipped, given
+// up). A job that dies after its last attempt loses its password form but keeps the row copy
+// until it is re-queued and ends, or given up, so `migration retry --dead` can deliver it.
 import type { Knex } from 'knex';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { TargetFormat } from '../target/types.ts';
@@ -76,7 +78,7 @@ export async function enqueueDelivery(
     status?: string;
   },
 ): Promise<void> {
-  await trx('outbox')
+  const insert = trx('outbox')
     .insert({
       sub: job.sub,
       kind: 'deliver',
@@ -86,8 +88,15 @@ export async function enqueueDelivery(
       status: job.status ?? 'pending',
     })
     .onConflict(['sub', 'kind'])
-    .ignore();
-  await notifyOutbox(trx, job.sub);
+    .ignore()
+    .returning('sub');
+  if (trx.client.config.client !== 'pg') {
+    await insert;
+    return;
+  }
+  // The workers are woken by the same statement, only when a job was written: one round trip.
+  const { sql, bindings } = insert.toSQL();
+  await trx.raw(`WITH j AS (${sql}) SELECT pg_notify(?, j.sub) FROM j`, [...bindings, OUTBOX_CHANNEL]);
 }
 
 /**

@@ -170,6 +170,8 @@ export function startDeliveryWorker(services: Services, opts: WorkerOptions = {}
             reason: 'dead',
             lastError: `gave up after ${job.attempts} attempts: ${r.detail}`,
             eraseSecret: true,
+            // Kept for `migration retry --dead`: a re-read of the legacy row is not always possible.
+            keepRowCopy: true,
             audit: 'failure',
             ended: true,
           };

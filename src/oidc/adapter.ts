@@ -5,7 +5,6 @@
 // A bearer token's row is keyed by a keyed hash of its value, and its payload keeps no copy
 // of the value (the jti comes back from the id asked for), so a copy of the store holds no
 // token that works.
-import { createHmac, hkdfSync } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
@@ -56,35 +55,9 @@ const METHODS = [
   'revokeByGrantId',
 ] as const;
 
-/**
- * Models whose id is a bearer value: presenting it is being the holder. (DeviceCode is found
- * by its user code, and so needs its own id in the payload; the device flow is not enabled.)
- */
-export const HASHED_ID_MODELS = new Set([
-  'AccessToken',
-  'AuthorizationCode',
-  'RefreshToken',
-  'ClientCredentials',
-  'BackchannelAuthenticationRequest',
-  'PushedAuthorizationRequest',
-]);
+import { HASHED_ID_MODELS, storedId, tokenIdKey } from './stored-id.ts';
 
-/**
- * The key of the id hash: derived from the key encryption key, so that a store copied without
- * it cannot even test a guessed token against its rows. Without one, a fixed key: the hash
- * still turns a stolen row into nothing a client could present.
- */
-export function tokenIdKey(kek: string | undefined): Buffer {
-  return Buffer.from(
-    hkdfSync(
-      'sha256',
-      Buffer.from(kek ?? 'oidc-bridge:no-key-encryption-key', 'utf8'),
-      'oidc-bridge',
-      'token-ids-v1',
-      32,
-    ),
-  );
-}
+export { HASHED_ID_MODELS, tokenIdKey };
 
 export function createAdapterClass(
   db: Knex,
@@ -105,7 +78,7 @@ export function createAdapterClass(
 
     /** The id as stored: a keyed hash for bearer values, the id itself otherwise. */
     #key(id: string): string {
-      return this.#hashed ? `h1.${createHmac('sha256', idKey).update(id).digest('base64url')}` : id;
+      return storedId(this.name, id, idKey);
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {

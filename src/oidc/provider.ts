@@ -14,12 +14,14 @@ import { secondFactorPolicy } from '../mfa/policy.ts';
 import type { AccountRow, Accounts } from '../migration/accounts.ts';
 import type { Consents } from '../sessions/consents.ts';
 import { grantFromConsent, queueBackchannelLogouts, rememberConsent } from '../sessions/provider-hooks.ts';
+import type { ShortLivedStore } from '../store/redis.ts';
 import { errorResponse } from '../ui/error-responses.ts';
 import { type Renderer, renderErrorResponse } from '../ui/render.ts';
 import { createTtlCache } from '../util/ttl-cache.ts';
-import { createAdapterClass, guardStore, tokenIdKey } from './adapter.ts';
+import { guardStore, tokenIdKey } from './adapter.ts';
 import type { ClientStore } from './clients.ts';
 import type { ProviderKeys } from './keys.ts';
+import { createStoreAdapterClass } from './split-adapter.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -31,6 +33,8 @@ export interface ProviderDeps {
   logger: Logger;
   /** Consent remembered per account and client; without it each session asks again. */
   consents?: Consents | undefined;
+  /** Redis for the short-lived models (store.redis_url); without it, all in `db`. */
+  shortLived?: ShortLivedStore | undefined;
 }
 
 export { maxSignedTokenLifetime } from './keys.ts';
@@ -116,9 +120,12 @@ export function createProvider(deps: ProviderDeps): Provider {
   const accountCache = createTtlCache<AccountRow>(cacheMs);
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(deps.db, (id) => clientCache.get(id, () => deps.clients.find(id)), {
-      idKey: tokenIdKey(config.key_encryption_key),
-    }) as unknown as Configuration['adapter'],
+    adapter: createStoreAdapterClass(
+      deps.db,
+      (id) => clientCache.get(id, () => deps.clients.find(id)),
+      deps.shortLived,
+      tokenIdKey(config.key_encryption_key),
+    ) as unknown as Configuration['adapter'],
     jwks: deps.keys.jwks as Configuration['jwks'],
     cookies: {
       keys: deps.keys.cookieKeys,

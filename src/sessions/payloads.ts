@@ -3,6 +3,7 @@
 // keys its rows, what it removes is what oidc-provider would have removed.
 import type { Knex } from 'knex';
 import type { Adapter } from 'oidc-provider';
+import type { ShortLivedStore } from '../store/redis.ts';
 
 export interface StoredSession {
   jti: string;
@@ -23,13 +24,17 @@ export interface StoredGrant {
   iat?: number;
 }
 
-export function createPayloads(db: Knex) {
+/** With `shortLived`, sessions are read from Redis, where the adapter keeps them. */
+export function createPayloads(db: Knex, shortLived?: ShortLivedStore) {
   // Loaded when first needed: commands that only list never load oidc-provider.
   let adapterClass: Promise<new (name: string) => Adapter> | undefined;
   const adapters = new Map<string, Adapter>();
   async function adapter(name: string): Promise<Adapter> {
-    adapterClass ??= import('../oidc/adapter.ts').then((m) =>
-      m.createAdapterClass(db, async () => undefined),
+    // Sessions and grants are stored under their own ids (stored-id.ts hashes only bearer
+    // values), so the token-id key does not matter to what is read and removed here.
+    adapterClass ??= Promise.all([import('../oidc/split-adapter.ts'), import('../oidc/stored-id.ts')]).then(
+      ([m, ids]) =>
+        m.createStoreAdapterClass(db, async () => undefined, shortLived, ids.tokenIdKey(undefined)),
     );
     const known = adapters.get(name);
     if (known) return known;
@@ -50,7 +55,8 @@ export function createPayloads(db: Knex) {
   }
 
   return {
-    sessions: (sub: string) => byAccount<StoredSession>('Session', sub),
+    sessions: (sub: string) =>
+      shortLived ? shortLived.sessionsOf<StoredSession>(sub) : byAccount<StoredSession>('Session', sub),
     grants: (sub: string) => byAccount<StoredGrant>('Grant', sub),
 
     /** Ends a grant: every token issued under it, then the grant itself. */

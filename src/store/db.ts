@@ -9,6 +9,7 @@ import { migrationSource } from '../../migrations/index.ts';
 import { BridgeError } from '../errors.ts';
 import { createLogger, knexLog, type Logger } from '../logger.ts';
 import { ensurePrivateDir, restrict } from './data-dir.ts';
+import { createShortLivedStore, type ShortLivedStore } from './redis.ts';
 
 const { knex } = knexPkg;
 
@@ -27,6 +28,8 @@ export interface Store {
   kind: 'postgres' | 'pglite';
   /** The connection URL (postgres only), for LISTEN connections and rate limiting. */
   url: string | undefined;
+  /** Redis for oidc-provider's short-lived models, when store.redis_url is set. */
+  shortLived: ShortLivedStore | undefined;
   migrate(): Promise<void>;
   /**
    * Takes a session advisory lock on a connection of its own, or answers undefined when
@@ -48,22 +51,59 @@ export interface StoreOptions {
   pool?: { min?: number; max?: number };
   /** Statement and acquire limits (postgres only); defaults as in the config schema. */
   timeouts?: { statement_timeout_ms?: number; acquire_timeout_ms?: number };
-  /** Where the driver's warnings go; default a JSON logger at warn. */
+  /** Where the driver's warnings go; default JSON lines at warn on stderr. */
   logger?: Logger;
+  /** Redis for the short-lived models (the config's store.redis_url and redis_prefix). */
+  redis?: { redis_url?: string | undefined; redis_prefix: string } | undefined;
 }
 
 /** The store options a configuration asks for: one place for every command that opens it. */
 export function storeOptions(config: {
   database?: string | undefined;
   data_dir: string;
-  store: { statement_timeout_ms: number; acquire_timeout_ms: number };
+  store: {
+    statement_timeout_ms: number;
+    acquire_timeout_ms: number;
+    redis_url?: string | undefined;
+    redis_prefix: string;
+  };
 }): StoreOptions {
-  return { database: config.database, data_dir: config.data_dir, timeouts: config.store };
+  return {
+    database: config.database,
+    data_dir: config.data_dir,
+    timeouts: config.store,
+    redis: config.store,
+  };
+}
+
+/** Adds the optional Redis store: connected with migrate(), pinged and closed with the rest. */
+function withShortLived(base: Omit<Store, 'shortLived'>, opts: StoreOptions): Store {
+  const url = opts.redis?.redis_url;
+  if (!url) return { ...base, shortLived: undefined };
+  const shortLived = createShortLivedStore({ url, prefix: opts.redis!.redis_prefix });
+  return {
+    ...base,
+    shortLived,
+    async migrate() {
+      await shortLived.connect();
+      await base.migrate();
+    },
+    async ping() {
+      await Promise.all([base.ping(), shortLived.ping()]);
+    },
+    async close() {
+      await Promise.all([base.close(), shortLived.close()]);
+    },
+  };
 }
 
 const MIGRATION_LOCK = 7_147_001;
 
 export function createStore(opts: StoreOptions): Store {
+  return withShortLived(createSqlStore(opts), opts);
+}
+
+function createSqlStore(opts: StoreOptions): Omit<Store, 'shortLived'> {
   if (opts.database) {
     const url = opts.database;
     const statementMs = opts.timeouts?.statement_timeout_ms ?? 5000;
@@ -81,7 +121,8 @@ export function createStore(opts: StoreOptions): Store {
       } as Knex.PgConnectionConfig,
       pool: { min: opts.pool?.min ?? 0, max: opts.pool?.max ?? 10 },
       acquireConnectionTimeout: acquireMs,
-      log: knexLog(opts.logger ?? createLogger({ level: 'warn' }), 'store'),
+      // Commands print their own output on stdout: driver warnings go to stderr there.
+      log: knexLog(opts.logger ?? createLogger({ level: 'warn', destination: process.stderr }), 'store'),
     });
     return {
       db,

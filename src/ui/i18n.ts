@@ -20,7 +20,7 @@ const en = {
   missing_password: 'Enter your password.',
   password_too_long: 'This password is longer than the {max} characters allowed.',
   identifier_too_long: 'This username is longer than the {max} characters allowed.',
-  throttled: 'Too many failed attempts. Try again in {minutes} minute(s), at {time} UTC.',
+  throttled: 'Too many failed attempts. Try again in {wait}, at {time} UTC.',
   legacy_unavailable: 'Sign-in is temporarily unavailable. Please try again in a few minutes.',
   unavailable_title: 'Sign-in is unavailable',
   request_too_large: 'The form sent is larger than any sign-in needs. Go back and try again.',
@@ -47,8 +47,10 @@ const en = {
   error_code: 'Error code',
   error_back: 'Go back to the application and start again.',
   session_expired_title: 'This sign-in page has expired',
-  session_expired:
-    'The sign-in took too long or was already completed. Go back to the application and start again.',
+  session_expired: 'The sign-in took too long or was already completed.',
+  error_back_link: 'Back to {client} to start again',
+  consent_signed_in_as: 'Signed in as {account}.',
+  consent_not_you: 'Not you?',
   not_found_title: 'Page not found',
   language: 'Language',
   ...secondFactorEn,
@@ -71,7 +73,7 @@ const tr: Messages = {
   missing_password: 'Parolanızı girin.',
   password_too_long: 'Bu parola izin verilen {max} karakterden uzun.',
   identifier_too_long: 'Bu kullanıcı adı izin verilen {max} karakterden uzun.',
-  throttled: 'Çok fazla başarısız deneme. {minutes} dakika sonra, UTC {time} saatinde tekrar deneyin.',
+  throttled: 'Çok fazla başarısız deneme. {wait} sonra, UTC {time} saatinde tekrar deneyin.',
   legacy_unavailable: 'Giriş geçici olarak kullanılamıyor. Lütfen birkaç dakika sonra tekrar deneyin.',
   unavailable_title: 'Giriş kullanılamıyor',
   request_too_large:
@@ -99,7 +101,10 @@ const tr: Messages = {
   error_code: 'Hata kodu',
   error_back: 'Uygulamaya dönün ve yeniden başlayın.',
   session_expired_title: 'Bu giriş sayfasının süresi doldu',
-  session_expired: 'Giriş çok uzun sürdü veya zaten tamamlandı. Uygulamaya dönün ve yeniden başlayın.',
+  session_expired: 'Giriş çok uzun sürdü veya zaten tamamlandı.',
+  error_back_link: 'Yeniden başlamak için {client} uygulamasına dönün',
+  consent_signed_in_as: '{account} olarak giriş yapıldı.',
+  consent_not_you: 'Siz değil misiniz?',
   not_found_title: 'Sayfa bulunamadı',
   language: 'Dil',
   ...secondFactorTr,
@@ -114,6 +119,19 @@ export function translator(locale: Locale): Translate {
   const messages = catalogs[locale];
   return (key, vars) =>
     messages[key].replace(/\{(\w+)\}/g, (_, name: string) => String(vars?.[name] ?? `{${name}}`));
+}
+
+/**
+ * How long to wait, for a message's {wait} and {time}: whole minutes in the locale's own
+ * plural form ("1 minute", "5 minutes", "5 dakika"), and the UTC clock time it ends.
+ */
+export function retryWait(locale: Locale, retryAfterSeconds: number): { wait: string; time: string } {
+  const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
+  const wait = new Intl.NumberFormat(locale, { style: 'unit', unit: 'minute', unitDisplay: 'long' }).format(
+    minutes,
+  );
+  const time = new Date(Date.now() + retryAfterSeconds * 1000).toISOString().slice(11, 16);
+  return { wait, time };
 }
 
 /** Picks a locale from ui_locales (space-separated), then Accept-Language, then the default. */

@@ -75,6 +75,7 @@ export function createRenderer(config: Pick<Config, 'ui' | 'issuer'>): Renderer 
       ctx.body = await eta.renderAsync(view, {
         ...data,
         ui: config.ui,
+        identifierLabel: labelFor(config.ui.identifier_label, loc),
         theme,
         brandName,
         locale: loc,
@@ -85,8 +86,17 @@ export function createRenderer(config: Pick<Config, 'ui' | 'issuer'>): Renderer 
   };
 }
 
+function labelFor(label: Config['ui']['identifier_label'], locale: Locale): string | undefined {
+  return typeof label === 'string' ? label : label?.[locale];
+}
+
 /** An error page (HTML) or `{ error, error_description }` (JSON), as the table describes it. */
-export async function renderErrorResponse(ctx: Context, renderer: Renderer, r: ErrorResponse): Promise<void> {
+export async function renderErrorResponse(
+  ctx: Context,
+  renderer: Renderer,
+  r: ErrorResponse,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   const t = renderer.t(renderer.locale(ctx));
   const message = r.message ? t(r.message) : (r.text ?? t('error_generic'));
   ctx.status = r.status;
@@ -95,5 +105,5 @@ export async function renderErrorResponse(ctx: Context, renderer: Renderer, r: E
     ctx.body = { error: r.code, error_description: message };
     return;
   }
-  await renderer.render(ctx, 'error', { heading: t(r.heading), message, code: r.code });
+  await renderer.render(ctx, 'error', { heading: t(r.heading), message, code: r.code, ...extra });
 }

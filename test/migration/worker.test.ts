@@ -2,15 +2,21 @@
 // API over real HTTP: delivery and erasure of the password form, validation failures fixed
 // by configuration, conflicts, dead letters, shutdown and LISTEN. The guarantees every target
 // shares (outages, flaky targets, competing workers, SIGKILL) are in test/delivery/.
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { migrationCommands } from '../../src/cli/commands/migration.ts';
+import { type Io, runCli } from '../../src/cli/framework.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
+import { createAccounts } from '../../src/migration/accounts.ts';
 import { createDeliveryQueries } from '../../src/migration/delivery-queries.ts';
 import {
   backoffDelay,
@@ -278,6 +284,75 @@ describe('delivery worker', () => {
     expect((await metrics.deliveryAttempts.get()).values).toContainEqual(
       expect.objectContaining({ metricName: 'oidc_bridge_delivery_attempts_sum', value: 3 }),
     );
+  });
+
+  it('delivers a dead job re-queued with `migration retry --dead` once its user logs in again, with the row it had', async () => {
+    const { sub } = await seedJob(store.db, legacyRow(5101));
+    target.state.setMode('down');
+    const w = worker(
+      configFor({ worker: { base_delay_ms: 1, max_delay_ms: 2, poll_interval_ms: 20, max_attempts: 2 } }),
+    );
+    const dead = await waitFor(
+      () => passThenRead(w, sub),
+      (r) => r.status === 'dead',
+    );
+    // The password form goes with the last attempt; the sealed row copy stays for a retry.
+    expect(dead).toMatchObject({ secret: null, last_reason: 'dead' });
+    expect(dead.row_data).not.toBeNull();
+    target.state.setMode('normal');
+
+    const file = join(mkdtempSync(join(tmpdir(), 'obt-worker-')), 'bridge.yaml');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        database: database.url,
+        log_level: 'silent',
+        target: { type: 'http', url: running.importUrl },
+      }),
+    );
+    const out: string[] = [];
+    const io: Io = {
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      stdin: Readable.from([]),
+      isTTY: false,
+      env: { LOG_LEVEL: 'silent' },
+    };
+    expect(await runCli(migrationCommands, ['migration', 'retry', '--dead', '--config', file], io)).toBe(0);
+    expect(out).toEqual(['Re-queued 1 job.']);
+
+    // Without a password form it waits for the user, sending nothing.
+    await worker().runOnce();
+    expect(await job(store.db, sub)).toMatchObject({ status: 'failed', last_reason: 'no_password_form' });
+    // The user's next login gives the job a fresh form, as the login does.
+    const services = createServices(configFor(), { store, logger });
+    const form = await services.target.passwordForm(PASSWORD);
+    expect(await createAccounts(store.db).recordLogin(sub, services.box.seal(form!))).toBe(true);
+    await worker().runOnce();
+
+    expect(await job(store.db, sub)).toMatchObject({ status: 'delivered', secret: null, row_data: null });
+    expect(target.state.users.get('5101')).toMatchObject({
+      first_name: 'Ayşe',
+      last_name: 'Yılmaz',
+      email: 'user5101@example.com',
+      password: form,
+    });
+  });
+
+  it('erases the row copy of a dead job when it is given up', async () => {
+    const { sub } = await seedJob(store.db, legacyRow(5201));
+    target.state.setMode('down');
+    const w = worker(
+      configFor({ worker: { base_delay_ms: 1, max_delay_ms: 2, poll_interval_ms: 20, max_attempts: 1 } }),
+    );
+    const dead = await waitFor(
+      () => passThenRead(w, sub),
+      (r) => r.status === 'dead',
+    );
+    const ids = await createDeliveryQueries(store.db).deadLetter();
+    expect(ids).toEqual([dead.id]);
+    expect(await job(store.db, sub)).toMatchObject({ status: 'dead', secret: null, row_data: null });
+    expect(await createDeliveryQueries(store.db).deadLetter()).toEqual([]);
   });
 
   it('leaves no password form anywhere in the store once jobs are delivered, conflicted or dead', async () => {

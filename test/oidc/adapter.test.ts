@@ -1,73 +1,248 @@
-// The knex adapter on PostgreSQL: payloads round-trip, expired rows are never returned and
-// are swept, consume is atomic, and revokeByGrantId removes every token of a grant.
+// The storage adapter's contract, on the knex adapter (PostgreSQL) and on the split one
+// (short-lived models in the machine's real Redis, the rest in PostgreSQL): payloads
+// round-trip, expired payloads are never returned, consume is atomic, and revokeByGrantId
+// removes every token of a grant, wherever each is kept.
+import type { Adapter } from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdapterClass, sweepExpired } from '../../src/oidc/adapter.ts';
+import { createStoreAdapterClass } from '../../src/oidc/split-adapter.ts';
+import { storedId, tokenIdKey } from '../../src/oidc/stored-id.ts';
 import { createStore, type Store } from '../../src/store/db.ts';
+import { createShortLivedStore, type ShortLivedStore } from '../../src/store/redis.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
+import { createRedisPrefix, type TestRedisPrefix } from '../support/redis.ts';
+
+const ID_KEY = tokenIdKey(undefined);
+
+interface Subject {
+  Adapter: new (name: string) => Adapter;
+  /** Makes a stored payload expire now, as time would. */
+  expire(model: string, id: string): Promise<void>;
+  store: Store;
+  shortLived?: ShortLivedStore;
+}
+
+function contract(title: string, setup: () => Promise<Subject>, teardown: () => Promise<void>) {
+  describe(title, () => {
+    let s: Subject;
+    beforeAll(async () => {
+      s = await setup();
+    });
+    afterAll(teardown);
+
+    it('returns what was stored, and finds by uid and by user code', async () => {
+      const a = new s.Adapter('Interaction');
+      await a.upsert('i1', { uid: 'u-1', jti: 'i1', kind: 'Interaction' } as never, 60);
+      expect(await a.find('i1')).toMatchObject({ uid: 'u-1' });
+      expect(await a.findByUid('u-1')).toMatchObject({ jti: 'i1' });
+      const d = new s.Adapter('DeviceCode');
+      await d.upsert('d1', { userCode: 'ABCD-EFGH', jti: 'd1' } as never, 60);
+      expect(await d.findByUserCode('ABCD-EFGH')).toMatchObject({ jti: 'd1' });
+    });
+
+    it('never returns an expired payload', async () => {
+      const a = new s.Adapter('Session');
+      await a.upsert('old', { jti: 'old', uid: 'old-uid' } as never, 60);
+      await s.expire('Session', 'old');
+      expect(await a.find('old')).toBeUndefined();
+      expect(await a.findByUid('old-uid')).toBeUndefined();
+    });
+
+    it('lets exactly one of 10 concurrent consumes of one code succeed', async () => {
+      const a = new s.Adapter('AuthorizationCode');
+      await a.upsert('c1', { jti: 'c1', grantId: 'g1' } as never, 60);
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, () => new s.Adapter('AuthorizationCode').consume('c1')),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect((await a.find('c1'))?.consumed).toEqual(expect.any(Number));
+    });
+
+    it('refuses to consume a code that is not there', async () => {
+      await expect(new s.Adapter('AuthorizationCode').consume('never-issued')).rejects.toMatchObject({
+        error: 'invalid_grant',
+      });
+      expect(await new s.Adapter('AuthorizationCode').find('never-issued')).toBeUndefined();
+    });
+
+    it('revokes every token of a grant by its grant id', async () => {
+      await new s.Adapter('AccessToken').upsert('at1', { jti: 'at1', grantId: 'g2' } as never, 60);
+      await new s.Adapter('RefreshToken').upsert('rt1', { jti: 'rt1', grantId: 'g2' } as never, 60);
+      await new s.Adapter('AuthorizationCode').upsert('ac1', { jti: 'ac1', grantId: 'g2' } as never, 60);
+      await new s.Adapter('AccessToken').upsert('at2', { jti: 'at2', grantId: 'other' } as never, 60);
+      await new s.Adapter('AccessToken').revokeByGrantId('g2');
+      expect(await new s.Adapter('AccessToken').find('at1')).toBeUndefined();
+      expect(await new s.Adapter('RefreshToken').find('rt1')).toBeUndefined();
+      expect(await new s.Adapter('AuthorizationCode').find('ac1')).toBeUndefined();
+      expect(await new s.Adapter('AccessToken').find('at2')).toBeDefined();
+    });
+
+    it('revokes a grant from the Grant model too, in both stores', async () => {
+      await new s.Adapter('AccessToken').upsert('at3', { jti: 'at3', grantId: 'g3' } as never, 60);
+      await new s.Adapter('RefreshToken').upsert('rt3', { jti: 'rt3', grantId: 'g3' } as never, 60);
+      await new s.Adapter('Grant').revokeByGrantId('g3');
+      expect(await new s.Adapter('AccessToken').find('at3')).toBeUndefined();
+      expect(await new s.Adapter('RefreshToken').find('rt3')).toBeUndefined();
+    });
+
+    it('destroys one payload', async () => {
+      const a = new s.Adapter('Grant');
+      await a.upsert('g9', { jti: 'g9' } as never, 60);
+      await a.destroy('g9');
+      expect(await a.find('g9')).toBeUndefined();
+      const t = new s.Adapter('AccessToken');
+      await t.upsert('at9', { jti: 'at9' } as never, 60);
+      await t.destroy('at9');
+      expect(await t.find('at9')).toBeUndefined();
+    });
+  });
+}
 
 let database: TestDatabase;
 let store: Store;
-let Adapter: ReturnType<typeof createAdapterClass>;
+contract(
+  'the knex adapter',
+  async () => {
+    database = await createPgDatabase();
+    store = createStore({ database: database.url });
+    await store.migrate();
+    return {
+      Adapter: createAdapterClass(store.db, async () => undefined),
+      store,
+      async expire(model, id) {
+        await store
+          .db('oidc_payloads')
+          .where({ type: model, id })
+          .update({ expires_at: new Date(Date.now() - 1000) });
+      },
+    };
+  },
+  async () => {
+    await store?.close();
+    await database?.drop();
+  },
+);
 
-beforeAll(async () => {
-  database = await createPgDatabase();
-  store = createStore({ database: database.url });
-  await store.migrate();
-  Adapter = createAdapterClass(store.db, async () => undefined);
-});
-
-afterAll(async () => {
-  await store?.close();
-  await database?.drop();
-});
-
-describe('the knex adapter', () => {
-  it('returns what was stored, and finds by uid and by user code', async () => {
-    const a = new Adapter('Interaction');
-    await a.upsert('i1', { uid: 'u-1', jti: 'i1', kind: 'Interaction' } as never, 60);
-    expect(await a.find('i1')).toMatchObject({ uid: 'u-1' });
-    expect(await a.findByUid('u-1')).toMatchObject({ jti: 'i1' });
-    const d = new Adapter('DeviceCode');
-    await d.upsert('d1', { userCode: 'ABCD-EFGH', jti: 'd1' } as never, 60);
-    expect(await d.findByUserCode('ABCD-EFGH')).toMatchObject({ jti: 'd1' });
+describe('the knex adapter, sweep', () => {
+  let db: TestDatabase;
+  let s: Store;
+  beforeAll(async () => {
+    db = await createPgDatabase();
+    s = createStore({ database: db.url });
+    await s.migrate();
+  });
+  afterAll(async () => {
+    await s?.close();
+    await db?.drop();
   });
 
-  it('never returns an expired row, and the sweep deletes it', async () => {
-    const a = new Adapter('Session');
-    await a.upsert('old', { jti: 'old' } as never, 1);
-    await store
+  it('deletes expired rows', async () => {
+    await new (createAdapterClass(s.db, async () => undefined))('Session').upsert(
+      'old',
+      { jti: 'old' } as never,
+      1,
+    );
+    await s
       .db('oidc_payloads')
       .where({ id: 'old' })
       .update({ expires_at: new Date(Date.now() - 1000) });
-    expect(await a.find('old')).toBeUndefined();
-    expect(await sweepExpired(store.db)).toBeGreaterThanOrEqual(1);
-    expect(await store.db('oidc_payloads').where({ id: 'old' }).first()).toBeUndefined();
+    expect(await sweepExpired(s.db)).toBe(1);
+    expect(await s.db('oidc_payloads').where({ id: 'old' }).first()).toBeUndefined();
+  });
+});
+
+let splitDb: TestDatabase;
+let splitStore: Store;
+let redisPrefix: TestRedisPrefix;
+let shortLived: ShortLivedStore;
+contract(
+  'the split adapter: short-lived models in Redis, the rest in PostgreSQL',
+  async () => {
+    splitDb = await createPgDatabase();
+    splitStore = createStore({ database: splitDb.url });
+    await splitStore.migrate();
+    redisPrefix = createRedisPrefix('adapter');
+    shortLived = createShortLivedStore({ url: redisPrefix.url, prefix: redisPrefix.prefix });
+    await shortLived.connect();
+    return {
+      Adapter: createStoreAdapterClass(splitStore.db, async () => undefined, shortLived, ID_KEY),
+      store: splitStore,
+      shortLived,
+      async expire(model, id) {
+        await shortLived.redis.pExpire(shortLived.keys.payload(model, storedId(model, id, ID_KEY)), 1);
+        await new Promise((r) => setTimeout(r, 20));
+      },
+    };
+  },
+  // Closed after the tests below, which use the same stores.
+  async () => {},
+);
+
+afterAll(async () => {
+  await shortLived?.close();
+  await redisPrefix?.drop();
+  await splitStore?.close();
+  await splitDb?.drop();
+});
+
+describe('the split adapter, where each model is kept', () => {
+  it('keeps access tokens, codes and sessions in Redis only, and grants and refresh tokens in PostgreSQL only', async () => {
+    const Adapter = createStoreAdapterClass(splitStore.db, async () => undefined, shortLived, ID_KEY);
+    const models = ['AccessToken', 'AuthorizationCode', 'Session', 'Grant', 'RefreshToken'];
+    for (const model of models)
+      await new Adapter(model).upsert(`where-${model}`, { jti: `where-${model}` } as never, 60);
+    const inPg = await splitStore
+      .db('oidc_payloads')
+      .whereIn(
+        'id',
+        models.map((m) => storedId(m, `where-${m}`, ID_KEY)),
+      )
+      .orderBy('type')
+      .pluck('type');
+    expect(inPg).toEqual(['Grant', 'RefreshToken']);
+    for (const model of ['AccessToken', 'AuthorizationCode', 'Session'])
+      expect(
+        await shortLived.redis.exists(
+          shortLived.keys.payload(model, storedId(model, `where-${model}`, ID_KEY)),
+        ),
+      ).toBe(1);
+    expect(await shortLived.redis.exists(shortLived.keys.payload('Grant', 'where-Grant'))).toBe(0);
   });
 
-  it('lets exactly one of 10 concurrent consumes of one code succeed', async () => {
-    const a = new Adapter('AuthorizationCode');
-    await a.upsert('c1', { jti: 'c1', grantId: 'g1' } as never, 60);
-    const results = await Promise.allSettled(
-      Array.from({ length: 10 }, () => new Adapter('AuthorizationCode').consume('c1')),
-    );
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect((await a.find('c1'))?.consumed).toEqual(expect.any(Number));
+  it('expires a Redis payload with its lifetime, its uid with it', async () => {
+    const Adapter = createStoreAdapterClass(splitStore.db, async () => undefined, shortLived, ID_KEY);
+    await new Adapter('Interaction').upsert('short', { jti: 'short', uid: 'short-uid' } as never, 1);
+    const key = shortLived.keys.payload('Interaction', 'short');
+    expect(await shortLived.redis.ttl(key)).toBeGreaterThan(0);
+    expect(await shortLived.redis.ttl(shortLived.keys.uid('short-uid'))).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await new Adapter('Interaction').find('short')).toBeUndefined();
+    expect(await new Adapter('Interaction').findByUid('short-uid')).toBeUndefined();
   });
 
-  it('revokes every token of a grant by its grant id', async () => {
-    await new Adapter('AccessToken').upsert('at1', { jti: 'at1', grantId: 'g2' } as never, 60);
-    await new Adapter('RefreshToken').upsert('rt1', { jti: 'rt1', grantId: 'g2' } as never, 60);
-    await new Adapter('AccessToken').upsert('at2', { jti: 'at2', grantId: 'other' } as never, 60);
-    await new Adapter('AccessToken').revokeByGrantId('g2');
-    expect(await new Adapter('AccessToken').find('at1')).toBeUndefined();
-    expect(await new Adapter('RefreshToken').find('rt1')).toBeUndefined();
-    expect(await new Adapter('AccessToken').find('at2')).toBeDefined();
+  it('answers a Redis that is gone as an outage (503 temporarily_unavailable), not a 500', async () => {
+    const gone = createShortLivedStore({ url: redisPrefix.url, prefix: redisPrefix.prefix });
+    await gone.connect();
+    await gone.close();
+    const Adapter = createStoreAdapterClass(splitStore.db, async () => undefined, gone, ID_KEY);
+    await expect(new Adapter('AccessToken').find('any')).rejects.toMatchObject({
+      status: 503,
+      error: 'temporarily_unavailable',
+    });
+    await expect(new Adapter('Session').upsert('s', { jti: 's' } as never, 60)).rejects.toMatchObject({
+      status: 503,
+    });
   });
 
-  it('destroys one row', async () => {
-    const a = new Adapter('Grant');
-    await a.upsert('g9', { jti: 'g9' } as never, 60);
-    await a.destroy('g9');
-    expect(await a.find('g9')).toBeUndefined();
+  it("lists an account's live sessions, and forgets one that ended", async () => {
+    const Adapter = createStoreAdapterClass(splitStore.db, async () => undefined, shortLived, ID_KEY);
+    const sessions = new Adapter('Session');
+    await sessions.upsert('s1', { jti: 's1', uid: 'su1', accountId: 'acct-1' } as never, 60);
+    await sessions.upsert('s2', { jti: 's2', uid: 'su2', accountId: 'acct-1' } as never, 60);
+    await sessions.upsert('s3', { jti: 's3', uid: 'su3', accountId: 'acct-2' } as never, 60);
+    await sessions.destroy('s2');
+    const listed = await shortLived.sessionsOf<{ jti: string }>('acct-1');
+    expect(listed.map((x) => x.jti)).toEqual(['s1']);
+    expect(await shortLived.redis.sMembers(shortLived.keys.accountSessions('acct-1'))).toEqual(['s1']);
   });
 });

@@ -131,11 +131,18 @@ describe('the login form body limit', () => {
     return { status: res.status, body: await res.text() };
   }
 
-  it('is counted in bytes: a 200 KB body is refused with 413 (max_password_bytes 1024)', async () => {
+  it('is counted in bytes: a 300 KB body is refused with 413 (max_password_bytes 1024)', async () => {
     const run = await beginLogin(rp);
-    const r = await post(run, { identifier: 'x', password: 'y', filler: 'z'.repeat(200 * 1024) });
+    const r = await post(run, { identifier: 'x', password: 'y', filler: 'z'.repeat(300 * 1024) });
     expect(r.status).toBe(413);
     expect(r.body).not.toMatch(/\n\s+at .+:\d+:\d+/);
+  });
+
+  it('takes a 100 KB password, to say that it is too long', async () => {
+    const run = await beginLogin(rp);
+    const r = await post(run, { identifier: 'nobody', password: 'x'.repeat(100 * 1024) });
+    expect(r.status).toBe(400);
+    expect(r.body).toContain('1024');
   });
 
   it('still takes the longest password allowed, percent-encoded, and says when one is too long', async () => {

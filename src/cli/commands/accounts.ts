@@ -118,7 +118,7 @@ export const accountCommands: Command[] = [
     options: { revoke: { type: 'string' }, json: { type: 'boolean' } },
     positionals: ['ID'],
     run: withAccount(grantsUsage, async ({ config, store, audit, account, values, io }) => {
-      const payloads = createPayloads(store.db);
+      const payloads = createPayloads(store.db, store.shortLived);
       const consents = createConsents(store.db, payloads, config.oidc.ttl.grant);
       if (values.revoke !== undefined) {
         const clientId = String(values.revoke);

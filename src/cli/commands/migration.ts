@@ -27,7 +27,9 @@ const listUsage = `Usage: oidc-bridge migration list --status STATUS [--limit N]
 const retryUsage = `Usage: oidc-bridge migration retry [--dead] [--id N]
 
   Puts failed delivery jobs back in the queue, due now, with a fresh attempt budget.
-  --dead    dead jobs too (their password form is erased: they fail again, saying so)
+  --dead    dead jobs too: they kept their row copy, not their password form, so for a target
+            that takes a password they wait (failed, no_password_form) until the user's next
+            login gives them a fresh one, then deliver
   --id N    only job N`;
 
 function percent(part: number, whole: number): number | null {

@@ -1,0 +1,115 @@
+// Single parts of the benchmark, run on their own: `BENCH_PHASES=queue,statements,tokens
+// npm run bench` runs only those, prints their table and writes bench-phases.json, without
+// the rest of the run. BENCH_QUICK=1 shortens them as it does the whole run.
+import { writeFileSync } from 'node:fs';
+import { benchEndpoints } from './endpoints.ts';
+import { benchQueue, type QueueFigures } from './queue.ts';
+import { benchRedisClients } from './redis-clients.ts';
+import { benchStatements, type StatementsPerLogin } from './statements.ts';
+
+const quick = process.env.BENCH_QUICK === '1';
+
+type Line = [figure: string, value: string, verdict?: string];
+
+function queueLines(r: Awaited<ReturnType<typeof benchQueue>>): Line[] {
+  const fmt = (f: QueueFigures | { error: string }) =>
+    'error' in f
+      ? `error: ${f.error}`
+      : `enqueue ${f.enqueuePerSec}/s (p50 ${f.enqueueP50Ms} / p99 ${f.enqueueP99Ms} ms), drain ${f.drainPerSec}/s (claim to complete p50 ${f.claimToCompleteP50Ms} / p99 ${f.claimToCompleteP99Ms} ms)`;
+  const lines: Line[] = [];
+  for (const store of ['postgres', 'pglite'] as const)
+    for (const queue of ['outbox', 'pgboss'] as const)
+      lines.push([`queue, ${r.jobs} jobs × ${r.concurrency}: ${queue} on ${store}`, fmt(r[store][queue])]);
+  if (r.pgbossBatchCompletePostgres)
+    lines.push(['queue: pg-boss on postgres, one complete per batch', fmt(r.pgbossBatchCompletePostgres)]);
+  return lines;
+}
+
+function statementLines(r: Awaited<ReturnType<typeof benchStatements>>): Line[] {
+  const lines: Line[] = [];
+  const fmt = (p: StatementsPerLogin) =>
+    `${p.total} (${Object.entries(p.phases)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}); legacy ${p.legacy}; worker ${p.background}`;
+  for (const [kind, x] of Object.entries(r.results)) {
+    const t = x.tokenPath;
+    lines.push([
+      `SQL statements per token request, ${kind}`,
+      `userinfo ${t.userinfo}, introspection ${t.introspection}, refresh ${t.refresh}`,
+    ]);
+    for (const which of ['first', 'repeat'] as const) {
+      const p = x[which];
+      lines.push([
+        `SQL statements per ${which} login, ${kind}`,
+        fmt(p),
+        p.total <= r.goal ? `met (<= ${r.goal})` : `MISSED (<= ${r.goal})`,
+      ]);
+    }
+  }
+  return lines;
+}
+
+function tokenLines(r: Awaited<ReturnType<typeof benchEndpoints>>): Line[] {
+  const lines: Line[] = [];
+  for (const [kind, byEndpoint] of Object.entries(r.results))
+    for (const [endpoint, x] of Object.entries(byEndpoint ?? {}))
+      lines.push([`${endpoint}: ${kind}`, `${x.rps} rps, p50 ${x.latencyP50Ms} / p99 ${x.latencyP99Ms} ms`]);
+  for (const [endpoint, ratio] of Object.entries(r.ratioToBareMemory))
+    lines.push([
+      `${endpoint}: bridge / bare (memory)`,
+      String(ratio),
+      ratio >= 0.6 ? 'met (>= 0.6)' : 'MISSED (>= 0.6)',
+    ]);
+  for (const [endpoint, ratio] of Object.entries(r.redisRatioToBareMemory))
+    lines.push([
+      `${endpoint}: bridge on Redis / bare (memory)`,
+      String(ratio),
+      ratio >= 0.6 ? 'met (>= 0.6)' : 'MISSED (>= 0.6)',
+    ]);
+  return lines;
+}
+
+const PHASES: Record<string, () => Promise<{ result: unknown; lines: Line[] }>> = {
+  async queue() {
+    const result = await benchQueue(quick ? { jobs: 200 } : { jobs: 2000, concurrency: 4 });
+    return { result, lines: queueLines(result) };
+  },
+  async statements() {
+    const result = await benchStatements({ logins: quick ? 3 : 10 });
+    return { result, lines: statementLines(result) };
+  },
+  async tokens() {
+    const result = await benchEndpoints({
+      kinds: ['bridge', 'bridge-redis', 'bare-knex', 'bare-memory'],
+      endpoints: ['userinfo', 'introspection', 'refresh'],
+      ...(quick ? { durationSec: 1, warmupSec: 0 } : { durationSec: 5 }),
+    });
+    return { result, lines: tokenLines(result) };
+  },
+  async 'redis-clients'() {
+    const result = await benchRedisClients(quick ? { ops: 2000 } : {});
+    return { result, lines: [['redis clients', JSON.stringify(result)]] };
+  },
+};
+
+export async function runPhases(names: string[]): Promise<void> {
+  const unknown = names.filter((n) => !(n in PHASES));
+  if (unknown.length) {
+    process.stderr.write(
+      `BENCH_PHASES names no phase ${unknown.join(', ')}; the phases are ${Object.keys(PHASES).join(', ')}.\n`,
+    );
+    process.exit(2);
+  }
+  const results: Record<string, unknown> = {};
+  const lines: Line[] = [];
+  for (const name of names) {
+    process.stderr.write(`[bench] ${name}\n`);
+    const { result, lines: l } = await PHASES[name]!();
+    results[name] = result;
+    lines.push(...l);
+    writeFileSync('bench-phases.json', `${JSON.stringify(results, null, 2)}\n`);
+  }
+  const w = Math.max(...lines.map(([f]) => f.length));
+  for (const [figure, value, verdict] of lines)
+    process.stdout.write(`${figure.padEnd(w)}  ${value}${verdict ? `  ${verdict}` : ''}\n`);
+}

@@ -1,0 +1,204 @@
+// oidc-provider's storage adapter on Redis, for the short-lived, high-churn models only
+// (sessions, interactions, codes, access tokens): PostgreSQL stays the store of record for
+// the rest. One hash per payload (the JSON and, once consumed, when), expiring with it; a
+// set per grant and per account names the keys to revoke or list. `consume` is one Lua
+// script, so of many concurrent redemptions of one code exactly one wins.
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import type { RedisClientType } from 'redis';
+import { StoreUnavailableError } from '../errors.ts';
+import { StoreTemporarilyUnavailable } from './adapter.ts';
+import { HASHED_ID_MODELS, storedId } from './stored-id.ts';
+
+/** The models kept in Redis when `store.redis_url` is set. */
+export const REDIS_MODELS = new Set([
+  'Session',
+  'Interaction',
+  'AuthorizationCode',
+  'AccessToken',
+  'ClientCredentials',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PushedAuthorizationRequest',
+  'ReplayDetection',
+]);
+
+// Marks the payload consumed unless it is gone or already consumed: -1 gone, 0 consumed.
+const CONSUME = `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
+
+export type RedisClient = RedisClientType;
+
+export interface RedisKeys {
+  payload(model: string, id: string): string;
+  grant(grantId: string): string;
+  uid(uid: string): string;
+  userCode(code: string): string;
+  accountSessions(accountId: string): string;
+}
+
+export function redisKeys(prefix: string): RedisKeys {
+  return {
+    payload: (model, id) => `${prefix}${model}:${id}`,
+    grant: (grantId) => `${prefix}grant:${grantId}`,
+    uid: (uid) => `${prefix}uid:${uid}`,
+    userCode: (code) => `${prefix}user_code:${code}`,
+    accountSessions: (accountId) => `${prefix}account_sessions:${accountId}`,
+  };
+}
+
+/** Every payload key a grant's tokens were stored under is deleted, then the grant's set. */
+export async function revokeGrantInRedis(
+  redis: RedisClient,
+  keys: RedisKeys,
+  grantId: string,
+): Promise<void> {
+  const grantKey = keys.grant(grantId);
+  const members = await redis.sMembers(grantKey);
+  await redis.del([...members, grantKey]);
+}
+
+/** Extends a set's expiry to cover a member that lives `ttl` seconds, never shortens it. */
+function extend(m: ReturnType<RedisClient['multi']>, key: string, ttl: number | undefined): void {
+  if (ttl) m.expire(key, ttl, 'GT').expire(key, ttl, 'NX');
+  else m.persist(key);
+}
+
+/**
+ * A Redis that is down or unreachable is an outage, as the store's: oidc-provider answers
+ * 503 temporarily_unavailable, never a 500. Its own errors (a consumed code) pass as they are.
+ */
+async function guardRedis<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof errors.OIDCProviderError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name ?? 'error';
+    throw new StoreTemporarilyUnavailable(new StoreUnavailableError(`redis ${code}`));
+  }
+}
+
+const METHODS = [
+  'upsert',
+  'find',
+  'findByUid',
+  'findByUserCode',
+  'consume',
+  'destroy',
+  'revokeByGrantId',
+] as const;
+
+export function createRedisAdapterClass(
+  redis: RedisClient,
+  keys: RedisKeys,
+  idKey: Buffer,
+): new (
+  name: string,
+) => Adapter {
+  const RedisAdapter = class RedisAdapter implements Adapter {
+    readonly name: string;
+    readonly #hashed: boolean;
+
+    constructor(name: string) {
+      this.name = name;
+      this.#hashed = HASHED_ID_MODELS.has(name);
+    }
+
+    /** The key of a payload: its id keyed and hashed for bearer values (stored-id.ts). */
+    #key(id: string): string {
+      return keys.payload(this.name, storedId(this.name, id, idKey));
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      const key = this.#key(id);
+      const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : undefined;
+      const stored = this.#hashed ? { ...payload, jti: undefined } : payload;
+      const m = redis.multi().hSet(key, 'payload', JSON.stringify(stored));
+      if (ttl) m.expire(key, ttl);
+      else m.persist(key);
+      if (payload.grantId) {
+        m.sAdd(keys.grant(payload.grantId), key);
+        extend(m, keys.grant(payload.grantId), ttl);
+      }
+      if (payload.uid) {
+        if (ttl) m.set(keys.uid(payload.uid), id, { EX: ttl });
+        else m.set(keys.uid(payload.uid), id);
+      }
+      if (payload.userCode) {
+        if (ttl) m.set(keys.userCode(payload.userCode), id, { EX: ttl });
+        else m.set(keys.userCode(payload.userCode), id);
+      }
+      if (this.name === 'Session' && payload.accountId) {
+        m.sAdd(keys.accountSessions(payload.accountId), id);
+        extend(m, keys.accountSessions(payload.accountId), ttl);
+      }
+      await m.exec();
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      const [json, consumed] = await redis.hmGet(this.#key(id), ['payload', 'consumed']);
+      if (!json) return undefined;
+      const payload = JSON.parse(json) as AdapterPayload;
+      if (consumed) payload.consumed = Number(consumed);
+      if (this.#hashed) payload.jti = id;
+      return payload;
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      const id = await redis.get(keys.uid(uid));
+      return id ? this.find(id) : undefined;
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      const id = await redis.get(keys.userCode(userCode));
+      return id ? this.find(id) : undefined;
+    }
+
+    async consume(id: string): Promise<void> {
+      const result = await redis.eval(CONSUME, {
+        keys: [this.#key(id)],
+        arguments: [String(Math.floor(Date.now() / 1000))],
+      });
+      if (Number(result) !== 1) {
+        throw new errors.InvalidGrant(
+          `${this.name === 'AuthorizationCode' ? 'authorization code' : 'grant'} already consumed`,
+        );
+      }
+    }
+
+    async destroy(id: string): Promise<void> {
+      await redis.del(this.#key(id));
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await revokeGrantInRedis(redis, keys, grantId);
+    }
+  };
+  for (const name of METHODS) {
+    const original = RedisAdapter.prototype[name] as (...args: unknown[]) => Promise<unknown>;
+    Object.defineProperty(RedisAdapter.prototype, name, {
+      value(this: Adapter, ...args: unknown[]) {
+        return guardRedis(() => original.apply(this, args));
+      },
+    });
+  }
+  return RedisAdapter;
+}
+
+/** The live sessions of an account, for `accounts sessions` and for ending them. */
+export async function redisSessionsOf<T>(
+  redis: RedisClient,
+  keys: RedisKeys,
+  accountId: string,
+): Promise<T[]> {
+  const setKey = keys.accountSessions(accountId);
+  const ids = await redis.sMembers(setKey);
+  if (ids.length === 0) return [];
+  const m = redis.multi();
+  for (const id of ids) m.hGet(keys.payload('Session', id), 'payload');
+  const found = (await m.exec()) as unknown as Array<string | null>;
+  const gone = ids.filter((_, i) => !found[i]);
+  // Sessions that expired or ended leave their id behind in the set.
+  if (gone.length) await redis.sRem(setKey, gone);
+  return found.filter((v): v is string => typeof v === 'string').map((v) => JSON.parse(v) as T);
+}

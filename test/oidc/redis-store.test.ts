@@ -1,0 +1,90 @@
+// A bridge with store.redis_url against the machine's real Redis and PostgreSQL: a relying
+// party (openid-client) logs in, and the code, the session and the access token are kept in
+// Redis while the grant and the refresh token stay in PostgreSQL; userinfo, introspection,
+// refresh and revocation work; the account's sessions are listed and ended from Redis.
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashBridgePassword } from '../../src/hashing/bridge-hash.ts';
+import { createAccounts } from '../../src/migration/accounts.ts';
+import { createPayloads } from '../../src/sessions/payloads.ts';
+import { createSessions } from '../../src/sessions/sessions.ts';
+import { startTestBridge, type TestBridge } from '../support/bridge.ts';
+import { createRedisPrefix, type TestRedisPrefix } from '../support/redis.ts';
+import { exchange, loginThroughBrowser, relyingParty } from '../support/rp.ts';
+
+const SECRET = 'app-client-secret-for-tests';
+const PASSWORD = 'correct horse battery staple';
+
+let t: TestBridge;
+let redis: TestRedisPrefix;
+let rp: oidc.Configuration;
+
+beforeAll(async () => {
+  redis = createRedisPrefix('bridge');
+  t = await startTestBridge({ store: { redis_url: redis.url, redis_prefix: redis.prefix } });
+  await t.addClient({
+    id: 'app',
+    redirectUris: ['http://127.0.0.1:8080/cb'],
+    secret: SECRET,
+    firstParty: true,
+  });
+  await t.bridge.store.db.transaction(async (trx) => {
+    await createAccounts(t.bridge.store.db).insert(trx, {
+      sub: 'user-r',
+      passwordHash: await hashBridgePassword(PASSWORD),
+      claims: { email: 'grace@example.com', given_name: 'Grace' },
+      source: 'local',
+      identifiers: ['grace', 'grace@example.com'],
+    });
+  });
+  rp = await relyingParty(t.url, 'app', SECRET);
+});
+
+afterAll(async () => {
+  await t?.close();
+  await redis?.drop();
+});
+
+describe('the bridge with the Redis store', () => {
+  it('keeps the code, session and access token in Redis and the grant and refresh token in PostgreSQL', async () => {
+    const { run, callbackUrl } = await loginThroughBrowser(rp, 'grace', PASSWORD);
+    const tokens = await exchange(rp, run, callbackUrl);
+    expect(tokens.claims()?.sub).toBe('user-r');
+
+    const inPg = await t.bridge.store.db('oidc_payloads').distinct('type').pluck('type');
+    expect(inPg.sort()).toEqual(['Grant', 'RefreshToken']);
+    const shortLived = t.bridge.store.shortLived!;
+    const keys = await shortLived.redis.keys(`${redis.prefix}*`);
+    for (const model of ['AccessToken', 'AuthorizationCode', 'Session'])
+      expect(keys.some((k) => k.startsWith(`${redis.prefix}${model}:`))).toBe(true);
+    // The code was redeemed once: it is marked consumed.
+    const code = keys.find((k) => k.startsWith(`${redis.prefix}AuthorizationCode:`))!;
+    expect(await shortLived.redis.hGet(code, 'consumed')).toMatch(/^\d+$/);
+
+    expect(await oidc.fetchUserInfo(rp, tokens.access_token, 'user-r')).toMatchObject({
+      sub: 'user-r',
+      email: 'grace@example.com',
+    });
+    expect((await oidc.tokenIntrospection(rp, tokens.access_token)).active).toBe(true);
+    const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token!);
+    expect(refreshed.claims()?.sub).toBe('user-r');
+    await oidc.tokenRevocation(rp, refreshed.access_token);
+    expect((await oidc.tokenIntrospection(rp, refreshed.access_token)).active).toBe(false);
+  });
+
+  it("lists the account's sessions from Redis and ends them, revoking the grant's tokens in both stores", async () => {
+    const { run, callbackUrl } = await loginThroughBrowser(rp, 'grace@example.com', PASSWORD);
+    const tokens = await exchange(rp, run, callbackUrl);
+    const store = t.bridge.store;
+    const sessions = createSessions(store.db, createPayloads(store.db, store.shortLived));
+    expect((await sessions.list('user-r')).length).toBeGreaterThanOrEqual(1);
+
+    await sessions.revokeAll('user-r');
+    expect(await sessions.list('user-r')).toEqual([]);
+    expect((await oidc.tokenIntrospection(rp, tokens.access_token)).active).toBe(false);
+    expect((await oidc.tokenIntrospection(rp, tokens.refresh_token!)).active).toBe(false);
+    expect(await store.db('oidc_payloads').where({ type: 'RefreshToken' }).count({ n: '*' })).toEqual([
+      { n: 0 },
+    ]);
+  });
+});
