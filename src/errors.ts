@@ -13,6 +13,7 @@ export type BridgeErrorCode =
   | 'legacy_config_invalid'
   | 'legacy_row_invalid'
   | 'legacy_missing'
+  | 'legacy_not_supported'
   | 'legacy_totp_unusable'
   | 'store_unavailable'
   | 'data_dir_unusable'

@@ -6,9 +6,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import knexPkg from 'knex';
 import Provider, { type Configuration } from 'oidc-provider';
 import { createBridge } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
+import { legacyKnexConfig } from '../../src/legacy/sql/connection.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createAdapterClass } from '../../src/oidc/adapter.ts';
 import { createClientStore } from '../../src/oidc/clients.ts';
@@ -127,7 +129,15 @@ async function startBridge(): Promise<{ close: () => Promise<void>; legacyQuerie
     log_level: 'error',
     ...spec.bridgeConfig,
   });
-  const bridge = await createBridge(config, { logger: createLogger({ level: 'error', pretty: false }) });
+  const logger = createLogger({ level: 'error', pretty: false });
+  // The legacy pool is made here, as the source would make it, so its statements can be counted.
+  const legacyDb =
+    config.legacy?.kind === 'sql' ? knexPkg.knex(legacyKnexConfig(config.legacy, logger).config) : undefined;
+  let legacyStatements = 0;
+  legacyDb?.on('query', () => {
+    legacyStatements++;
+  });
+  const bridge = await createBridge(config, { logger, legacyDb });
   const { client } = spec;
   await createClientStore(bridge.store.db, bridge.box).add({
     id: client.id,
@@ -152,10 +162,11 @@ async function startBridge(): Promise<{ close: () => Promise<void>; legacyQuerie
     else counts.store[phase] = (counts.store[phase] ?? 0) + 1;
   });
   return {
-    legacyQueries: () => bridge.legacy?.queryCount ?? 0,
+    legacyQueries: () => legacyStatements,
     close: async () => {
       server.closeAllConnections();
       await bridge.stop();
+      await legacyDb?.destroy();
     },
   };
 }

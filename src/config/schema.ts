@@ -19,6 +19,191 @@ const identifierName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain column name (letters, digits, underscore)');
 
+const tableName = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/,
+    'must be a table name, optionally schema-qualified (auth_user, public.auth_user)',
+  );
+
+/** Names a legacy field reads: a column (or an earlier field); LDAP attributes may hold a hyphen. */
+const sourceName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must be a plain column or attribute name (letters, digits, _ and -)');
+
+const TRANSFORM_OPS = [
+  'column',
+  'split',
+  'join',
+  'coalesce',
+  'set',
+  'truthy',
+  'constant',
+  'list',
+  'query',
+] as const;
+
+export const fieldTransformSchema = z
+  .strictObject({
+    column: sourceName.optional().describe('Copy a column.'),
+    split: sourceName
+      .optional()
+      .describe('Split a full name on whitespace; `part` says which part the field takes.'),
+    part: z
+      .enum(['first', 'rest', 'last', 'all_but_last'])
+      .default('first')
+      .describe('With split: first word, all after the first, last word, or all before the last.'),
+    join: z.array(sourceName).min(1).optional().describe('Join several columns, skipping missing ones.'),
+    separator: z
+      .string()
+      .optional()
+      .describe('With join (default one space) or list (default a comma; "json" reads a JSON array).'),
+    coalesce: z.array(sourceName).min(1).optional().describe('The first column that holds a value.'),
+    set: sourceName
+      .optional()
+      .describe('true when the column holds a value (a timestamp such as email_verified_at), else false.'),
+    truthy: sourceName
+      .optional()
+      .describe("The column read as a flag: 1, BIT(1) 1, true, 't', 'yes' are true; anything else false."),
+    constant: z.union([z.string(), z.number(), z.boolean()]).optional().describe('A constant value.'),
+    list: sourceName
+      .optional()
+      .describe('A list of strings (roles, groups) from a delimited or JSON column.'),
+    query: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "kind sql: a second SELECT whose first column lists values for one user, with one ? bound to the user's id (groups from a join table).",
+      ),
+    lower: z.boolean().default(false).describe('Lower-case a text result.'),
+    trim: z.boolean().default(true).describe('Trim whitespace around a text result.'),
+    empty_as_missing: z
+      .boolean()
+      .default(true)
+      .describe('An empty string counts as no value (for coalesce and default).'),
+    default: z
+      .union([z.string(), z.number(), z.boolean()])
+      .optional()
+      .describe('The value when the result is missing. No default: the field is left out.'),
+  })
+  .refine((t) => TRANSFORM_OPS.filter((op) => t[op] !== undefined).length === 1, {
+    message: `must have exactly one of ${TRANSFORM_OPS.join(', ')}`,
+  });
+
+export const legacyHttpSchema = z
+  .strictObject({
+    style: z
+      .enum(['user-migration', 'post'])
+      .default('user-migration')
+      .describe(
+        "user-migration: the Keycloak community user-migration plugin's API (GET URL/{username or e-mail} for the user, POST URL/{username} {password} to check it), so an endpoint built for it works unchanged. post: one POST URL {identifier, password} answering the profile on a match.",
+      ),
+    url: url('The endpoint. No default.'),
+    bearer_token: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Sent as Authorization: Bearer. Use ${VAR}. No default.'),
+    basic: z
+      .strictObject({ username: z.string().min(1), password: z.string() })
+      .optional()
+      .describe('Sent as Authorization: Basic. Use ${VAR} for the password. No default.'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Further headers on every request.'),
+    timeout_ms: z
+      .number()
+      .int()
+      .positive()
+      .default(3000)
+      .describe('A request that takes longer counts as the legacy application unavailable. Milliseconds.'),
+    id_field: sourceName
+      .default('id')
+      .describe("The profile's id field; the username is used when the profile has none."),
+    identifier_fields: z
+      .array(sourceName)
+      .default(['username', 'email'])
+      .describe('Profile fields the bridge also matches a migrated user on.'),
+    breaker: z
+      .strictObject({
+        failures: z
+          .number()
+          .int()
+          .min(1)
+          .default(5)
+          .describe('Consecutive unavailable answers that open the circuit.'),
+        reset_ms: z
+          .number()
+          .int()
+          .positive()
+          .default(10000)
+          .describe('How long an open circuit refuses at once before one request tries again. Milliseconds.'),
+      })
+      .prefault({})
+      .describe('The circuit breaker: while open, logins answer 503 without calling the application.'),
+  })
+  .describe('kind http: the legacy application checks its own passwords.');
+
+export const legacyLdapSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .refine((v) => /^ldaps?:\/\//.test(v), { message: 'must start with ldap:// or ldaps://' })
+      .describe('ldap://host:389 or ldaps://host:636. No default.'),
+    start_tls: z.boolean().default(false).describe('Upgrade an ldap:// connection with StartTLS.'),
+    tls: z
+      .strictObject({
+        ca_file: z
+          .string()
+          .optional()
+          .describe('PEM file of the CA that signed the server. No default: the system CAs.'),
+        reject_unauthorized: z
+          .boolean()
+          .default(true)
+          .describe('Refuse a server certificate that does not verify. false only for a test directory.'),
+      })
+      .prefault({})
+      .describe('TLS for ldaps:// and StartTLS.'),
+    bind_dn: z
+      .string()
+      .optional()
+      .describe('The service account that searches for the user. No default: an anonymous search.'),
+    bind_password: z.string().optional().describe('Its password. Use ${VAR}.'),
+    base_dn: z
+      .string()
+      .min(1)
+      .describe('Where users are searched, e.g. ou=people,dc=example,dc=com. No default.'),
+    directory: z
+      .enum(['openldap', 'active-directory'])
+      .default('openldap')
+      .describe(
+        'Sets the defaults of filter, id_attribute and disabled_filter: uid/mail and entryUUID, or sAMAccountName/userPrincipalName/mail, objectGUID and userAccountControl bit 2.',
+      ),
+    filter: z
+      .string()
+      .optional()
+      .describe(
+        'Search filter with {identifier} where the login name goes (escaped by RFC 4515). Default (|(uid={identifier})(mail={identifier})), or for active-directory (|(sAMAccountName={identifier})(userPrincipalName={identifier})(mail={identifier})).',
+      ),
+    id_attribute: sourceName
+      .optional()
+      .describe(
+        'The attribute that is the legacy id. Default entryUUID, or objectGUID for active-directory.',
+      ),
+    disabled_filter: z
+      .string()
+      .optional()
+      .describe(
+        'A filter matching disabled accounts, refused at login, e.g. (pwdAccountLockedTime=*). Default for active-directory (userAccountControl:1.2.840.113556.1.4.803:=2); none for openldap.',
+      ),
+    password_attribute: sourceName
+      .optional()
+      .describe(
+        'Read the stored hash from this attribute (userPassword) where the directory lets the service account see it; the bridge then verifies it itself. No default: the user binds.',
+      ),
+    timeout_ms: z.number().int().positive().default(3000).describe('Per operation. Milliseconds.'),
+  })
+  .describe('kind ldap: users are entries of an LDAP directory or Active Directory.');
+
 export const legacyTotpSchema = z
   .strictObject({
     encoding: z
@@ -52,16 +237,34 @@ export const legacyTotpSchema = z
 
 export const legacySchema = z
   .strictObject({
+    kind: z
+      .enum(['sql', 'http', 'ldap'])
+      .default('sql')
+      .describe(
+        "What holds the users: sql (a table or query, read through legacy.connection), http (the legacy application's own check, legacy.http) or ldap (a directory, legacy.ldap).",
+      ),
     connection: z
       .string()
-      .refine((v) => /^(mysql|mariadb|postgres|postgresql|pglite):/.test(v), {
+      .refine((v) => /^(mysql|mariadb|postgres|postgresql|pglite|sqlite):/.test(v), {
         message:
-          'must start with mysql:, mariadb:, postgres: or pglite: (e.g. mysql://user:pass@127.0.0.1:3306/shop)',
+          'must start with mysql:, mariadb:, postgres:, pglite: or sqlite: (e.g. mysql://user:pass@127.0.0.1:3306/shop)',
       })
+      .optional()
       .describe(
-        'Connection URL of the legacy user database, read-only. mysql:, mariadb:, postgres: or pglite: (an embedded PGlite directory, or pglite:memory). No default: without it the bridge serves only accounts it already holds.',
+        'kind sql: connection URL of the legacy user database, read-only. mysql:, mariadb:, postgres:, pglite: (an embedded PGlite directory, or pglite:memory) or sqlite: (a file path, opened read-only). No default: without a legacy section the bridge serves only accounts it already holds.',
       ),
-    table: identifierName.describe('The legacy user table, e.g. be_users. No default.'),
+    table: tableName
+      .optional()
+      .describe(
+        'kind sql: the legacy user table, e.g. be_users, or schema-qualified (public.auth_user). No default: set table or query.',
+      ),
+    query: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'kind sql: a SELECT (joins allowed) used in place of legacy.table as a derived table; the bridge adds its own WHERE, ORDER BY and LIMIT around it with bound parameters. Identifiers, columns, claims and fields name its output columns. Checked at start: one read-only statement whose named columns are present. No default.',
+      ),
     identifiers: z
       .array(identifierName)
       .min(1)
@@ -140,7 +343,15 @@ export const legacySchema = z
         family_name: 'last_name',
         preferred_username: 'username',
       })
-      .describe('OIDC claim ← legacy column.'),
+      .describe('OIDC claim ← legacy column (or a name from legacy.fields).'),
+    fields: z
+      .record(identifierName, fieldTransformSchema)
+      .default({})
+      .describe(
+        'Computed fields, added to each row at the source, that claims, identifiers and target.mapping name like columns: e.g. { first_name: { split: name, part: first }, verified: { set: email_verified_at }, groups: { list: roles } }. Declarative, checked at start; a field may read one declared before it. No default.',
+      ),
+    http: legacyHttpSchema.optional(),
+    ldap: legacyLdapSchema.optional(),
     sub: z
       .enum(['legacy_id', 'uuid'])
       .default('legacy_id')
@@ -195,7 +406,25 @@ export const legacySchema = z
         'Until cut-over, the bridge and the legacy application agree on who may log in. Removing legacy (cut-over) turns all of it off.',
       ),
   })
-  .describe('The legacy user database. Omit it to serve only the accounts in the bridge store.');
+  .superRefine((l, ctx) => {
+    const need = (key: string, why: string) => ctx.addIssue({ code: 'custom', path: [key], message: why });
+    if (l.kind === 'sql') {
+      if (!l.connection)
+        need('connection', 'is required with kind sql. Fix: set it to the URL of the legacy database');
+      if (!l.table && !l.query)
+        need(
+          'table',
+          'or legacy.query is required with kind sql. Fix: name the user table, or give a SELECT',
+        );
+      if (l.table && l.query) need('query', 'and legacy.table are both set. Fix: keep one of them');
+    } else if (!l[l.kind]) {
+      need(
+        l.kind,
+        `is required with kind ${l.kind}. Fix: add the legacy.${l.kind} section (see the configuration reference)`,
+      );
+    }
+  })
+  .describe('The legacy user store. Omit it to serve only the accounts in the bridge store.');
 
 const targetHeaders = z
   .record(z.string(), z.string())
@@ -874,6 +1103,9 @@ export type Config = z.infer<typeof configSchema> & { issuer: string };
 export type LegacyConfig = z.infer<typeof legacySchema>;
 export type MailConfig = z.infer<typeof mailSchema>;
 export type PasswordPolicyConfig = z.infer<typeof passwordPolicySchema>;
+export type FieldTransform = z.infer<typeof fieldTransformSchema>;
+export type LegacyHttpConfig = z.infer<typeof legacyHttpSchema>;
+export type LegacyLdapConfig = z.infer<typeof legacyLdapSchema>;
 export type LegacyTotpConfig = z.infer<typeof legacyTotpSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type CommerceImportConfig = Extract<TargetConfig, { type: 'commerce-import' | 'http' }>;

@@ -4,7 +4,7 @@
 // and once a day (with a last-login column) the cut-over readiness. Never overlaps itself.
 import type { Knex } from 'knex';
 import type { Config } from '../config/schema.ts';
-import type { LegacySource } from '../legacy/source.ts';
+import { LegacyNotSupportedError, type LegacySource } from '../legacy/source.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { createMetrics, type Metrics } from '../metrics.ts';
 import { createDeliveryQueries } from '../migration/delivery-queries.ts';
@@ -64,7 +64,15 @@ export function createConsoleTick(deps: TickDeps) {
     if (!legacy) return;
     const last = await rollups.latest('legacy_total');
     if (last && now.getTime() - last.at.getTime() < LEGACY_TOTAL_EVERY_MS) return;
-    await rollups.snapshot('legacy_total', { '': await legacy.count() }, now);
+    let total: number;
+    try {
+      total = await legacy.count();
+    } catch (err) {
+      // A store that cannot count its users (http, ldap) has no legacy total to chart.
+      if (err instanceof LegacyNotSupportedError) return;
+      throw err;
+    }
+    await rollups.snapshot('legacy_total', { '': total }, now);
   }
 
   /** A whole pass over the legacy table: daily, in the background, never twice at once. */

@@ -1,39 +1,31 @@
 // Legacy columns → OIDC claims, and the operator's view of that mapping for `legacy check`.
 // The hash and salt columns are never a claim and are shown only as length and shape, so a
 // mapping mistake cannot put a hash into a token or onto a terminal.
-import type { LegacyConfig } from '../config/schema.ts';
-import { valueAsText } from './row-values.ts';
+import { readFlag, valueAsText } from './row-values.ts';
 import type { MappingLine } from './types.ts';
 
 // OIDC Core 5.1 types: these two are booleans, updated_at is seconds since the epoch,
-// birthdate is YYYY-MM-DD.
+// birthdate is YYYY-MM-DD. Values arrive normalized (row-values.ts): timestamps as ISO text.
 const BOOLEAN_CLAIMS = new Set(['email_verified', 'phone_number_verified']);
-const TRUE_TEXT = new Set(['1', 'true', 't', 'yes', 'y', 'on']);
-const FALSE_TEXT = new Set(['0', 'false', 'f', 'no', 'n', 'off', '']);
-
-function asBoolean(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number' || typeof value === 'bigint') return Number(value) !== 0;
-  const text = valueAsText(value)?.trim().toLowerCase();
-  if (text === undefined) return undefined;
-  if (TRUE_TEXT.has(text)) return true;
-  if (FALSE_TEXT.has(text)) return false;
-  return undefined;
-}
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 function claimValue(claim: string, value: unknown): unknown {
   if (value === null || value === undefined) return undefined;
-  if (BOOLEAN_CLAIMS.has(claim)) return asBoolean(value);
-  if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) return undefined; // MySQL zero date 0000-00-00
-    if (claim === 'updated_at') return Math.floor(value.getTime() / 1000);
-    if (claim === 'birthdate') return value.toISOString().slice(0, 10);
-    return value.toISOString();
-  }
+  if (BOOLEAN_CLAIMS.has(claim)) return readFlag(value);
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value === 'boolean') return value;
+  if (Array.isArray(value)) {
+    const items = value.map((v) => valueAsText(v)?.trim()).filter((v): v is string => !!v);
+    return items.length ? items : undefined;
+  }
+  if (typeof value === 'object' && !Buffer.isBuffer(value) && !(value instanceof Date)) return value;
   const text = valueAsText(value)?.trim();
-  return text ? text : undefined;
+  if (!text) return undefined;
+  if (ISO_TIMESTAMP.test(text)) {
+    if (claim === 'updated_at') return Math.floor(Date.parse(text) / 1000);
+    if (claim === 'birthdate') return text.slice(0, 10);
+  }
+  return text;
 }
 
 export interface MapClaimsOptions {
@@ -106,6 +98,8 @@ export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'invalid date' : value.toISOString();
   if (Buffer.isBuffer(value)) return `${value.length} bytes, binary`;
+  if (Array.isArray(value) || (typeof value === 'object' && !(value instanceof Date)))
+    return JSON.stringify(value).slice(0, MAX_SHOWN);
   if (typeof value === 'string') {
     const shown = value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value;
     return JSON.stringify(shown);
@@ -113,34 +107,31 @@ export function describeValue(value: unknown): string {
   return String(value);
 }
 
+/** One configured mapping: the key that sets it, what it feeds, and the column it reads. */
+export type MappingEntry = [key: string, role: string, column: string];
+
+/** The claims and fields lines every kind shows after its own (id, hash, identifiers…). */
+export function commonEntries(
+  claims: Record<string, string>,
+  fields: Record<string, unknown>,
+): MappingEntry[] {
+  const entries: MappingEntry[] = [];
+  for (const [claim, column] of Object.entries(claims))
+    entries.push([`legacy.claims.${claim}`, `claim ${claim}`, column]);
+  for (const name of Object.keys(fields)) entries.push([`legacy.fields.${name}`, 'field', name]);
+  return entries;
+}
+
 /**
  * Each configured mapping with the column it reads and the value found, for `legacy check`.
- * The password and salt columns, wherever they are mapped, show only length and shape.
+ * The secret columns (hash, salt, TOTP), wherever they are mapped, show only length and shape.
  */
-export function describeMapping(row: Record<string, unknown>, config: LegacyConfig): MappingLine[] {
-  const secret = new Set([
-    config.columns.password,
-    ...(config.columns.salt ? [config.columns.salt] : []),
-    ...(config.columns.totp_secret ? [config.columns.totp_secret] : []),
-  ]);
-  const entries: Array<[key: string, role: string, column: string]> = [
-    ['legacy.columns.id', 'id', config.columns.id],
-    ['legacy.columns.password', 'password hash', config.columns.password],
-  ];
-  if (config.columns.salt) entries.push(['legacy.columns.salt', 'salt', config.columns.salt]);
-  if (config.columns.last_login)
-    entries.push(['legacy.columns.last_login', 'last login', config.columns.last_login]);
-  if (config.columns.totp_secret)
-    entries.push(['legacy.columns.totp_secret', 'TOTP secret', config.columns.totp_secret]);
-  config.identifiers.forEach((column, i) => {
-    entries.push([`legacy.identifiers[${i}]`, 'identifier', column]);
-  });
-  for (const [claim, column] of Object.entries(config.claims)) {
-    entries.push([`legacy.claims.${claim}`, `claim ${claim}`, column]);
-  }
-  for (const column of Object.keys(config.where ?? {})) {
-    entries.push([`legacy.where.${column}`, 'login filter', column]);
-  }
+export function describeMapping(
+  row: Record<string, unknown>,
+  entries: MappingEntry[],
+  secretColumns: readonly string[],
+): MappingLine[] {
+  const secret = new Set(secretColumns);
   return entries.map(([key, role, column]) => {
     const present = Object.hasOwn(row, column);
     const value = !present

@@ -1,24 +1,34 @@
-// The contract of the legacy user source: what the login path, the bulk import and the CLI
-// may ask of the customer's user table. Everything behind it is read-only and parameterised;
-// see source.ts for the implementation and queries.ts for the SQL.
+// The contract of a legacy user store, whatever holds it: a SQL table or query (sql/), the
+// legacy application's own HTTP check (http/) or an LDAP directory (ldap/). Login, the bulk
+// import, `legacy check`, the coexistence checks and the console ask only this. A source
+// either hands back the stored hash for the bridge to verify, or verifies the password itself.
 
-/** One legacy user, as the table holds it. */
+/** One legacy user, its values converted once at the source (see row-values.ts). */
 export interface LegacyRow {
-  /** The id column's value as text (numbers and bigints stringified). */
+  /** The legacy id as text (numbers and bigints stringified exactly). */
   id: string;
-  /** The stored hash exactly as the row holds it; binary columns become text (see row-values.ts). */
+  /**
+   * The stored hash for the bridge to verify; binary columns become text. null when the row
+   * holds none, and always for a source that verifies passwords itself (see `verify`).
+   */
   password: string | null;
-  /** The salt column's value when `legacy.columns.salt` is set and the value is not NULL. */
+  /** The salt, when stored apart and not NULL. */
   salt: string | undefined;
   /**
-   * The TOTP secret column's value as the row holds it (maybe encrypted), when
-   * `legacy.columns.totp_secret` is set and the secret counts (confirmed, where
-   * `legacy.columns.totp_confirmed_at` is set). A secret: never log it.
+   * The TOTP secret as the store holds it (maybe encrypted), when one is configured and
+   * counts (confirmed, where that is configured). A secret: never log it.
    */
   totpSecret?: string | Buffer | undefined;
-  /** The scheme column's value when `legacy.columns.scheme` is set (Gitea's passwd_hash_algo). */
+  /** The row's own hash algorithm name, when the store keeps one (Gitea's passwd_hash_algo). */
   scheme?: string | undefined;
-  /** Every column of the row, raw as the driver returned it. Holds the hash: never log it. */
+  /** The login names this user is known by (username, e-mail), for the bridge's own lookups. */
+  identifiers: string[];
+  /**
+   * Every value of the row, JSON-safe and converted once: timestamps as ISO strings, 0/1 and
+   * BIT(1) flags as numbers, bigints as exact strings, binary as text, NULL as null; and the
+   * computed legacy.fields. What claims, the outbox snapshot and the target read. Holds the
+   * hash: never log it.
+   */
   row: Record<string, unknown>;
 }
 
@@ -26,7 +36,7 @@ export interface LegacyRow {
 export interface MappingLine {
   /** The config key that sets this mapping, e.g. legacy.claims.email. */
   key: string;
-  /** What the column feeds: "id", "password hash", "salt", "identifier", "claim email", "last login". */
+  /** What the column feeds: "id", "password hash", "salt", "identifier", "claim email", "field". */
   role: string;
   column: string;
   /** False when the row has no such column. */
@@ -35,32 +45,46 @@ export interface MappingLine {
   value: string;
 }
 
-export type LegacyDialect = 'mysql' | 'postgres' | 'pglite';
+/** Whether the password was right; `scheme` names how it was checked, for audit and metrics. */
+export interface SourceVerdict {
+  match: boolean;
+  scheme: string;
+  /** The user as the store describes them once the password proved (a single POST answers the profile only then). */
+  row?: LegacyRow | undefined;
+}
 
 export interface LegacySource {
-  readonly dialect: LegacyDialect;
-  /**
-   * Data queries sent to the legacy database (lookups, pages, counts), for tests that count
-   * legacy round trips. The one-time schema probe and ping() are not counted.
-   */
-  queryCount: number;
-  /** First configured identifier column that matches wins; undefined when no row passes. */
+  /** `legacy.kind`: sql, http or ldap. */
+  readonly kind: string;
+  /** A human name for messages: "table be_users", "https://shop.example/users". */
+  readonly label: string;
+  /** First configured identifier that matches wins; undefined when no user passes. */
   findByIdentifier(identifier: string): Promise<LegacyRow | undefined>;
+  /** undefined when no user has that id, or passes the filter. */
   findById(id: string): Promise<LegacyRow | undefined>;
-  /** Keyset page in id order: rows with an id greater than afterId, at most limit of them. */
+  /**
+   * Keyset page in id order, for the bulk import: users with an id greater than afterId, at
+   * most limit of them. Throws LegacyNotSupportedError (saying what to do) where the store
+   * cannot list its users.
+   */
   page(afterId: string | number | undefined, limit: number): Promise<LegacyRow[]>;
-  /** Rows that pass the where filter. */
+  /** Users that pass the filter; throws LegacyNotSupportedError where they cannot be counted. */
   count(): Promise<number>;
-  /** Rows whose last-login column is within the last `days` days; undefined without that column. */
+  /** Users whose last login is within the last `days` days; undefined without that fact. */
   countActiveSince(days: number): Promise<number | undefined>;
-  /** Checks the configured table and columns against the database; throws legacy_config_invalid. */
+  /** Checks the configuration against the store; throws legacy_config_invalid naming the key. */
   checkSchema(): Promise<void>;
+  /**
+   * Present for a source that checks passwords itself (http, ldap) and used for rows whose
+   * `password` is null. Throws LegacyUnavailableError when the store cannot answer.
+   */
+  verify?(row: LegacyRow, password: string): Promise<SourceVerdict>;
   /** The configured mappings of one row, for `legacy check`. Never shows the hash or salt. */
   describeMapping(row: LegacyRow): MappingLine[];
-  /** The OIDC claims of one row under legacy.claims; never reads the hash or salt column. */
+  /** The OIDC claims of one row under legacy.claims; never reads the hash or salt. */
   mapClaims(row: LegacyRow): Record<string, unknown>;
-  /** Resolves when the legacy database answers; rejects with LegacyUnavailableError. */
+  /** Resolves when the store answers; rejects with LegacyUnavailableError. */
   ping(): Promise<void>;
-  /** Closes the pool, unless the knex instance was passed in (its owner closes it). */
+  /** Closes connections the source opened. */
   close(): Promise<void>;
 }

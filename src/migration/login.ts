@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.ts';
 import { BridgeError, LegacyUnavailableError, UnusableHashError } from '../errors.ts';
 import { bridgeHashNeedsRehash, hashBridgePassword, verifyBridgePassword } from '../hashing/bridge-hash.ts';
 import { decoyFor, schemeForRow, schemeReadsSalt, verifyPassword } from '../hashing/registry.ts';
-import type { LegacyRow, LegacySource } from '../legacy/source.ts';
+import type { LegacyRow, LegacySource, SourceVerdict } from '../legacy/source.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { TotpCarryOver } from '../mfa/carry-over.ts';
@@ -18,7 +18,13 @@ import type { PasswordPolicy } from '../security/password-policy.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { TargetFormat } from '../target/types.ts';
 import { noTracing, type Tracing } from '../tracing.ts';
-import { type AccountRow, type Accounts, type IdentifierKey, identifierKeys } from './accounts.ts';
+import {
+  type AccountRow,
+  type Accounts,
+  type IdentifierKey,
+  identifierKeys,
+  normalizeIdentifier,
+} from './accounts.ts';
 import { enqueueDelivery, notifyOutbox, sealDelivery } from './outbox.ts';
 import { passwordChanged } from './password-change.ts';
 
@@ -128,7 +134,19 @@ export function legacyFingerprint(stored: string | null, salt: string | undefine
 
 /** The names a legacy row logs in with: the values of its identifier columns. */
 export function legacyIdentifiers(row: LegacyRow, legacyCfg: Config['legacy']): string[] {
-  return identifierKeys(legacyCfg, row.row).map((k) => k.identifier);
+  return accountIdentifiers(row, legacyCfg).map((k) => k.identifier);
+}
+
+/**
+ * The login names a bridge account keeps for a legacy user: the identifier columns under the
+ * case rule for a table; for a store that names its users itself (an HTTP profile, a
+ * directory entry), the names it gave, matched without regard to case as such stores do.
+ */
+function accountIdentifiers(row: LegacyRow, legacyCfg: Config['legacy']): IdentifierKey[] {
+  const keys = identifierKeys(legacyCfg, row.row);
+  if (keys.length > 0) return keys;
+  const names = [...new Set(row.identifiers.map(normalizeIdentifier).filter(Boolean))];
+  return names.map((identifier) => ({ identifier, exact: false }));
 }
 
 /** What a bridge account made from a legacy row holds: its sub, mapped claims and identifiers. */
@@ -140,7 +158,7 @@ export function legacyAccountFields(
   return {
     sub: legacyCfg?.sub === 'uuid' ? randomUUID() : row.id,
     claims: legacy ? legacy.mapClaims(row) : {},
-    identifiers: identifierKeys(legacyCfg, row.row),
+    identifiers: accountIdentifiers(row, legacyCfg),
   };
 }
 
@@ -314,8 +332,10 @@ export function createLogin(deps: LoginDeps) {
     return payload?.without_password === true;
   }
 
-  /** The names a legacy row logs in with, for the guard: its identifier columns' values. */
-  const identifiersOf = (row: LegacyRow) => legacyIdentifiers(row, legacyCfg);
+  /** The login names a legacy user goes by, as the source read them (sql columns, a profile, an entry). */
+  function identifiersOf(row: LegacyRow): string[] {
+    return row.identifiers;
+  }
 
   /** Creates (or completes) the bridge account from a verified legacy row. */
   async function migrate(
@@ -408,14 +428,48 @@ export function createLogin(deps: LoginDeps) {
     return true;
   }
 
-  async function viaLegacy(attempt: Attempt, existing: AccountRow | undefined): Promise<LoginOutcome> {
-    const row = await lookupLegacy((l) =>
-      existing?.legacy_id ? l.findById(existing.legacy_id) : l.findByIdentifier(attempt.identifier),
+  /** A source that checks passwords itself (http, ldap), timed like a hash check. */
+  async function sourceVerify(password: string, row: LegacyRow): Promise<SourceVerdict> {
+    const started = process.hrtime.bigint();
+    const verdict = await lookupLegacy((l) => l.verify!(row, password));
+    metrics.hashVerifySeconds.observe(
+      { scheme: verdict.scheme },
+      Number(process.hrtime.bigint() - started) / 1e9,
     );
-    if (row && !existing) await attempt.hold.resolved(`legacy:${row.id}`, identifiersOf(row));
+    return verdict;
+  }
+
+  /**
+   * The legacy user an existing account migrated from: by its id, or (for a store that
+   * cannot look ids up, such as a single POST) by the name typed, checked against the id
+   * once the password proved.
+   */
+  async function legacyRowOf(account: AccountRow, identifier: string): Promise<LegacyRow | undefined> {
+    const byId = await lookupLegacy((l) => l.findById(account.legacy_id!));
+    if (byId || !legacy?.verify) return byId;
+    return lookupLegacy((l) => l.findByIdentifier(identifier));
+  }
+
+  async function viaLegacy(attempt: Attempt, existing: AccountRow | undefined): Promise<LoginOutcome> {
+    const row = existing?.legacy_id
+      ? await legacyRowOf(existing, attempt.identifier)
+      : await lookupLegacy((l) => l.findByIdentifier(attempt.identifier));
+    // A single POST says who the user is only with the right password: its pending row has no id yet.
+    if (row && !existing && row.id !== '')
+      await attempt.hold.resolved(`legacy:${row.id}`, identifiersOf(row));
     if (!row) {
       await decoy(attempt.password);
       return fail(attempt, existing ? 'wrong_password' : 'unknown_user', { source: 'legacy' });
+    }
+    if (!row.password && legacy?.verify) {
+      const verdict = await sourceVerify(attempt.password, row);
+      const verified = verdict.row ?? row;
+      if (!verdict.match || (existing?.legacy_id && verified.id !== existing.legacy_id)) {
+        return fail(attempt, 'wrong_password', { source: 'legacy', scheme: verdict.scheme });
+      }
+      const { sub, created } = await migrate(attempt.password, verified, verdict.scheme, existing);
+      const prompt = await markIfWeak(sub, attempt.password, verified);
+      return { ...(await succeed(attempt, sub, 'legacy', created, verdict.scheme)), prompt };
     }
     if (!row.password) {
       await decoy(attempt.password);
@@ -449,10 +503,10 @@ export function createLogin(deps: LoginDeps) {
    * them: their row, looked up by id, still exists and passes legacy.where. Unreachable, the
    * bridge fails open or closed as configured. Returns false to refuse.
    */
-  async function legacyStillAdmits(account: AccountRow): Promise<boolean> {
+  async function legacyStillAdmits(account: AccountRow, identifier: string): Promise<boolean> {
     if (!legacy || !account.legacy_id || !coexistence?.recheck_at_login) return true;
     try {
-      return (await lookupLegacy((l) => l.findById(account.legacy_id!))) !== undefined;
+      return (await legacyRowOf(account, identifier)) !== undefined;
     } catch (err) {
       if (!(err instanceof LegacyUnavailableError)) throw err;
       if (coexistence.when_unreachable === 'closed') throw err;
@@ -471,7 +525,7 @@ export function createLogin(deps: LoginDeps) {
     }
     if (account?.password_hash) {
       if (await verifyOwn(attempt.password, account.password_hash)) {
-        if (!(await legacyStillAdmits(account))) {
+        if (!(await legacyStillAdmits(account, attempt.identifier))) {
           return fail(attempt, 'legacy_refused', { source: 'legacy', sub: account.sub });
         }
         await upgradeBridgeHash(account.sub, account.password_hash, attempt.password);
@@ -486,11 +540,18 @@ export function createLogin(deps: LoginDeps) {
       // The password may have been changed in the legacy application since migration.
       if (legacy && account.legacy_id) {
         try {
-          const row = await lookupLegacy((l) => l.findById(account.legacy_id!));
+          const row = await legacyRowOf(account, attempt.identifier);
+          let result: SourceVerdict | undefined;
           if (row?.password && legacyFingerprint(row.password, row.salt) !== account.legacy_fingerprint) {
-            const result = await timedVerify(attempt.password, row);
+            result = await timedVerify(attempt.password, row);
+          } else if (row && !row.password && legacy.verify) {
+            // The directory or application may hold a password changed since migration.
+            result = await sourceVerify(attempt.password, row);
+            if (result.match && (result.row ?? row).id !== account.legacy_id) result = undefined;
+          }
+          if (row && result) {
             if (result.match) {
-              await migrate(attempt.password, row, result.scheme, account);
+              await migrate(attempt.password, result.row ?? row, result.scheme, account);
               const told = await passwordChanged(
                 { config, db, box, target },
                 { sub: account.sub, legacyId: account.legacy_id, password: attempt.password },

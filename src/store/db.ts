@@ -13,8 +13,15 @@ import { createShortLivedStore, type ShortLivedStore } from './redis.ts';
 
 const { knex } = knexPkg;
 
-// Both drivers return bigint counts as strings; the bridge wants numbers.
-pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+// The store's own pool reads int8 (counts, serial ids) as numbers. Set on this pool only: a
+// process-wide parser would round a PostgreSQL legacy source's int8 ids above 2^53.
+const INT8 = 20;
+const storeTypes = {
+  getTypeParser: (oid: number, format?: string) =>
+    oid === INT8 && format !== 'binary'
+      ? (v: string) => Number.parseInt(v, 10)
+      : pg.types.getTypeParser(oid, format === 'binary' ? 'binary' : 'text'),
+};
 
 export interface Store {
   db: Knex;
@@ -110,7 +117,8 @@ function createSqlStore(opts: StoreOptions): Omit<Store, 'shortLived'> {
         statement_timeout: statementMs,
         query_timeout: statementMs + 1000,
         connectionTimeoutMillis: acquireMs,
-      },
+        types: storeTypes,
+      } as Knex.PgConnectionConfig,
       pool: { min: opts.pool?.min ?? 0, max: opts.pool?.max ?? 10 },
       acquireConnectionTimeout: acquireMs,
       // Commands print their own output on stdout: driver warnings go to stderr there.
@@ -130,7 +138,7 @@ function createSqlStore(opts: StoreOptions): Omit<Store, 'shortLived'> {
           // take longer than any request should.
           const migrator = knex({
             client: 'pg',
-            connection: url,
+            connection: { connectionString: url, types: storeTypes } as Knex.PgConnectionConfig,
             pool: { min: 0, max: 1 },
             log: db.client.logger,
           });

@@ -1,6 +1,8 @@
 // Reading legacy column values as the types target fields take: text, booleans, JSON-safe
 // values. Drivers differ (mysql2 tinyint and BIT(1) buffers, pg booleans, PGlite strings),
 // so each reader accepts all of their shapes; a value it cannot read is null, never a guess.
+// Rows from a legacy source arrive already converted (src/legacy/row-values.ts).
+import { readFlag } from '../legacy/row-values.ts';
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
@@ -28,17 +30,12 @@ export function toNonEmptyText(v: unknown): string | null {
   return text === '' ? null : text;
 }
 
-const TRUE_WORDS = new Set(['1', 'true', 't', 'yes', 'y', 'on']);
-
-/** tinyint, BIT(1) buffers, booleans and their string forms; anything unclear is false. */
+/**
+ * tinyint, BIT(1), booleans, their words, and a set timestamp (Laravel's email_verified_at)
+ * as true; anything unclear is false. The one rule of legacy/row-values.ts, for every path.
+ */
 export function toBoolean(v: unknown): boolean {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v !== 0 && !Number.isNaN(v);
-  if (typeof v === 'bigint') return v !== 0n;
-  if (Buffer.isBuffer(v)) return v.some((b) => b !== 0);
-  if (v instanceof Date) return !Number.isNaN(v.getTime());
-  if (typeof v === 'string') return TRUE_WORDS.has(v.trim().toLowerCase());
-  return false;
+  return readFlag(v) ?? false;
 }
 
 /** JSON-safe copy of a legacy row: Dates to ISO strings, Buffers to hex, bigints to strings. */

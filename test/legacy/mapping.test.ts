@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeMapping, describeSecretShape, mapClaims } from '../../src/legacy/mapping.ts';
 import { valueAsText } from '../../src/legacy/row-values.ts';
+import { sqlMappingEntries, sqlSecretColumns } from '../../src/legacy/sql/index.ts';
 import { EXAMPLE_HASH, legacyConfig } from './support.ts';
 
 describe('mapClaims', () => {
@@ -97,7 +98,7 @@ describe('describeMapping', () => {
   };
 
   it('lists every configured mapping with the column and value', () => {
-    const lines = describeMapping(row, config);
+    const lines = describeMapping(row, sqlMappingEntries(config), sqlSecretColumns(config));
     expect(lines.map((l) => l.key)).toEqual([
       'legacy.columns.id',
       'legacy.columns.password',
@@ -117,16 +118,18 @@ describe('describeMapping', () => {
   });
 
   it('shows the hash and the salt only by length and shape, wherever they are mapped', () => {
-    const text = JSON.stringify(describeMapping(row, config));
+    const text = JSON.stringify(describeMapping(row, sqlMappingEntries(config), sqlSecretColumns(config)));
     expect(text).not.toContain(EXAMPLE_HASH);
     expect(text).not.toContain('pepper');
     expect(text).toContain('6 characters');
   });
 
   it('marks a column the row does not have', () => {
-    const line = describeMapping({ id: 1, password: null }, config).find(
-      (l) => l.key === 'legacy.claims.email',
-    );
+    const line = describeMapping(
+      { id: 1, password: null },
+      sqlMappingEntries(config),
+      sqlSecretColumns(config),
+    ).find((l) => l.key === 'legacy.claims.email');
     expect(line).toMatchObject({ present: false, value: 'column not in row' });
   });
 });

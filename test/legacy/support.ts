@@ -4,9 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
+import knexPkg, { type Knex } from 'knex';
 import mysql from 'mysql2/promise';
 import { legacySchema } from '../../src/config/schema.ts';
-import { createLogger, type Logger } from '../../src/logger.ts';
+import { legacyKnexConfig } from '../../src/legacy/sql/connection.ts';
+import { createLogger, type Logger, silentLogger } from '../../src/logger.ts';
 
 export const BE_USERS_SQL = readFileSync(
   new URL('../../deploy/mariadb/initdb/001-be-users.sql', import.meta.url),
@@ -95,3 +97,13 @@ export const HOSTILE_IDENTIFIERS: Array<[string, string]> = [
   ['a lone surrogate', 'testuser-bal\ud800'],
   ['a semicolon', ';'],
 ];
+
+/** A knex pool toward the legacy database, as the source builds it, counting the statements sent. */
+export function countingKnex(config: ReturnType<typeof legacyConfig>): { db: Knex; count: () => number } {
+  const db = knexPkg.knex(legacyKnexConfig(config, silentLogger).config);
+  let n = 0;
+  db.on('query', () => {
+    n++;
+  });
+  return { db, count: () => n };
+}

@@ -4,6 +4,7 @@
 // up an authenticator app when the client asks for aal2 and gets recovery codes; a passkey
 // is created through Chromium's virtual authenticator and then signs in with the legacy
 // database cut off. openid-client checks every ID token, and its amr and acr.
+
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcrypt';
@@ -11,6 +12,7 @@ import knexPkg from 'knex';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../src/mfa/totp.ts';
+import { legacyLookups } from '../support/bridge.ts';
 import { hasChromium, launchChromium } from '../support/chromium.ts';
 import { createMariaDatabase, type TestDatabase } from '../support/databases.ts';
 import { registerSecret } from '../support/secrets.ts';
@@ -329,7 +331,7 @@ describe.skipIf(!hasChromium)('passkeys', () => {
 
     await proxy.stop();
     try {
-      const queriesBefore = t.bridge.legacy!.queryCount;
+      const queriesBefore = await legacyLookups(t.bridge);
       await context.clearCookies();
       const auth2 = await authorization(rp);
       await page.goto(auth2.url.toString());
@@ -338,7 +340,7 @@ describe.skipIf(!hasChromium)('passkeys', () => {
       expect(second.claims()!.sub).toBe('4');
       expect(second.claims()!.amr).toEqual(['hwk', 'user', 'mfa']);
       expect(second.claims()!.acr).toBe('aal2');
-      expect(t.bridge.legacy!.queryCount).toBe(queriesBefore);
+      expect(await legacyLookups(t.bridge)).toBe(queriesBefore);
       expect(
         await t.bridge.store.db('audit_events').where({ type: 'login', reason: 'passkey', sub: '4' }).first(),
       ).toBeTruthy();

@@ -96,3 +96,13 @@ export async function startTestBridge(
     },
   };
 }
+
+/** Legacy lookups the bridge's logins made so far (the legacy lookup histogram's count). */
+export async function legacyLookups(bridge: {
+  metrics: {
+    legacyLookupSeconds: { get(): Promise<{ values: Array<{ value: number; metricName?: string }> }> };
+  };
+}): Promise<number> {
+  const { values } = await bridge.metrics.legacyLookupSeconds.get();
+  return values.filter((v) => v.metricName?.endsWith('_count')).reduce((n, v) => n + v.value, 0);
+}

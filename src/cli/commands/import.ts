@@ -162,6 +162,10 @@ export const importCommand: Command = {
     if (!config.legacy) {
       throw new UsageError('No legacy database is configured: add a legacy: section to the config file.');
     }
+    if (config.legacy.kind !== 'sql') {
+      // Said before anything is opened or written: these stores list no users, or no passwords.
+      await createLegacySource(config.legacy, { logger: silentLogger }).page(undefined, 1);
+    }
     const givenCsv = (values.rejects ?? values['rejects-csv']) as string | undefined;
     // A dry run writes nothing, not even the rejects, unless a file is named.
     const csvPath = givenCsv ?? (dryRun ? undefined : './import-rejects.csv');
@@ -246,7 +250,7 @@ export const importCommand: Command = {
           }),
         );
       } else {
-        printSummary(io, summary, config.legacy.table, csvPath, mask);
+        printSummary(io, summary, legacy.label, csvPath, mask);
       }
       return 0;
     } finally {

@@ -44,26 +44,33 @@ export const legacyCommands: Command[] = [
       const legacy = createLegacySource(config.legacy, { logger: silentLogger });
       try {
         await legacy.checkSchema();
-        const row = await legacy.findByIdentifier(identifier);
+        let row = await legacy.findByIdentifier(identifier);
         if (!row) {
           io.err(
-            `No row in ${config.legacy.table} matches "${identifier}" on ${config.legacy.identifiers.join(' or ')}${config.legacy.where ? ' with the configured where filter' : ''}.`,
+            config.legacy.kind === 'sql'
+              ? `No row in ${legacy.label} matches "${identifier}" on ${config.legacy.identifiers.join(' or ')}${config.legacy.where ? ' with the configured where filter' : ''}.`
+              : `No user of ${legacy.label} matches "${identifier}" (or the account is disabled).`,
           );
           return 1;
         }
+        // A store that checks passwords itself answers the profile only with the right one.
+        const own = !row.password && legacy.verify ? await legacy.verify(row, password) : undefined;
+        if (own?.row) row = own.row;
         const mapping = legacy.describeMapping(row);
         const detected = row.password ? detectScheme(row.password, row.salt)?.id : undefined;
         let verdict: { match: boolean; scheme: string } | { error: string; reason?: string };
         try {
-          verdict = row.password
-            ? await verifyPassword({
-                password,
-                stored: row.password,
-                salt: row.salt,
-                pepper: config.legacy.password.pepper,
-                scheme: schemeForRow(row.scheme, config.legacy.password),
-              })
-            : { error: 'the password column is empty (NULL)' };
+          verdict = own
+            ? { match: own.match, scheme: own.scheme }
+            : row.password
+              ? await verifyPassword({
+                  password,
+                  stored: row.password,
+                  salt: row.salt,
+                  pepper: config.legacy.password.pepper,
+                  scheme: schemeForRow(row.scheme, config.legacy.password),
+                })
+              : { error: 'the password column is empty (NULL)' };
         } catch (err) {
           verdict = { error: (err as Error).message, reason: (err as { reason?: string }).reason };
         }
@@ -100,7 +107,7 @@ export const legacyCommands: Command[] = [
             }),
           );
         } else {
-          io.out(`Legacy row ${row.id} in ${config.legacy.table}`);
+          io.out(`Legacy row ${row.id} in ${legacy.label}`);
           io.out('\nMapping:');
           for (const m of mapping)
             io.out(

@@ -1,14 +1,16 @@
 // Opens the knex pool toward the legacy database from `legacy.connection`: mysql:/mariadb:
-// (mysql2), postgres:/postgresql: (pg) or pglite: (embedded). Sessions are read-only, read
-// wall-clock times as UTC, and give up connecting within the query timeout.
+// (mysql2), postgres:/postgresql: (pg), pglite: (embedded) or sqlite: (better-sqlite3, the
+// file opened read-only). Sessions are read-only, read wall-clock times as UTC, and give up
+// connecting within the query timeout.
 import type { Knex } from 'knex';
 import knexPkg from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
-import type { LegacyConfig } from '../config/schema.ts';
-import { knexLog, type Logger } from '../logger.ts';
-import { LegacyConfigError } from './errors.ts';
-import type { LegacyDialect } from './types.ts';
+import type { LegacyConfig } from '../../config/schema.ts';
+import { knexLog, type Logger } from '../../logger.ts';
+import { LegacyConfigError } from '../errors.ts';
+
+export type LegacyDialect = 'mysql' | 'postgres' | 'pglite' | 'sqlite';
 
 const { knex } = knexPkg;
 
@@ -29,11 +31,16 @@ function parseUtcTimestamp(text: string): Date | string {
   const d = new Date(`${text.replace(' ', 'T')}Z`);
   return Number.isNaN(d.getTime()) ? text : d;
 }
+// int8 stays the exact text pg gives by default, whatever parser another pool has set:
+// a legacy id above 2^53 must not be rounded.
+const PG_INT8 = 20;
 const pgTypes = {
-  getTypeParser: (oid: number, format?: string) =>
-    oid === PG_TIMESTAMP && format !== 'binary'
-      ? parseUtcTimestamp
-      : pg.types.getTypeParser(oid, format === 'binary' ? 'binary' : 'text'),
+  getTypeParser: (oid: number, format?: string) => {
+    if (format === 'binary') return pg.types.getTypeParser(oid, 'binary');
+    if (oid === PG_TIMESTAMP) return parseUtcTimestamp;
+    if (oid === PG_INT8) return (text: string) => text;
+    return pg.types.getTypeParser(oid, 'text');
+  },
 };
 
 type Done = (err: Error | null, conn: unknown) => void;
@@ -99,24 +106,50 @@ function pgliteConnection(rest: string): Record<string, unknown> {
   return { filename: location };
 }
 
+/** sqlite:/abs/path.db, sqlite:///abs/path.db or sqlite:relative/path.db. */
+function sqliteFile(rest: string): string {
+  const path = rest.startsWith('//') ? rest.slice(2) : rest;
+  if (!path || path === ':memory:' || path === 'memory')
+    throw connectionError(
+      'names no SQLite file. Fix: write sqlite:/path/to/app.db (the file is opened read-only).',
+    );
+  return decodeURIComponent(path);
+}
+
 /** The knex configuration for a legacy URL (exported for tests and the CLI). */
 export function legacyKnexConfig(
   config: LegacyConfig,
   logger: Logger,
 ): { config: Knex.Config; dialect: LegacyDialect } {
   const timeoutMs = config.query_timeout_ms;
-  const scheme = /^([a-z]+):/.exec(config.connection)?.[1];
+  const connection = config.connection ?? '';
+  const scheme = /^([a-z]+):/.exec(connection)?.[1];
   // Driver warnings (a failed connection attempt) go to debug: the source logs the outage once.
   const log = knexLog(logger, 'legacy', 'debug');
   const pool = { min: config.pool.min, max: config.pool.max };
 
+  if (scheme === 'sqlite') {
+    const filename = sqliteFile(connection.slice('sqlite:'.length));
+    return {
+      config: {
+        client: 'better-sqlite3',
+        // readonly: the file is opened with SQLITE_OPEN_READONLY; fileMustExist: a typo in
+        // the path is an error rather than a new empty database.
+        connection: { filename, options: { readonly: true, fileMustExist: true } },
+        useNullAsDefault: true,
+        pool: { min: 0, max: 1 },
+        log,
+      } as Knex.Config,
+      dialect: 'sqlite',
+    };
+  }
   if (scheme === 'pglite') {
     return {
       // knex-pglite holds a single connection and refuses a pool setting.
       config: {
         client: ClientPgLite,
         dialect: 'postgres',
-        connection: pgliteConnection(config.connection.slice('pglite:'.length)),
+        connection: pgliteConnection(connection.slice('pglite:'.length)),
         log,
       } as Knex.Config,
       dialect: 'pglite',
@@ -124,9 +157,7 @@ export function legacyKnexConfig(
   }
   let url: URL;
   try {
-    url = new URL(
-      scheme === 'mariadb' ? config.connection.replace(/^mariadb:/, 'mysql:') : config.connection,
-    );
+    url = new URL(scheme === 'mariadb' ? connection.replace(/^mariadb:/, 'mysql:') : connection);
   } catch {
     throw connectionError('is not a valid URL. Fix: write it as scheme://user:password@host:port/database.');
   }
@@ -150,7 +181,7 @@ export function legacyKnexConfig(
       config: {
         client: 'pg',
         connection: {
-          connectionString: config.connection,
+          connectionString: connection,
           connectionTimeoutMillis: timeoutMs,
           types: pgTypes,
         },
@@ -161,7 +192,7 @@ export function legacyKnexConfig(
       dialect: 'postgres',
     };
   }
-  throw connectionError('must start with mysql:, mariadb:, postgres:, postgresql: or pglite:.');
+  throw connectionError('must start with mysql:, mariadb:, postgres:, postgresql:, pglite: or sqlite:.');
 }
 
 export function openLegacyConnection(config: LegacyConfig, logger: Logger): LegacyConnection {
@@ -174,9 +205,10 @@ export function dialectOf(db: Knex): LegacyDialect {
   if (db.client instanceof ClientPgLite) return 'pglite';
   const name = String((db.client as { dialect?: unknown }).dialect ?? db.client.config?.client ?? '');
   if (/mysql/.test(name)) return 'mysql';
+  if (/sqlite/.test(name)) return 'sqlite';
   if (/postgres|pg/.test(name)) return 'postgres';
   throw new LegacyConfigError(
     'legacy.connection',
-    `The legacy knex instance uses ${name || 'an unknown client'}; only MySQL/MariaDB and PostgreSQL are supported.`,
+    `The legacy knex instance uses ${name || 'an unknown client'}; only MySQL/MariaDB, PostgreSQL and SQLite are supported.`,
   );
 }

@@ -121,7 +121,7 @@ export function valueFits(value: string, column: ColumnInfo | undefined): boolea
  * already ignores case, and plain `=` keeps the index; otherwise lower() on both sides.
  */
 export function caseInsensitiveComparison(
-  family: 'mysql' | 'postgres',
+  family: 'mysql' | 'postgres' | 'sqlite',
   column: ColumnInfo | undefined,
 ): 'plain' | 'lower' {
   // Case means nothing to numbers, uuids or bytes, and PostgreSQL has no lower(integer).
@@ -130,5 +130,7 @@ export function caseInsensitiveComparison(
     // Without catalog facts, assume MySQL's default: text columns are _ci unless declared otherwise.
     return !column?.collation || /_ci$/i.test(column.collation) ? 'plain' : 'lower';
   }
+  // SQLite compares text byte for byte unless a column says COLLATE NOCASE.
+  if (family === 'sqlite') return 'lower';
   return column?.type === 'citext' ? 'plain' : 'lower';
 }
