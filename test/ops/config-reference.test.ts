@@ -45,7 +45,7 @@ describe('the configuration reference', () => {
   });
 
   it('marks a key without a default inside its section as required', () => {
-    expect(renderConfigReference()).toMatch(/\| `legacy\.table` \| string \| \*\*required\*\* \|/);
+    expect(renderConfigReference()).toMatch(/\| `legacy\.http\.url` \| string \| \*\*required\*\* \|/);
   });
 
   it('documents each variant of a discriminated union under its condition', () => {

@@ -30,6 +30,11 @@ beforeAll(async () => {
       'database: ${TEST_STORE_URL}',
       'key_encryption_key: ${TEST_KEK}',
       `shutdown_timeout_ms: ${SHUTDOWN_TIMEOUT_MS}`,
+      // The burst is BURST right-password logins of one name from one address at once; each
+      // holds a reserved attempt while in flight, so the limit must admit them all.
+      'security:',
+      '  lockout:',
+      `    free_attempts: ${BURST}`,
       '',
     ].join('\n'),
   );
