@@ -94,7 +94,11 @@ export function createPasswordResetRouter(deps: PasswordResetRouteDeps) {
   }
 
   function page(interaction: Interaction | undefined) {
-    return { uiLocales: interaction?.params.ui_locales as string | undefined };
+    return {
+      uiLocales: interaction?.params.ui_locales as string | undefined,
+      // A reset signs the user in and goes on to the client: form-action must allow it.
+      formTarget: interaction?.params.redirect_uri as string | undefined,
+    };
   }
 
   async function expired(ctx: Context) {
@@ -250,7 +254,8 @@ export function createPasswordResetRouter(deps: PasswordResetRouteDeps) {
           fieldErrors: extra.fieldErrors,
           locale: extra.locale,
         },
-        { uiLocales: extra.locale },
+        // The reset signs the user in and goes on to the client when the sign-in is still alive.
+        { ...page(await liveInteraction(ctx, uid)), uiLocales: extra.locale },
       );
     };
 
