@@ -55,6 +55,22 @@ const METHODS = [
   'revokeByGrantId',
 ] as const;
 
+/** Runs every adapter method of `cls` through `guard`, so a store outage answers 503, never 500. */
+export function guardMethods<T extends new (name: string) => Adapter>(
+  cls: T,
+  guard: <R>(fn: () => Promise<R>) => Promise<R>,
+): T {
+  for (const name of METHODS) {
+    const original = cls.prototype[name] as (...args: unknown[]) => Promise<unknown>;
+    Object.defineProperty(cls.prototype, name, {
+      value(this: Adapter, ...args: unknown[]) {
+        return guard(() => original.apply(this, args));
+      },
+    });
+  }
+  return cls;
+}
+
 import { HASHED_ID_MODELS, storedId, tokenIdKey } from './stored-id.ts';
 
 export { HASHED_ID_MODELS, tokenIdKey };
@@ -174,15 +190,7 @@ export function createAdapterClass(
       await db('oidc_payloads').where({ grant_id: grantId }).delete();
     }
   };
-  for (const name of METHODS) {
-    const original = KnexAdapter.prototype[name] as (...args: unknown[]) => Promise<unknown>;
-    Object.defineProperty(KnexAdapter.prototype, name, {
-      value(this: Adapter, ...args: unknown[]) {
-        return guardStore(() => original.apply(this, args));
-      },
-    });
-  }
-  return KnexAdapter;
+  return guardMethods(KnexAdapter, guardStore);
 }
 
 /** Deletes expired rows; returns how many. Runs on a timer in `start`. */

@@ -7,7 +7,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { StoreUnavailableError } from '../errors.ts';
 import { type RedisClient, type RedisKeys, revokeGrantInRedis } from '../store/redis-keys.ts';
-import { StoreTemporarilyUnavailable } from './adapter.ts';
+import { guardMethods, StoreTemporarilyUnavailable } from './adapter.ts';
 import { HASHED_ID_MODELS, storedId } from './stored-id.ts';
 
 /** The models kept in Redis when `store.redis_url` is set. */
@@ -46,16 +46,6 @@ async function guardRedis<T>(fn: () => Promise<T>): Promise<T> {
     throw new StoreTemporarilyUnavailable(new StoreUnavailableError(`redis ${code}`));
   }
 }
-
-const METHODS = [
-  'upsert',
-  'find',
-  'findByUid',
-  'findByUserCode',
-  'consume',
-  'destroy',
-  'revokeByGrantId',
-] as const;
 
 export function createRedisAdapterClass(
   redis: RedisClient,
@@ -143,13 +133,5 @@ export function createRedisAdapterClass(
       await revokeGrantInRedis(redis, keys, grantId);
     }
   };
-  for (const name of METHODS) {
-    const original = RedisAdapter.prototype[name] as (...args: unknown[]) => Promise<unknown>;
-    Object.defineProperty(RedisAdapter.prototype, name, {
-      value(this: Adapter, ...args: unknown[]) {
-        return guardRedis(() => original.apply(this, args));
-      },
-    });
-  }
-  return RedisAdapter;
+  return guardMethods(RedisAdapter, guardRedis);
 }
