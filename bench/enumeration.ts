@@ -66,6 +66,21 @@ export interface FailurePathsReport {
   statuses: number[];
 }
 
+/** The login path with its throttles out of the way: the bench measures the path itself. */
+const UNTHROTTLED = {
+  lockout: { free_attempts: 1_000_000 },
+  ip_failures_per_hour: 1_000_000,
+  identifier_failures_per_hour: 1_000_000,
+};
+
+/** A bridge and a confidential relying party of its own, for one bench phase. */
+async function benchBridge(config: Parameters<typeof startTestBridge>[0]) {
+  const bridge = await startTestBridge(config);
+  const secret = `bench-${randomBytes(16).toString('hex')}`;
+  await bridge.addClient({ id: 'bench', redirectUris: [REDIRECT_URI], secret });
+  return { bridge, rp: await relyingParty(bridge.url, 'bench', secret) };
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -82,20 +97,12 @@ export async function benchEnumeration(opts: EnumerationOptions = {}): Promise<E
     [{ username: 'known-user', email: 'known-user@example.com', password: 'Bench-Password-7319' }],
     { cost },
   );
-  const bridge = await startTestBridge({
+  const { bridge, rp } = await benchBridge({
     legacy: legacy.config,
     log_level: 'warn',
-    // The bench measures the login path itself, not the throttling in front of it.
-    security: {
-      lockout: { free_attempts: 1_000_000 },
-      ip_failures_per_hour: 1_000_000,
-      identifier_failures_per_hour: 1_000_000,
-    },
+    security: UNTHROTTLED,
   });
   try {
-    const secret = `bench-${randomBytes(16).toString('hex')}`;
-    await bridge.addClient({ id: 'bench', redirectUris: [REDIRECT_URI], secret });
-    const rp = await relyingParty(bridge.url, 'bench', secret);
     const unknownRun = await beginLogin(rp);
     const knownRun = await beginLogin(rp);
     const wrong = 'wrong-password-for-the-bench';
@@ -164,19 +171,12 @@ export async function benchFailurePaths(opts: EnumerationOptions = {}): Promise<
   await legacy.insertRaw('md5-user', hex('md5', password));
   await legacy.insertRaw('sha1-user', hex('sha1', password));
   await legacy.insertRaw('unusable-user', `!${randomBytes(30).toString('base64url')}`);
-  const bridge = await startTestBridge({
+  const { bridge, rp } = await benchBridge({
     legacy: legacy.config,
     log_level: 'warn',
-    security: {
-      lockout: { free_attempts: 1_000_000 },
-      ip_failures_per_hour: 1_000_000,
-      identifier_failures_per_hour: 1_000_000,
-    },
+    security: UNTHROTTLED,
   });
   try {
-    const secret = `bench-${randomBytes(16).toString('hex')}`;
-    await bridge.addClient({ id: 'bench', redirectUris: [REDIRECT_URI], secret });
-    const rp = await relyingParty(bridge.url, 'bench', secret);
     // The migrated and the locked user log in once; the locked one is then disabled.
     for (const name of ['migrated-user', 'locked-user']) {
       const status = (await submitLogin(await beginLogin(rp), name, password)).status;
@@ -240,7 +240,7 @@ export async function benchResetRequests(opts: EnumerationOptions = {}): Promise
     { cost: opts.cost ?? 10 },
   );
   const sink = await startSmtpSink();
-  const bridge = await startTestBridge({
+  const { bridge, rp } = await benchBridge({
     legacy: legacy.config,
     log_level: 'warn',
     mail: { host: '127.0.0.1', port: sink.port, security: 'none', from: 'bench@example.com' },
@@ -251,9 +251,6 @@ export async function benchResetRequests(opts: EnumerationOptions = {}): Promise
     },
   });
   try {
-    const secret = `bench-${randomBytes(16).toString('hex')}`;
-    await bridge.addClient({ id: 'bench', redirectUris: [REDIRECT_URI], secret });
-    const rp = await relyingParty(bridge.url, 'bench', secret);
     const run = await beginLogin(rp);
     const href = /<a href="([^"]*\/forgot)"/.exec(run.loginPage.html)?.[1];
     if (!href) throw new Error('the login page has no "Forgot password?" link');
