@@ -23,6 +23,7 @@ import { createLogin, type LoginGuard } from './migration/login.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { createClientStore } from './oidc/clients.ts';
 import { createKeyStore, type ProviderKeys } from './oidc/keys.ts';
+import { payloadScope } from './oidc/payload-scope.ts';
 import { createProvider, maxSignedTokenLifetime } from './oidc/provider.ts';
 import { createPasswordReset, type PasswordReset } from './reset/password-reset.ts';
 import { createLoginGuard } from './security/guard.ts';
@@ -196,6 +197,13 @@ async function assemble(
       await renderErrorResponse(ctx, renderer, r);
     }
   });
+
+  // The interaction routes' payload writes (the interaction's result) go out before the page.
+  app.use(
+    payloadScope(async (_ctx, err) => {
+      throw err;
+    }),
+  );
 
   // Set by stop(). A load balancer still holding a keep-alive connection learns from
   // /readyz that this replica is going away, and every answer closes its connection.
