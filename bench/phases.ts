@@ -30,7 +30,7 @@ function statementLines(r: Awaited<ReturnType<typeof benchStatements>>): Line[] 
   const fmt = (p: StatementsPerLogin) =>
     `${p.total} (${Object.entries(p.phases)
       .map(([k, n]) => `${k} ${n}`)
-      .join(', ')}); legacy ${p.legacy}; worker ${p.background}`;
+      .join(', ')}); legacy ${p.legacy}; worker ${p.background}; rate-limit counters ${p.rateLimits}`;
   for (const [kind, x] of Object.entries(r.results)) {
     const t = x.tokenPath;
     lines.push([

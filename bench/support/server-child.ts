@@ -15,6 +15,7 @@ import { createLogger } from '../../src/logger.ts';
 import { createAdapterClass } from '../../src/oidc/adapter.ts';
 import { createClientStore } from '../../src/oidc/clients.ts';
 import { protocolConfiguration } from '../../src/oidc/provider.ts';
+import { RATE_LIMIT_TABLE } from '../../src/security/guard.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { createStore } from '../../src/store/db.ts';
 import type { ServerSpec, StatementCounts, ToChild, ToParent } from './servers.ts';
@@ -174,6 +175,27 @@ async function startBridge(): Promise<{ close: () => Promise<void>; legacyQuerie
     if (phase === undefined) counts.background++;
     else counts.store[phase] = (counts.store[phase] ?? 0) + 1;
   });
+  // The login guard's counters (rate-limiter-flexible) take a connection from the pool and
+  // query it themselves, past knex's query events: counted apart, at the driver.
+  const pool = bridge.store.db.client as { acquireConnection(): Promise<unknown> };
+  const acquire = pool.acquireConnection.bind(pool);
+  const wrapped = new WeakSet<object>();
+  pool.acquireConnection = async () => {
+    const conn = (await acquire()) as { query: (q: unknown, ...rest: unknown[]) => unknown };
+    if (!wrapped.has(conn)) {
+      wrapped.add(conn);
+      const query = conn.query.bind(conn);
+      conn.query = (q: unknown, ...rest: unknown[]) => {
+        const text = typeof q === 'string' ? q : (q as { text?: string } | undefined)?.text;
+        const phase = requestPhase.getStore();
+        if (phase !== undefined && text?.includes(RATE_LIMIT_TABLE)) {
+          counts.rateLimits = (counts.rateLimits ?? 0) + 1;
+        }
+        return query(q, ...rest);
+      };
+    }
+    return conn;
+  };
   return {
     legacyQueries: () => legacyStatements,
     close: async () => {

@@ -36,6 +36,9 @@ describe('SQL statements per login', () => {
     expect(withoutCacheExpiry(pg.repeat)).toBeLessThanOrEqual(12);
     // authorize 1, login page 1, login post 5, resume 2, token 3.
     expect(pg.repeat.phases).toMatchObject({ authorize: 1, 'login page': 1, 'login post': 5, token: 3 });
+    // The login guard's counters, which pass knex's events by, counted at the driver.
+    expect(pg.first.rateLimits).toBeGreaterThan(0);
+    expect(pg.first.rateLimits).toBeLessThanOrEqual(12);
   });
 
   it('reads the interaction once per request and writes each request’s payloads in one statement', () => {
