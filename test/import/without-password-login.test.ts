@@ -5,7 +5,7 @@
 // import API, the real login form.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import bcrypt from 'bcrypt';
 import type * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,7 +56,7 @@ afterAll(async () => {
 
 describe('a user imported without a password', () => {
   it('logs in, and the first login hands the password to the target or records that it could not', async () => {
-    const run = await cli(['import', '--without-password', '--json', '--config', configFile]);
+    const run = await cli(['import', '--without-password', '--json', '--config', configFile, '--rejects', join(dirname(configFile), 'rejects.csv')]);
     expect(run.code, run.out).toBe(0);
     expect(JSON.parse(run.out.split('\n').at(-1)!).counts.without_password).toBe(1);
     expect(target.double.users().get('60001')).toBeTruthy();
