@@ -41,7 +41,11 @@ afterAll(async () => {
 async function runImportCli(): Promise<{ code: number; err: string }> {
   const err: string[] = [];
   const io: Io = { out: () => {}, err: (l) => err.push(l), stdin: process.stdin, isTTY: false, env: {} };
-  const code = await runCli([importCommand], ['import', '--config', configFile, '--json', '--rejects', join(dirname(configFile), 'rejects.csv')], io);
+  const code = await runCli(
+    [importCommand],
+    ['import', '--config', configFile, '--json', '--rejects', join(dirname(configFile), 'rejects.csv')],
+    io,
+  );
   return { code, err: err.join('\n') };
 }
 
