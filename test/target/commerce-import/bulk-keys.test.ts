@@ -2,42 +2,34 @@
 // one user a request (it refuses arrays) and paces the first request with a 429: the batch
 // key goes with the array and with its resend after the 429, each user's key with that user
 // alone, and the same keys again when the same batch is posted again (a resumed run).
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.ts';
 import type { CommerceImportConfig } from '../../../src/config/schema.ts';
 import { batchKeys } from '../../../src/migration/import.ts';
 import { createCommerceBulk } from '../../../src/target/commerce-import/bulk.ts';
+import { startBodyServer } from '../../support/body-server.ts';
 
-let server: Server;
+let server: Awaited<ReturnType<typeof startBodyServer>>;
 let url: string;
 const seen: Array<{ array: boolean; key: string | undefined; status: number }> = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (d) => {
-      text += d;
+  server = await startBodyServer((req, text, res) => {
+    const array = Array.isArray(JSON.parse(text));
+    const status = seen.length === 0 ? 429 : array ? 400 : 201;
+    const key = req.headers['idempotency-key'];
+    seen.push({ array, key: typeof key === 'string' ? key : undefined, status });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      ...(status === 429 ? { 'retry-after': '0' } : {}),
     });
-    req.on('end', () => {
-      const array = Array.isArray(JSON.parse(text));
-      const status = seen.length === 0 ? 429 : array ? 400 : 201;
-      const key = req.headers['idempotency-key'];
-      seen.push({ array, key: typeof key === 'string' ? key : undefined, status });
-      res.writeHead(status, {
-        'content-type': 'application/json',
-        ...(status === 429 ? { 'retry-after': '0' } : {}),
-      });
-      res.end(JSON.stringify(status === 201 ? { status: 'created' } : { error: 'bad_request' }));
-    });
+    res.end(JSON.stringify(status === 201 ? { status: 'created' } : { error: 'bad_request' }));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/users/import`;
+  url = server.url;
 });
 
 afterAll(async () => {
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 
 it('sends the batch key with the array and each user key with that user alone, the same on a resend', async () => {
