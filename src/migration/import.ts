@@ -358,13 +358,13 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
 
   async function deliver(batch: Batch): Promise<BulkOutcome[]> {
     if (batch.send.length === 0) return [];
-    const users = batch.send.map((s) => s.user);
+    const keys = batchKeys(
+      runId!,
+      batch.send.map((s) => s.row.id),
+    );
     return poster!.post(
-      users,
-      batchKeys(
-        runId!,
-        batch.send.map((s) => s.row.id),
-      ),
+      batch.send.map((s) => s.user),
+      keys,
     );
   }
 
