@@ -57,6 +57,8 @@ export interface SoakOptions {
   sampleMs?: number;
   /** Operations in flight at once. Default 6. */
   concurrency?: number;
+  /** Fresh legacy rows at the start, and added again whenever fewer than half are left. Default 500. */
+  legacyBatch?: number;
 }
 
 export interface SoakSample extends Sample {
@@ -138,7 +140,7 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakReport> {
   const sampleMs = opts.sampleMs ?? 10_000;
   const concurrency = opts.concurrency ?? 6;
   const loadStart = loadavg().map((x) => round(x, 2));
-  const batch = 500;
+  const batch = opts.legacyBatch ?? 500;
   const fixture = await legacyFixture(batch);
   const double = await startBenchTarget();
   const db = openStore(fixture.store.url);

@@ -21,7 +21,8 @@ describe('two bridge processes on one store, and the soak, with tiny parameters'
   }, 180_000);
 
   it('samples the bridge process under the mixed load and sees the outbox drain after it', async () => {
-    const r = await benchSoak({ durationMs: 6000, sampleMs: 1000, concurrency: 2 });
+    // Four legacy rows at a time: the run must add rows for its first logins as it goes.
+    const r = await benchSoak({ durationMs: 6000, sampleMs: 1000, concurrency: 2, legacyBatch: 4 });
     expect(r.samples.length).toBe(6);
     for (const s of r.samples) {
       expect(s.rssMb).toBeGreaterThan(0);
@@ -30,6 +31,7 @@ describe('two bridge processes on one store, and the soak, with tiny parameters'
     }
     for (const op of SOAK_OPS) expect(r.ops[op]).toBeGreaterThan(0);
     expect(r.errors).toEqual({});
+    expect(r.legacyUsersAdded).toBeGreaterThan(0);
     for (const m of SOAK_METRICS) expect(typeof r.comparison[m].met).toBe('boolean');
     expect(r.drain.drained).toBe(true);
     expect(r.drain.byStatus.delivered).toBeGreaterThanOrEqual(r.ops['first login']);
