@@ -236,8 +236,8 @@ const running =
   spec.kind === 'bridge' || spec.kind === 'bridge-redis' ? await startBridge() : await startBare();
 let histogram: ReturnType<typeof monitorEventLoopDelay> | undefined;
 // The soak's window: reset at every sample, apart from the measure-start/stop histogram.
-const window = monitorEventLoopDelay({ resolution: 1 });
-window.enable();
+const soakWindow = monitorEventLoopDelay({ resolution: 1 });
+soakWindow.enable();
 let cpuAtStart = process.cpuUsage();
 let wallAtStart = process.hrtime.bigint();
 
@@ -250,14 +250,14 @@ process.on('message', async (m: ToChild) => {
       type: 'sampled',
       rssMb: mb(memory.rss),
       heapUsedMb: mb(memory.heapUsed),
-      eventLoopP99Ms: Math.round(window.percentile(99) / 1e4) / 100,
+      eventLoopP99Ms: Math.round(soakWindow.percentile(99) / 1e4) / 100,
       activeResources: process.getActiveResourcesInfo().length,
       poolWaits: store?.poolWaits ?? 0,
       poolAcquireMaxMs: store?.poolAcquireMaxMs ?? 0,
       poolPendingAcquires: store?.poolPendingAcquires ?? 0,
       outboxDepth: store?.outboxDepth,
     });
-    window.reset();
+    soakWindow.reset();
   } else if (m.type === 'measure-start') {
     histogram = monitorEventLoopDelay({ resolution: 1 });
     histogram.enable();
