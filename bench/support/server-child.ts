@@ -234,10 +234,10 @@ async function startBridge(): Promise<{
   });
   // The login guard's counters (rate-limiter-flexible) take a connection from the pool and
   // query it themselves, past knex's query events: counted apart, at the driver.
-  const pool = bridge.store.db.client as { acquireConnection(): Promise<unknown> };
-  const acquire = pool.acquireConnection.bind(pool);
+  const driver = bridge.store.db.client as { acquireConnection(): Promise<unknown> };
+  const acquire = driver.acquireConnection.bind(driver);
   const wrapped = new WeakSet<object>();
-  pool.acquireConnection = async () => {
+  driver.acquireConnection = async () => {
     const conn = (await acquire()) as { query: (q: unknown, ...rest: unknown[]) => unknown };
     if (!wrapped.has(conn)) {
       wrapped.add(conn);
