@@ -34,6 +34,12 @@ export interface SchemeRate {
   perSec: number;
   completed: number;
   seconds: number;
+  /**
+   * CPU time of this process per operation (main thread and libuv threads alike): what one
+   * hash costs, whatever the number of cores. The login bench subtracts it from the bridge's
+   * CPU per login to leave what the bridge spends outside hashing.
+   */
+  cpuMsPerOp: number;
 }
 
 export interface CeilingReport {
@@ -67,6 +73,7 @@ async function rate(
 ): Promise<SchemeRate> {
   // Warm-up: thread-pool start, lazy loading, the first JIT of the verifier.
   await Promise.all(Array.from({ length: concurrency }, task));
+  const cpuBefore = process.cpuUsage();
   const { completed, seconds } = await runLanes(
     concurrency,
     async () => {
@@ -74,7 +81,13 @@ async function rate(
     },
     { durationMs },
   );
-  return { perSec: round(completed / seconds, 1), completed, seconds: round(seconds, 2) };
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    perSec: round(completed / seconds, 1),
+    completed,
+    seconds: round(seconds, 2),
+    cpuMsPerOp: round((cpu.user + cpu.system) / 1000 / Math.max(1, completed), 2),
+  };
 }
 
 function verifying(stored: string, salt?: string): () => Promise<void> {

@@ -39,14 +39,19 @@ describe('the bench modules, with tiny parameters', () => {
     }
   });
 
-  it('hammers every endpoint of the bridge and of bare oidc-provider without a failed request', async () => {
+  it('hammers every endpoint of the bridge and of bare oidc-provider without a failed request, refresh tokens rotating by default', async () => {
     const r = await benchEndpoints({
       amount: 40,
       connections: 2,
       warmupSec: 0,
       kinds: ['bridge', 'bare-memory'],
     });
-    expect(r.refreshTokenRotates).toEqual({ bridge: false, 'bare-memory': false });
+    // The bridge's default, on both servers: each refresh sends the newest token of its chain.
+    expect(r.rotateRefreshTokens).toBe(true);
+    expect(r.refreshTokenRotates).toEqual({ bridge: true, 'bare-memory': true });
+    // The ratios are taken with the bridge's own headers on its answers.
+    expect(r.headersKept).toEqual({ bridge: true });
+    expect(r.headers['bare-memory']?.jwks).not.toContain('x-frame-options');
     for (const kind of ['bridge', 'bare-memory'] as const) {
       for (const e of ['discovery', 'jwks', 'refresh', 'userinfo', 'introspection'] as const) {
         const x = r.results[kind]?.[e];
