@@ -6,6 +6,7 @@ import { benchCeiling } from '../../bench/ceiling.ts';
 import { benchConsole } from '../../bench/console.ts';
 import { benchEndpoints } from '../../bench/endpoints.ts';
 import { benchLoginThroughput } from '../../bench/login-throughput.ts';
+import { GOALS, hashCpuPerLogin, loginRows, tokenPathRows } from '../../bench/report-rows.ts';
 
 const positive = (x: number | undefined) => {
   expect(typeof x).toBe('number');
@@ -18,11 +19,16 @@ describe('the bench modules, with tiny parameters', () => {
     const r = await benchCeiling({ durationMs: 150, concurrency: 4, pbkdf2Iterations: 10_000 });
     for (const s of Object.values(r.verify)) positive(s.perSec);
     positive(r.argon2idHash.perSec);
+    // CPU per hash, libuv's threads included: a bcrypt cost-10 verify is several milliseconds.
+    positive(r.verify.bcrypt10.cpuMsPerOp);
+    expect(r.verify.bcrypt10.cpuMsPerOp).toBeGreaterThan(r.verify.saltedSha256.cpuMsPerOp);
+    positive(r.argon2idHash.cpuMsPerOp);
     expect(r.firstLoginPerSec).toBeLessThan(Math.min(r.verify.bcrypt10.perSec, r.argon2idHash.perSec));
     expect(r.repeatLoginPerSec).toBe(r.verify.argon2id.perSec);
   });
 
-  it('logs legacy users in through the whole flow, first with a migration and then again', async () => {
+  it('logs legacy users in through the whole flow, first with a migration and then again, and reports the CPU outside hashing', async () => {
+    const ceiling = await benchCeiling({ durationMs: 150, concurrency: 4, pbkdf2Iterations: 10_000 });
     const r = await benchLoginThroughput({
       users: 6,
       concurrency: 2,
@@ -37,6 +43,20 @@ describe('the bench modules, with tiny parameters', () => {
       expect(p.bridge.eventLoop.p99Ms).toBeGreaterThanOrEqual(0);
       positive(p.bridge.cpuMs);
     }
+    const rows = loginRows(ceiling, r);
+    const hashing = hashCpuPerLogin(ceiling);
+    const outside = rows.find(
+      (x) => x.figure === 'repeat login (argon2id): bridge CPU per login outside hashing',
+    );
+    expect(outside?.target).toBe(`<= ${GOALS.cpuOutsideHashingMs} ms`);
+    expect(Number.parseFloat(outside!.value)).toBeCloseTo(
+      r.repeatLogin.bridgeCpuMsPerLogin - hashing.repeat,
+      1,
+    );
+    expect(rows.find((x) => x.figure === 'first login (bcrypt, migrates) / hash ceiling')?.target).toBe(
+      '>= 0.85',
+    );
+    expect(rows.find((x) => x.figure === 'repeat login (argon2id) / hash ceiling')?.target).toBe('>= 0.75');
   });
 
   it('hammers every endpoint of the bridge and of bare oidc-provider without a failed request, refresh tokens rotating by default', async () => {
@@ -61,11 +81,25 @@ describe('the bench modules, with tiny parameters', () => {
       }
     }
     positive(r.ratioToBareMemory.jwks);
+    const rows = tokenPathRows(r);
+    expect(rows.find((x) => x.figure === 'jwks: bridge / bare (knex), bridge headers kept')?.target).toBe(
+      '>= 0.9',
+    );
+    const refreshRow = rows.find((x) =>
+      x.figure.startsWith(
+        'refresh, refresh tokens rotating (the default): bridge (PostgreSQL store) / bare (memory)',
+      ),
+    );
+    expect(refreshRow?.target).toBe('>= 0.6');
+    expect(refreshRow?.met).toBe((r.ratioToBareMemory.refresh ?? 0) >= 0.6);
   });
 
   it('builds a store with generate_series, rolls it up and times the console pages of a signed-in operator', async () => {
     const r = await benchConsole({ auditRows: 2000, accounts: 300, samples: 3 });
     expect(r).toMatchObject({ auditRows: 2000, accounts: 300 });
+    // The steady work of the rollups: the closed hour rolled up, and the minute's tick.
+    positive(r.hourTickMs);
+    positive(r.idleTickMs);
     for (const page of ['progress', 'delivery', 'security'] as const) {
       positive(r.pages[page].medianMs);
       expect(r.pages[page].p95Ms).toBeGreaterThanOrEqual(r.pages[page].medianMs);
