@@ -64,7 +64,8 @@ export interface CeilingReport {
   legacyFormats: Record<string, SchemeRate>;
 }
 
-const PASSWORD = 'Ceiling-bench-password-42';
+export const CEILING_PASSWORD = 'Ceiling-bench-password-42';
+const PASSWORD = CEILING_PASSWORD;
 
 async function rate(
   task: () => Promise<unknown>,
@@ -144,7 +145,7 @@ export async function benchCeiling(opts: CeilingOptions = {}): Promise<CeilingRe
 }
 
 /** Stored values of PASSWORD in each heavy format, at the default of the application that writes it. */
-function legacyDefaults(): Record<string, string> {
+export function legacyDefaults(): Record<string, string> {
   const pw = Buffer.from(PASSWORD);
   const b64 = (b: Buffer) => b.toString('base64');
   const salt16 = randomBytes(16);
@@ -167,7 +168,7 @@ function legacyDefaults(): Record<string, string> {
     'NetBSD sha1-crypt (480,000 HMAC, worker)': `$sha1$480000$CeilSalt$${sha1CryptChecksum(pw, 'CeilSalt', 480_000)}`,
     'yescrypt j9T (N=4096, r=32: 16 MiB, worker)': yescryptHash(
       pw,
-      `$y$j9T$CeilingSaltCeilingSalt$${'A'.repeat(43)}`,
+      `$y$j9T$0OoV2/fdc.vHFygfM6SWJ1$${'A'.repeat(43)}`,
     )!,
     'glibc sha512-crypt (5000 rounds, worker)': `$6$CeilSalt$${shaCryptChecksum('sha512', pw, 'CeilSalt', 5000)}`,
   };

@@ -2,11 +2,12 @@
 // and returns well-formed numbers. It checks that `npm run bench` can work, not how fast
 // anything is; the figures come from the full run (BENCHMARKS.md).
 import { describe, expect, it } from 'vitest';
-import { benchCeiling } from '../../bench/ceiling.ts';
+import { benchCeiling, CEILING_PASSWORD, legacyDefaults } from '../../bench/ceiling.ts';
 import { benchConsole } from '../../bench/console.ts';
 import { benchEndpoints } from '../../bench/endpoints.ts';
 import { benchLoginThroughput } from '../../bench/login-throughput.ts';
 import { GOALS, hashCpuPerLogin, loginRows, tokenPathRows } from '../../bench/report-rows.ts';
+import { verifyPassword } from '../../src/hashing/registry.ts';
 
 const positive = (x: number | undefined) => {
   expect(typeof x).toBe('number');
@@ -26,6 +27,15 @@ describe('the bench modules, with tiny parameters', () => {
     expect(r.firstLoginPerSec).toBeLessThan(Math.min(r.verify.bcrypt10.perSec, r.argon2idHash.perSec));
     expect(r.repeatLoginPerSec).toBe(r.verify.argon2id.perSec);
   });
+
+  it('holds a hash of its password in every legacy format it measures at their defaults', async () => {
+    const hashes = legacyDefaults();
+    expect(Object.keys(hashes)).toHaveLength(8);
+    for (const [label, stored] of Object.entries(hashes)) {
+      expect(typeof stored, label).toBe('string');
+      expect((await verifyPassword({ password: CEILING_PASSWORD, stored })).match, label).toBe(true);
+    }
+  }, 120_000);
 
   it('logs legacy users in through the whole flow, first with a migration and then again, and reports the CPU outside hashing', async () => {
     const ceiling = await benchCeiling({ durationMs: 150, concurrency: 4, pbkdf2Iterations: 10_000 });
