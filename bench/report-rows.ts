@@ -216,8 +216,8 @@ export function hotPathRows(r: {
   if (absent(f)) add('failure floor', why(f));
   else {
     add(
-      "failure floor: what an unknown user's failed login waits, median",
-      `${f.waitMs} ms (${f.failureMedianMs.on} with / ${f.failureMedianMs.off} without; floor ${f.floorMs} ms)`,
+      "failure floor: what an unknown user's failed login waits in it, p50 / p99",
+      `${f.waitMs} / ${f.waitP99Ms} ms (floor ${f.floorMs} ms; failure p50 ${f.failureMedianMs.on} with / ${f.failureMedianMs.off} without)`,
     );
     add(
       `failure floor: success logins/s, floor on / off (failures at ${f.failuresPerSec}/s beside)`,
