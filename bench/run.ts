@@ -14,8 +14,11 @@ import { benchLoginThroughput, type LoginThroughputReport } from './login-throug
 import { benchRecheck } from './recheck.ts';
 import { hotPathRows, loginRows, type Row, statementRows, tokenPathRows } from './report-rows.ts';
 import { benchStatements, type StatementsReport } from './statements.ts';
+import { benchStoreSize } from './store-size.ts';
 import { REDIS_URL, redisReachable } from './support/redis-reachable.ts';
 import { round } from './support/stats.ts';
+import { printLines } from './support/table.ts';
+import { benchTwoProcess, twoProcessLines } from './two-process.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 
@@ -257,8 +260,12 @@ const consolePages = await part('console', () =>
   }),
 );
 // Two bridge processes on one store: migrated once, delivered once, statements per login.
-await part('twoProcess', async () =>
-  (await import('./two-process.ts')).benchTwoProcess({ users: quick ? 20 : 200, concurrency: quick ? 4 : 8 }),
+// What each migrated user leaves in the store (the scale section of BENCHMARKS.md).
+const storeSize = await part('storeSize', () =>
+  benchStoreSize(quick ? { users: 10, scaleTo: 10_000 } : { users: 100, scaleTo: 1_000_000 }),
+);
+const twoProcess = await part('twoProcess', () =>
+  benchTwoProcess({ users: quick ? 20 : 200, concurrency: quick ? 4 : 8 }),
 );
 if (failed(ceiling) || failed(login) || failed(endpoints)) {
   process.stderr.write(`a part failed; bench-results.json holds what was measured:\n`);
@@ -289,6 +296,8 @@ const results = {
   import: importRun,
   enumeration,
   console: consolePages,
+  twoProcess,
+  storeSize,
 };
 const table = rows({
   ceiling,
@@ -303,11 +312,22 @@ const table = rows({
   enumeration,
   consolePages,
 });
+if (!failed(storeSize))
+  table.push({
+    figure: `store: bytes per migrated user, accounts and identifiers at ${storeSize.scaledTo} users`,
+    value: `${storeSize.accountBytesPerUser} B`,
+    target: '',
+    met: undefined,
+  });
 writeFileSync('bench-results.json', `${JSON.stringify({ ...results, table }, null, 2)}\n`);
 process.stdout.write(
   `\nmachine: ${machine.cpus} cpus (${machine.cpuModel}), node ${machine.node}, load ${results.machine.loadAverageAtStart.join(' ')} → ${results.machine.loadAverageAtEnd.join(' ')}\n\n`,
 );
 printTable(table);
+if (!failed(twoProcess)) {
+  process.stdout.write('\n');
+  printLines(twoProcessLines(twoProcess));
+}
 process.stdout.write(`\nwrote bench-results.json in ${results.durationSec} s\n`);
 // The hash worker pool and pg pools of the optional benches may keep the process alive.
 process.exit(0);
