@@ -21,7 +21,7 @@ import {
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
 import { runBin } from '../support/cli.ts';
 import { createMariaDatabase, createPgDatabase, type TestDatabase } from '../support/databases.ts';
-import { type LegacyApp, startLegacyApp } from '../support/legacy-app.ts';
+import { type LegacyApp, startLegacyApp } from '../../src/demo/legacy-http.ts';
 import {
   beginLogin,
   exchange,

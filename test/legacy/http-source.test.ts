@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLegacySource, type LegacySource } from '../../src/legacy/source.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { type LegacyApp, startLegacyApp } from '../support/legacy-app.ts';
+import { type LegacyApp, startLegacyApp } from '../../src/demo/legacy-http.ts';
 import { legacyConfig } from './support.ts';
 
 const USERS = [
