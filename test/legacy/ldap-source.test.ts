@@ -1,7 +1,7 @@
 // The ldap source against a real OpenLDAP (slapd) the test starts: a search bind as the
 // service account, then a bind as the user; RFC 4515 escaping of the login name; a disabled
 // account refused; StartTLS and LDAPS with the directory's CA; userPassword read where the
-// directory lets the service account see it.
+// directory lets the service account see it; the listing the bulk import pages through.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/hashing/registry.ts';
 import { escapeFilterValue } from '../../src/legacy/ldap/index.ts';
@@ -107,7 +107,9 @@ describe('an OpenLDAP directory', () => {
     ).toBe(true);
   });
 
-  it('refuses the bulk import, saying what to do instead', async () => {
-    await expect(source().page(undefined, 10)).rejects.toMatchObject({ code: 'legacy_not_supported' });
+  it('lists its enabled users for the bulk import, in id order, the disabled one left out', async () => {
+    const rows = await source().page(undefined, 10);
+    expect(rows.map((r) => r.id)).toEqual(['carol', 'star*']);
+    expect(await source().count()).toBe(2);
   });
 });

@@ -2,10 +2,11 @@
 // (the service account finds the entry with the login name escaped by RFC 4515), then a
 // bind as the user's DN with their password. Disabled accounts (a filter from config, AD's
 // userAccountControl bit by default) are refused. Where the directory lets the service
-// account read userPassword, the bridge verifies that hash itself instead.
+// account read userPassword, the bridge verifies that hash itself instead. The bulk import
+// pages through the directory with RFC 2696 paged results, in legacy id order.
 import { readFileSync } from 'node:fs';
 import { type ConnectionOptions, checkServerIdentity } from 'node:tls';
-import { Client, InvalidCredentialsError } from 'ldapts';
+import { Client, InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
 import type { LegacyConfig, LegacyLdapConfig } from '../../config/schema.ts';
 import { LegacyUnavailableError } from '../../errors.ts';
 import { silentLogger } from '../../logger.ts';
@@ -72,6 +73,9 @@ function tlsOptions(ldap: LegacyLdapConfig): ConnectionOptions {
   }
   return opts;
 }
+
+/** Active Directory's MaxPageSize default: no directory is asked for larger pages. */
+const MAX_PAGE_SIZE = 1000;
 
 export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = {}): LegacySource {
   const ldap = config.ldap!;
@@ -151,6 +155,12 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
     }
   }
 
+  /** The legacy id of an entry as toRow gives it: the id attribute's text, else the DN. */
+  function idOf(entry: Record<string, unknown>): string {
+    const v = entry[idAttribute];
+    return valueAsText(normalizeValue(Array.isArray(v) ? v[0] : v)) ?? String(entry.dn);
+  }
+
   function toRow(entry: Record<string, unknown>): LegacyRow {
     const raw: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(entry)) {
@@ -166,7 +176,7 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
     if (ldap.password_attribute) delete raw[ldap.password_attribute];
     const row = applyFields(raw, config.fields);
     return {
-      id: valueAsText(row[idAttribute]) ?? String(row.dn),
+      id: idOf(entry),
       password,
       salt: undefined,
       identifiers: identifierAttributes
@@ -206,6 +216,45 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
       throw err;
     });
   }
+
+  // Every entry the login filter can find (its {identifier} as a presence or substring
+  // match), less the disabled ones: the users the import and the cut-over total count.
+  const presence = filterTemplate.replaceAll('{identifier}', '*');
+  const listFilter = disabledFilter ? `(&${presence}(!${disabledFilter}))` : presence;
+  const bufferAttributes = ['objectGUID', ...(ldap.password_attribute ? [ldap.password_attribute] : [])];
+
+  /**
+   * The ids and DNs of every listed user, in id order: one paged search (RFC 2696) that
+   * reads only the id, so a directory whose size limit is below its user count still answers.
+   */
+  async function listing(pageSize: number): Promise<Array<{ id: string; dn: string }>> {
+    return asService('page', async (client) => {
+      const { searchEntries } = await client.search(ldap.base_dn, {
+        scope: 'sub',
+        filter: listFilter,
+        attributes: [idAttribute],
+        paged: { pageSize },
+        explicitBufferAttributes: ['objectGUID'],
+      });
+      const seen = new Set<string>();
+      const out: Array<{ id: string; dn: string }> = [];
+      for (const entry of searchEntries) {
+        const id = idOf(entry as Record<string, unknown>);
+        // Two entries with one id cannot both be that user: neither is imported, as neither logs in.
+        if (seen.has(id)) {
+          const i = out.findIndex((e) => e.id === id);
+          if (i >= 0) out.splice(i, 1);
+          continue;
+        }
+        seen.add(id);
+        out.push({ id, dn: entry.dn });
+      }
+      return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    });
+  }
+
+  // The import's id order is the listing's; a later page continues the listing it began.
+  let listed: Array<{ id: string; dn: string }> | undefined;
 
   const entries: MappingEntry[] = [
     ['legacy.ldap.id_attribute', 'id', idAttribute],
@@ -248,9 +297,43 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
       }
     },
 
+    verifyScheme: 'ldap-bind',
+
+    async page(afterId, limit) {
+      if (afterId === undefined || !listed) listed = await listing(Math.min(limit, MAX_PAGE_SIZE));
+      const after = afterId === undefined ? undefined : String(afterId);
+      const next = listed.filter((e) => after === undefined || e.id > after).slice(0, limit);
+      if (next.length === 0) return [];
+      return asService('page', async (client) => {
+        // By DN, all at once on one connection; an entry disabled or gone since the listing drops out.
+        const found = await Promise.all(
+          next.map(async ({ dn }) => {
+            try {
+              const { searchEntries } = await client.search(dn, {
+                scope: 'base',
+                filter: listFilter,
+                attributes,
+                explicitBufferAttributes: bufferAttributes,
+              });
+              return searchEntries[0];
+            } catch (err) {
+              if (err instanceof NoSuchObjectError) return undefined;
+              throw err;
+            }
+          }),
+        );
+        return found
+          .filter((e): e is NonNullable<typeof e> => e !== undefined)
+          .map((e) => toRow(e as Record<string, unknown>));
+      });
+    },
+
+    async count() {
+      listed = await listing(MAX_PAGE_SIZE);
+      return listed.length;
+    },
+
     ...selfVerifyingParts({
-      kind: 'ldap',
-      why: 'a directory does not give the bridge the passwords it would import',
       entries,
       claims: config.claims,
       ping: async () => {
