@@ -86,7 +86,7 @@ function ldifLine(name: string, value: string | Buffer): string {
 
 function userEntry(u: DirectoryUser, hash: string): string {
   const lines = [
-    `dn: uid=${u.uid},${PEOPLE_DN}`,
+    ldifLine('dn', `uid=${u.uid},${PEOPLE_DN}`),
     'objectClass: inetOrgPerson',
     ...(u.objectClasses ?? []).map((c) => `objectClass: ${c}`),
     ldifLine('uid', u.uid),

@@ -2,7 +2,7 @@
 // limit of 10 for the service account, so only RFC 2696 paged results can list them all.
 // The directory gives no password hashes, so every user needs a login (the directory checks
 // the password then) or is sent --without-password; the first login then migrates them.
-// The HTTP kind still refuses, naming what to do instead.
+// (The HTTP kind's refusal is in test/config/legacy-kinds.test.ts.)
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,6 @@ import { Client } from 'ldapts';
 import type * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importCommand } from '../../src/cli/commands/import.ts';
-import { startLegacyApp } from '../../src/demo/legacy-http.ts';
 import { createLegacySource, type LegacyRow } from '../../src/legacy/source.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { legacyConfig } from '../legacy/support.ts';
@@ -193,30 +192,5 @@ describe('import from an ldap source', () => {
       // Imported once, never delivered again by the login.
       expect(target.creates.get('user03')).toBe(1);
     });
-  });
-});
-
-describe('import from an http source', () => {
-  it('is refused before anything is opened, saying to let users migrate at login or export a table', async () => {
-    const app = await startLegacyApp([]);
-    try {
-      const file = join(dir, 'http.yaml');
-      writeFileSync(
-        file,
-        JSON.stringify({
-          database: storeDb.url,
-          legacy: { kind: 'http', http: { url: `${app.url}/users` } },
-          target: targetConfig,
-        }),
-      );
-      const run = await cli(['import', '--config', file]);
-      expect(run.code).toBe(2);
-      expect(run.err).toContain('The http legacy source cannot list its users for the bulk import');
-      expect(run.err).toContain('Users migrate at their first login');
-      expect(run.err).toContain('export them to a table and use legacy.kind: sql');
-      expect(app.requests).toHaveLength(0);
-    } finally {
-      await app.close();
-    }
   });
 });

@@ -6,7 +6,14 @@
 // pages through the directory with RFC 2696 paged results, in legacy id order.
 import { readFileSync } from 'node:fs';
 import { type ConnectionOptions, checkServerIdentity } from 'node:tls';
-import { Client, InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
+import {
+  Client,
+  EqualityFilter,
+  type Filter,
+  InvalidCredentialsError,
+  NoSuchObjectError,
+  OrFilter,
+} from 'ldapts';
 import type { LegacyConfig, LegacyLdapConfig } from '../../config/schema.ts';
 import { LegacyUnavailableError } from '../../errors.ts';
 import { silentLogger } from '../../logger.ts';
@@ -19,21 +26,19 @@ import { selfVerifyingParts } from '../self-verifying.ts';
 import type { LegacySourceDeps } from '../source.ts';
 import type { LegacyRow, LegacySource } from '../types.ts';
 
-/** RFC 4515 §3: the characters a filter value must carry as \XX escapes. */
+/**
+ * RFC 4515 §3: * ( ) \ NUL and the other ASCII control characters as \XX escapes. Characters
+ * beyond ASCII stay as they are (the RFC allows UTF-8 there): ldapts reads each \XX as one
+ * character, not one byte, so an escaped multi-byte character would reach the directory garbled.
+ */
 export function escapeFilterValue(value: string): string {
   let out = '';
-  for (const byte of Buffer.from(value, 'utf8')) {
-    // * ( ) \ NUL, and every byte outside printable ASCII, as escapes.
+  for (const char of value) {
+    const code = char.codePointAt(0)!;
     out +=
-      byte === 0x2a ||
-      byte === 0x28 ||
-      byte === 0x29 ||
-      byte === 0x5c ||
-      byte === 0 ||
-      byte > 0x7e ||
-      byte < 0x20
-        ? `\\${byte.toString(16).padStart(2, '0')}`
-        : String.fromCharCode(byte);
+      code === 0x2a || code === 0x28 || code === 0x29 || code === 0x5c || code < 0x20 || code === 0x7f
+        ? `\\${code.toString(16).padStart(2, '0')}`
+        : char;
   }
   return out;
 }
@@ -74,6 +79,9 @@ function tlsOptions(ldap: LegacyLdapConfig): ConnectionOptions {
   return opts;
 }
 
+/** Attributes read as bytes, whatever they hold: AD's objectGUID is 16 bytes, not text. */
+const BINARY_ATTRIBUTES = ['objectGUID'];
+
 /** Active Directory's MaxPageSize default: no directory is asked for larger pages. */
 const MAX_PAGE_SIZE = 1000;
 
@@ -101,6 +109,10 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
       ...Object.values(config.fields).flatMap(fieldInputs),
       ...(ldap.password_attribute ? [ldap.password_attribute] : []),
     ]),
+  ];
+  const bufferAttributes = [
+    ...BINARY_ATTRIBUTES,
+    ...(ldap.password_attribute ? [ldap.password_attribute] : []),
   ];
   let outage: string | undefined;
 
@@ -186,17 +198,14 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
     };
   }
 
-  async function findOne(op: string, filter: string): Promise<LegacyRow | undefined> {
+  async function findOne(op: string, filter: string | Filter): Promise<LegacyRow | undefined> {
     return asService(op, async (client) => {
       const { searchEntries } = await client.search(ldap.base_dn, {
         scope: 'sub',
         filter,
         attributes,
         sizeLimit: 2,
-        explicitBufferAttributes: [
-          'objectGUID',
-          ...(ldap.password_attribute ? [ldap.password_attribute] : []),
-        ],
+        explicitBufferAttributes: bufferAttributes,
       });
       // Two entries for one login name is ambiguous: nobody logs in as either.
       if (searchEntries.length !== 1) return undefined;
@@ -217,11 +226,25 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
     });
   }
 
+  /**
+   * The filter for one legacy id. A binary id (AD's objectGUID) is text only when its bytes
+   * are; otherwise the id is their hex, which the filter gives back as the bytes themselves.
+   */
+  function idFilter(id: string): string | Filter {
+    const asText = `(${idAttribute}=${escapeFilterValue(id)})`;
+    if (!BINARY_ATTRIBUTES.includes(idAttribute) || !/^(?:[0-9a-f]{2})+$/i.test(id)) return asText;
+    return new OrFilter({
+      filters: [
+        new EqualityFilter({ attribute: idAttribute, value: id }),
+        new EqualityFilter({ attribute: idAttribute, value: Buffer.from(id, 'hex') }),
+      ],
+    });
+  }
+
   // Every entry the login filter can find (its {identifier} as a presence or substring
   // match), less the disabled ones: the users the import and the cut-over total count.
   const presence = filterTemplate.replaceAll('{identifier}', '*');
   const listFilter = disabledFilter ? `(&${presence}(!${disabledFilter}))` : presence;
-  const bufferAttributes = ['objectGUID', ...(ldap.password_attribute ? [ldap.password_attribute] : [])];
 
   /**
    * The ids and DNs of every listed user, in id order: one paged search (RFC 2696) that
@@ -234,7 +257,7 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
         filter: listFilter,
         attributes: [idAttribute],
         paged: { pageSize },
-        explicitBufferAttributes: ['objectGUID'],
+        explicitBufferAttributes: BINARY_ATTRIBUTES,
       });
       const seen = new Set<string>();
       const out: Array<{ id: string; dn: string }> = [];
@@ -277,7 +300,8 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
 
     async findById(id) {
       if (!isLookupValue(id)) return undefined;
-      return findOne('findById', `(${idAttribute}=${escapeFilterValue(id)})`);
+      const row = await findOne('findById', idFilter(id));
+      return row?.id === id ? row : undefined;
     },
 
     async verify(row, password) {
