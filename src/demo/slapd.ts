@@ -48,9 +48,12 @@ export interface Slapd {
   stop(): Promise<void>;
 }
 
+/** The programs startSlapd runs: Debian's slapd and ldap-utils. */
+const TOOLS = [SLAPD, '/usr/sbin/slappasswd', '/usr/bin/ldapadd'];
+
 /** Throws a UsageError saying what to install when slapd or ldap-utils are missing. */
-export function requireSlapd(): void {
-  const missing = [SLAPD, '/usr/sbin/slappasswd', '/usr/bin/ldapadd'].filter((p) => !existsSync(p));
+export function requireSlapd(tools: readonly string[] = TOOLS): void {
+  const missing = tools.filter((p) => !existsSync(p));
   if (missing.length > 0) {
     throw new UsageError(
       `The LDAP legacy source needs OpenLDAP's slapd and ldap-utils (${missing.join(', ')} not found). Fix: apt-get install slapd ldap-utils, or run the demo with --legacy sql or --legacy http.`,

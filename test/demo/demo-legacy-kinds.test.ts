@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { DemoLegacyKind } from '../../src/demo/legacy-kinds.ts';
+import { requireSlapd } from '../../src/demo/slapd.ts';
 import { startDemo } from '../../src/demo/start-demo.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { freePort } from '../support/bridge.ts';
@@ -114,6 +115,12 @@ describe('oidc-bridge demo --legacy, on the command line', () => {
     const r = await runBin(['demo', '--legacy', 'mongodb']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--legacy must be one of sql, http, ldap, got mongodb.');
+  });
+
+  it('says what to install, or which other kind to run, where slapd is missing', () => {
+    expect(() => requireSlapd(['/nonexistent/sbin/slapd'])).toThrow(
+      "The LDAP legacy source needs OpenLDAP's slapd and ldap-utils (/nonexistent/sbin/slapd not found). Fix: apt-get install slapd ldap-utils, or run the demo with --legacy sql or --legacy http.",
+    );
   });
 
   it('explains --legacy in --help', async () => {
