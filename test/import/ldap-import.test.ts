@@ -155,6 +155,9 @@ describe('import from an ldap source', () => {
         '--batch',
         '7',
         '--json',
+        // Written beside the config, not into the working directory.
+        '--rejects',
+        join(dir, 'rejects.csv'),
         '--config',
         configFile,
       ]);
