@@ -63,6 +63,13 @@ export interface LegacySource {
   /** undefined when no user has that id, or passes the filter. */
   findById(id: string): Promise<LegacyRow | undefined>;
   /**
+   * false where the store cannot look a user up by id (the http single POST answers only with
+   * the password; the user-migration GET takes a login name, so only an id_field of username
+   * works): findById's undefined then says nothing, and the coexistence sweep checks nobody
+   * rather than take everyone for gone. Default true.
+   */
+  readonly findsById?: boolean;
+  /**
    * Keyset page in id order, for the bulk import: users with an id greater than afterId, at
    * most limit of them (ldap: RFC 2696 paged results, ids in code-unit order). Throws
    * LegacyNotSupportedError (saying what to do) where the store cannot list its users.

@@ -183,6 +183,8 @@ export function createHttpSource(config: LegacyConfig, deps: LegacySourceDeps = 
     },
 
     verifyScheme: 'http',
+    // The user-migration GET takes a login name: an id finds the user only when it is one.
+    findsById: http.style === 'user-migration' && http.id_field === 'username',
 
     ...unlisted('http', "the application's endpoint checks one user at a time and lists none"),
     ...selfVerifyingParts({
