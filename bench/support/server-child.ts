@@ -48,8 +48,11 @@ async function signingKeys(): Promise<{ keys: JWK[] }> {
 }
 
 async function startBare(): Promise<{ server: Server; close: () => Promise<void> }> {
-  // As the bridge in the bench: one refresh token used over and over (see servers.ts).
-  const defaults = parseConfig({ oidc: { rotate_refresh_tokens: false } });
+  // Refresh tokens rotate as the bridge's do: its default, unless the bench turned it off.
+  const oidcSection = (spec.bridgeConfig?.oidc ?? {}) as { rotate_refresh_tokens?: boolean };
+  const defaults = parseConfig({
+    oidc: { rotate_refresh_tokens: oidcSection.rotate_refresh_tokens ?? true },
+  });
   const { client } = spec;
   const store = spec.kind === 'bare-knex' ? createStore({ database: spec.storeUrl }) : undefined;
   let adapter: Configuration['adapter'];
@@ -79,7 +82,6 @@ async function startBare(): Promise<{ server: Server; close: () => Promise<void>
     cookies: { keys: ['bench-cookie-key-0123456789abcdef'] },
     // The bridge's own protocol settings and defaults, so that only the bridge's parts differ.
     ...protocolConfiguration(defaults),
-    rotateRefreshToken: false,
     async findAccount(_ctx, sub) {
       return { accountId: sub, claims: async () => ({ ...claims, sub }) };
     },

@@ -35,7 +35,10 @@ export interface ServerSpec {
   storeUrl?: string;
   keyEncryptionKey: string;
   client: BenchClient;
-  /** Merged into the bridge's config (legacy section, security limits). */
+  /**
+   * Merged into the bridge's config (legacy section, security limits). A bare server reads
+   * only its oidc.rotate_refresh_tokens, so that both rotate refresh tokens alike.
+   */
   bridgeConfig?: Record<string, unknown>;
   /** Registers the bench client in the store; false for a second process on the same store. */
   registerClient?: boolean;
@@ -292,9 +295,6 @@ export async function legacyFixture(users: number, cost = 10): Promise<LegacyFix
       return more.names;
     },
     bridgeConfig: {
-      // The refresh figure hammers one refresh token; rotation would make every use after the
-      // first a replay. Both servers run without it (see BENCHMARKS.md).
-      oidc: { rotate_refresh_tokens: false },
       legacy: {
         connection: legacy.url,
         table: 'be_users',

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { benchEndpoints } from '../../bench/endpoints.ts';
 import { benchQueue } from '../../bench/queue.ts';
+import { GOALS, statementRows } from '../../bench/report-rows.ts';
 import { benchStatements } from '../../bench/statements.ts';
 
 const positive = (x: unknown) => {
@@ -49,6 +50,18 @@ describe("the store's bench phases, with tiny parameters", () => {
     expect(redis.first.total).toBeLessThan(pg.first.total);
     expect(redis.first.phases.authorize).toBeUndefined();
     expect(redis.tokenPath.userinfo).toBeLessThan(pg.tokenPath.userinfo);
+    // The report: first and repeat logins on each store, each against the goal.
+    const rows = statementRows(r).filter((x) => x.target !== '');
+    expect(rows.map((x) => x.figure)).toEqual([
+      'SQL statements per first login, PostgreSQL store (1 logins)',
+      'SQL statements per repeat login, PostgreSQL store (1 logins)',
+      'SQL statements per first login, Redis store (1 logins)',
+      'SQL statements per repeat login, Redis store (1 logins)',
+    ]);
+    expect(rows[0]).toMatchObject({
+      target: `<= ${GOALS.statementsPerLogin}`,
+      met: pg.first.total <= GOALS.statementsPerLogin,
+    });
   });
 
   it('hammers the token path of the bridge on Redis without a failed request', async () => {
