@@ -112,7 +112,7 @@ export function statementRows(r: StatementsReport | { skipped: string }, redisSk
   const fmt = (p: StatementsPerLogin) =>
     `${p.total} (${Object.entries(p.phases)
       .map(([k, n]) => `${k} ${n}`)
-      .join(', ')}); legacy ${p.legacy}; worker ${p.background}`;
+      .join(', ')}); legacy ${p.legacy}; worker ${p.background}; rate-limit counters ${p.rateLimits}`;
   for (const [kind, x] of Object.entries(r.results) as [
     ServerKind,
     NonNullable<StatementsReport['results'][ServerKind]>,

@@ -22,6 +22,8 @@ export interface StatementCounts {
   background: number;
   /** Queries to the legacy database. */
   legacy: number;
+  /** Statements of the login guard's counters in requests, which pass knex's query events by. */
+  rateLimits?: number;
   /** With BENCH_STATEMENTS_SQL=1: each statement's SQL, by phase, to see what to cut. */
   sql?: Record<string, string[]>;
 }
