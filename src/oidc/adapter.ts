@@ -71,9 +71,19 @@ export function guardMethods<T extends new (name: string) => Adapter>(
   return cls;
 }
 
+import { createPayloadReader } from './payload-reads.ts';
 import { HASHED_ID_MODELS, storedId, tokenIdKey } from './stored-id.ts';
 
 export { HASHED_ID_MODELS, tokenIdKey };
+
+function toPayload(
+  row: { payload: unknown; consumed_at: Date | string | null } | undefined,
+): AdapterPayload | undefined {
+  if (!row) return undefined;
+  const payload = row.payload as AdapterPayload;
+  if (row.consumed_at) payload.consumed = Math.floor(new Date(row.consumed_at).getTime() / 1000);
+  return payload;
+}
 
 export function createAdapterClass(
   db: Knex,
@@ -83,6 +93,7 @@ export function createAdapterClass(
   name: string,
 ) => Adapter {
   const idKey = opts.idKey ?? tokenIdKey(undefined);
+  const read = createPayloadReader(db);
   const KnexAdapter = class KnexAdapter implements Adapter {
     readonly name: string;
     readonly #hashed: boolean;
@@ -125,21 +136,21 @@ export function createAdapterClass(
       if (this.name === 'Client') {
         return (await findClient(id)) as AdapterPayload | undefined;
       }
-      if (!this.#hashed) return this.#findBy({ id });
+      if (!this.#hashed) return toPayload((await read(this.name, [id]))[0]);
+      // A row written before ids were hashed is re-keyed the first time it is used; one
+      // statement asks for both ids. A stored key (it has a dot, which no token value has) is
+      // never looked up as it is.
       const key = this.#key(id);
-      let payload = await this.#findBy({ id: key });
-      // A row written before ids were hashed is re-keyed the first time it is used. A stored
-      // key (it has a dot, which no token value has) is never looked up as it is.
-      if (!payload && !id.includes('.')) {
-        payload = await this.#findBy({ id });
-        if (payload) {
-          await db('oidc_payloads')
-            .where({ type: this.name, id })
-            .update({
-              id: key,
-              payload: JSON.stringify({ ...payload, jti: undefined, consumed: undefined }),
-            });
-        }
+      const [hashed, unhashed] = await read(this.name, id.includes('.') ? [key] : [key, id]);
+      let payload = toPayload(hashed);
+      if (!payload && unhashed) {
+        payload = toPayload(unhashed)!;
+        await db('oidc_payloads')
+          .where({ type: this.name, id })
+          .update({
+            id: key,
+            payload: JSON.stringify({ ...payload, jti: undefined, consumed: undefined }),
+          });
       }
       if (payload) payload.jti = id;
       return payload;
@@ -158,10 +169,7 @@ export function createAdapterClass(
         .where({ type: this.name, ...where })
         .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
         .first('payload', 'consumed_at');
-      if (!row) return undefined;
-      const payload = row.payload as AdapterPayload;
-      if (row.consumed_at) payload.consumed = Math.floor(new Date(row.consumed_at).getTime() / 1000);
-      return payload;
+      return toPayload(row);
     }
 
     async consume(id: string): Promise<void> {
