@@ -23,6 +23,7 @@ import { createLogin, type LoginGuard } from './migration/login.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { createClientStore } from './oidc/clients.ts';
 import { createKeyStore, type ProviderKeys } from './oidc/keys.ts';
+import { withReadScope } from './oidc/payload-reads.ts';
 import { createProvider, maxSignedTokenLifetime } from './oidc/provider.ts';
 import { createPasswordReset, type PasswordReset } from './reset/password-reset.ts';
 import { createLoginGuard } from './security/guard.ts';
@@ -317,7 +318,8 @@ async function assemble(
     }
     if (stopping) res.setHeader('Connection', 'close');
     securityHeadersForProvider(res, https);
-    void providerHandler(req, res);
+    // A scope per request for the grant and session its token read brings along.
+    withReadScope(() => void providerHandler(req, res));
   };
 
   const logoutDelivery = features.startLogoutDelivery(() => provider);

@@ -71,7 +71,7 @@ export function guardMethods<T extends new (name: string) => Adapter>(
   return cls;
 }
 
-import { createPayloadReader } from './payload-reads.ts';
+import { createPayloadReader, forgetReadAhead, takeReadAhead } from './payload-reads.ts';
 import { HASHED_ID_MODELS, storedId, tokenIdKey } from './stored-id.ts';
 
 export { HASHED_ID_MODELS, tokenIdKey };
@@ -109,6 +109,7 @@ export function createAdapterClass(
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      forgetReadAhead();
       if (this.name === 'Client') {
         await db('clients')
           .insert({ client_id: id, metadata: JSON.stringify(payload), updated_at: db.fn.now() })
@@ -136,6 +137,10 @@ export function createAdapterClass(
       if (this.name === 'Client') {
         return (await findClient(id)) as AdapterPayload | undefined;
       }
+      if (this.name === 'Grant') {
+        const ahead = takeReadAhead('Grant', id);
+        if (ahead !== undefined) return toPayload(ahead ?? undefined);
+      }
       if (!this.#hashed) return toPayload((await read(this.name, [id]))[0]);
       // A row written before ids were hashed is re-keyed the first time it is used; one
       // statement asks for both ids. A stored key (it has a dot, which no token value has) is
@@ -156,7 +161,9 @@ export function createAdapterClass(
       return payload;
     }
 
-    findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      const ahead = this.name === 'Session' ? takeReadAhead('Session', uid) : undefined;
+      if (ahead !== undefined) return toPayload(ahead ?? undefined);
       return this.#findBy({ uid });
     }
 
@@ -173,6 +180,7 @@ export function createAdapterClass(
     }
 
     async consume(id: string): Promise<void> {
+      forgetReadAhead();
       const updated = await db('oidc_payloads')
         .where({ type: this.name, id: this.#key(id) })
         .whereNull('consumed_at')
@@ -185,6 +193,7 @@ export function createAdapterClass(
     }
 
     async destroy(id: string): Promise<void> {
+      forgetReadAhead();
       if (this.name === 'Client') {
         await db('clients').where({ client_id: id }).delete();
         return;
@@ -195,6 +204,7 @@ export function createAdapterClass(
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      forgetReadAhead();
       await db('oidc_payloads').where({ grant_id: grantId }).delete();
     }
   };

@@ -5,6 +5,7 @@
 import type { Adapter } from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdapterClass, sweepExpired } from '../../src/oidc/adapter.ts';
+import { withReadScope } from '../../src/oidc/payload-reads.ts';
 import { createStoreAdapterClass } from '../../src/oidc/split-adapter.ts';
 import { storedId, tokenIdKey } from '../../src/oidc/stored-id.ts';
 import { createStore, type Store } from '../../src/store/db.ts';
@@ -196,6 +197,32 @@ describe('the knex adapter, reads started together', () => {
     expect(await at.find('tok-3')).toBeDefined();
     await at.revokeByGrantId('g-3');
     expect(await at.find('tok-3')).toBeUndefined();
+  });
+
+  it("reads a token's grant with it within one request, hands it out once, and drops it at the request's first write", async () => {
+    await new Adapter('Grant').upsert('g-4', { jti: 'g-4', accountId: 'sub-4' } as never, 60);
+    await new Adapter('AccessToken').upsert('tok-4', { jti: 'tok-4', grantId: 'g-4' } as never, 60);
+    await withReadScope(async () => {
+      statements.length = 0;
+      expect(await new Adapter('AccessToken').find('tok-4')).toBeDefined();
+      expect(await new Adapter('Grant').find('g-4')).toMatchObject({ accountId: 'sub-4' });
+      expect(statements).toHaveLength(1);
+      // Handed out once: a second read asks the store.
+      expect(await new Adapter('Grant').find('g-4')).toBeDefined();
+      expect(statements).toHaveLength(2);
+      expect(await new Adapter('AccessToken').find('tok-4')).toBeDefined();
+      await new Adapter('Grant').destroy('g-4');
+      expect(await new Adapter('Grant').find('g-4')).toBeUndefined();
+    });
+  });
+
+  it('keeps nothing read ahead outside a request', async () => {
+    await new Adapter('Grant').upsert('g-5', { jti: 'g-5' } as never, 60);
+    await new Adapter('AccessToken').upsert('tok-5', { jti: 'tok-5', grantId: 'g-5' } as never, 60);
+    statements.length = 0;
+    await new Adapter('AccessToken').find('tok-5');
+    await new Adapter('Grant').find('g-5');
+    expect(statements).toHaveLength(2);
   });
 
   it('answers every reader of a failed statement with the outage, as one read would', async () => {
