@@ -6,7 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import knexPkg from 'knex';
+import knexPkg, { type Knex } from 'knex';
 import Provider, { type Configuration } from 'oidc-provider';
 import { createBridge } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
@@ -119,6 +119,26 @@ const requestPhase = new AsyncLocalStorage<string>();
 let counts: StatementCounts = { store: {}, background: 0, legacy: 0 };
 let legacyAtReset = 0;
 
+/**
+ * Every statement the store is sent, under the request it serves: the listener runs first
+ * in the request's synchronous dispatch, so the handler's work inherits the phase.
+ */
+function countStatements(server: Server, db: Knex): void {
+  server.prependListener('request', (req: IncomingMessage) => requestPhase.enterWith(phaseOf(req)));
+  const keepSql = process.env.BENCH_STATEMENTS_SQL === '1';
+  db.on('query', (q: { sql: string }) => {
+    const phase = requestPhase.getStore();
+    if (keepSql) {
+      const sql = counts.sql ?? {};
+      counts.sql = sql;
+      const key = phase ?? 'background';
+      sql[key] = [...(sql[key] ?? []), q.sql.replace(/\s+/g, ' ').slice(0, 160)];
+    }
+    if (phase === undefined) counts.background++;
+    else counts.store[phase] = (counts.store[phase] ?? 0) + 1;
+  });
+}
+
 async function startBridge(): Promise<{ close: () => Promise<void>; legacyQueries: () => number }> {
   const config = parseConfig({
     issuer: spec.issuer,
@@ -146,21 +166,7 @@ async function startBridge(): Promise<{ close: () => Promise<void>; legacyQuerie
     firstParty: true,
   });
   const { server } = await bridge.listen(spec.port, '127.0.0.1');
-  // Every statement the store is sent, under the request it serves: the listener runs first
-  // in the request's synchronous dispatch, so the handler's work inherits the phase.
-  server.prependListener('request', (req: IncomingMessage) => requestPhase.enterWith(phaseOf(req)));
-  const keepSql = process.env.BENCH_STATEMENTS_SQL === '1';
-  bridge.store.db.on('query', (q: { sql: string }) => {
-    const phase = requestPhase.getStore();
-    if (keepSql) {
-      const sql = counts.sql ?? {};
-      counts.sql = sql;
-      const key = phase ?? 'background';
-      sql[key] = [...(sql[key] ?? []), q.sql.replace(/\s+/g, ' ').slice(0, 160)];
-    }
-    if (phase === undefined) counts.background++;
-    else counts.store[phase] = (counts.store[phase] ?? 0) + 1;
-  });
+  if (spec.countStatements) countStatements(server, bridge.store.db);
   return {
     legacyQueries: () => legacyStatements,
     close: async () => {

@@ -34,6 +34,12 @@ export interface ServerSpec {
   client: BenchClient;
   /** Merged into the bridge's config (legacy section, security limits). */
   bridgeConfig?: Record<string, unknown>;
+  /**
+   * Count the bridge's SQL statements by request (statements.ts). Off elsewhere: the count
+   * tags every request with an AsyncLocalStorage, whose promise hooks the figures of the
+   * other benches would then pay and the bare servers not.
+   */
+  countStatements?: boolean;
 }
 
 export interface Measurement {
@@ -63,7 +69,7 @@ export interface RunningServer {
   pid: number;
   measureStart(): Promise<void>;
   measureStop(): Promise<Measurement>;
-  /** The bridge only: starts counting SQL statements afresh. */
+  /** The bridge started with countStatements only: starts counting SQL statements afresh. */
   statementsReset(): Promise<void>;
   statementsRead(): Promise<StatementCounts>;
   stop(): Promise<void>;
@@ -111,7 +117,7 @@ function nextMessage<T extends ToParent['type']>(
 
 export async function startServer(
   kind: ServerKind,
-  opts: { storeUrl?: string; bridgeConfig?: Record<string, unknown> } = {},
+  opts: { storeUrl?: string; bridgeConfig?: Record<string, unknown>; countStatements?: boolean } = {},
 ): Promise<RunningServer> {
   const port = await freePortOf();
   const client: BenchClient = {
@@ -127,6 +133,7 @@ export async function startServer(
     keyEncryptionKey: randomBytes(32).toString('base64'),
     client,
     bridgeConfig: opts.bridgeConfig,
+    countStatements: opts.countStatements,
   };
   const profDir = process.env.BENCH_CPU_PROF;
   const child = spawn(
