@@ -23,7 +23,7 @@ import { createLogin, type LoginGuard } from './migration/login.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { createClientStore } from './oidc/clients.ts';
 import { createKeyStore, type ProviderKeys } from './oidc/keys.ts';
-import { withReadScope } from './oidc/payload-reads.ts';
+import { payloadScope } from './oidc/payload-scope.ts';
 import { createProvider, maxSignedTokenLifetime } from './oidc/provider.ts';
 import { createPasswordReset, type PasswordReset } from './reset/password-reset.ts';
 import { createLoginGuard } from './security/guard.ts';
@@ -198,6 +198,13 @@ async function assemble(
     }
   });
 
+  // The interaction routes' payload writes (the interaction's result) go out before the page.
+  app.use(
+    payloadScope(async (_ctx, err) => {
+      throw err;
+    }),
+  );
+
   // Set by stop(). A load balancer still holding a keep-alive connection learns from
   // /readyz that this replica is going away, and every answer closes its connection.
   let stopping = false;
@@ -320,8 +327,7 @@ async function assemble(
     }
     if (stopping) res.setHeader('Connection', 'close');
     securityHeadersForProvider(res, https);
-    // A scope per request for the grant and session its token read brings along.
-    withReadScope(() => void providerHandler(req, res));
+    void providerHandler(req, res);
   };
 
   const logoutDelivery = features.startLogoutDelivery(() => provider);

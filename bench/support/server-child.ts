@@ -116,6 +116,16 @@ function phaseOf(req: IncomingMessage): string {
 }
 
 const requestPhase = new AsyncLocalStorage<string>();
+const PAYLOAD_MODELS = new Set([
+  'Session',
+  'Interaction',
+  'Grant',
+  'AuthorizationCode',
+  'AccessToken',
+  'RefreshToken',
+  'ReplayDetection',
+  'PushedAuthorizationRequest',
+]);
 let counts: StatementCounts = { store: {}, background: 0, legacy: 0 };
 let legacyAtReset = 0;
 
@@ -126,13 +136,16 @@ let legacyAtReset = 0;
 function countStatements(server: Server, db: Knex): void {
   server.prependListener('request', (req: IncomingMessage) => requestPhase.enterWith(phaseOf(req)));
   const keepSql = process.env.BENCH_STATEMENTS_SQL === '1';
-  db.on('query', (q: { sql: string }) => {
+  db.on('query', (q: { sql: string; bindings?: unknown[] }) => {
     const phase = requestPhase.getStore();
     if (keepSql) {
       const sql = counts.sql ?? {};
       counts.sql = sql;
       const key = phase ?? 'background';
-      sql[key] = [...(sql[key] ?? []), q.sql.replace(/\s+/g, ' ').slice(0, 160)];
+      // The model a payload statement is about (a binding that names one; never a value).
+      const model = q.bindings?.find((b): b is string => typeof b === 'string' && PAYLOAD_MODELS.has(b));
+      const text = q.sql.replace(/\s+/g, ' ').slice(0, 160);
+      sql[key] = [...(sql[key] ?? []), model ? `[${model}] ${text}` : text];
     }
     if (phase === undefined) counts.background++;
     else counts.store[phase] = (counts.store[phase] ?? 0) + 1;

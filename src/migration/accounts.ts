@@ -126,9 +126,15 @@ export function createAccounts(db: Knex) {
     /**
      * Inserts an account and its identifiers in `trx`, in one statement. Returns false when
      * an account with the same sub or legacy id already exists (a concurrent first login won
-     * the race); its identifiers are then left alone.
+     * the race); its identifiers are then left alone. `alongside` are single-row INSERTs that
+     * ride on the same statement and are written only when the account is (its delivery job,
+     * its audit rows), and `notify` wakes that channel's listeners with the new sub.
      */
-    async insert(trx: Knex, a: NewAccount): Promise<boolean> {
+    async insert(
+      trx: Knex,
+      a: NewAccount,
+      opts: { alongside?: Knex.QueryBuilder[]; notify?: string | undefined } = {},
+    ): Promise<boolean> {
       const now = new Date();
       const account = trx('accounts')
         .insert({
@@ -151,40 +157,72 @@ export function createAccounts(db: Knex) {
         const key = typeof k === 'string' ? { identifier: normalizeIdentifier(k), exact: false } : k;
         if (key.identifier && !keys.has(key.identifier)) keys.set(key.identifier, key.exact);
       }
-      if (keys.size === 0) return (await account).length > 0;
-      // The identifiers ride on the account's INSERT: one round trip on the login path.
+      const alongside = opts.alongside ?? [];
+      if (keys.size === 0 && alongside.length === 0 && !opts.notify) return (await account).length > 0;
+      // The identifiers and the rest ride on the account's INSERT: one round trip on the login path.
       const { sql, bindings } = account.toSQL();
-      const values = [...keys].map(() => '(?, ?::boolean)').join(', ');
-      const result = (await trx.raw(
-        `WITH a AS (${sql}),
-              i AS (INSERT INTO account_identifiers (identifier, exact, sub)
+      const ctes = [`a AS (${sql})`];
+      const params: Knex.RawBinding[] = [...bindings];
+      if (keys.size > 0) {
+        const values = [...keys].map(() => '(?, ?::boolean)').join(', ');
+        ctes.push(`i AS (INSERT INTO account_identifiers (identifier, exact, sub)
                     SELECT v.identifier, v.exact, a.sub FROM a, (VALUES ${values}) AS v(identifier, exact)
-                    ON CONFLICT (identifier) DO NOTHING)
-         SELECT sub FROM a`,
-        [...bindings, ...[...keys].flat()],
-      )) as { rows: unknown[] };
+                    ON CONFLICT (identifier) DO NOTHING)`);
+        params.push(...[...keys].flat());
+      }
+      alongside.forEach((q, n) => {
+        const one = q.toSQL();
+        // `insert into t (…) values (…)` becomes `insert into t (…) select … from a`: written
+        // only with the account (the values take the target columns' types, as in VALUES).
+        const fromA = one.sql.replace(/ values \(([^)]*)\)/, ' select $1 from a');
+        if (fromA === one.sql) throw new Error('an alongside statement must be a one-row INSERT');
+        ctes.push(`x${n} AS (${fromA})`);
+        params.push(...one.bindings);
+      });
+      let notified = '';
+      if (opts.notify) {
+        ctes.push('n AS (SELECT pg_notify(?, a.sub) FROM a)');
+        params.push(opts.notify);
+        notified = ', (SELECT count(*) FROM n) AS notified';
+      }
+      const result = (await trx.raw(`WITH ${ctes.join(',\n')} SELECT sub${notified} FROM a`, params)) as {
+        rows: unknown[];
+      };
       return result.rows.length > 0;
     },
 
     /**
      * Records a login. With `refillSecret`, the same statement also gives a fresh password
      * form to a delivery job that failed because its form was already gone (erased, or a
-     * user imported without one), and puts it back in the queue: one round trip on the login
-     * path either way. Returns true when a job was refilled.
+     * user imported without one), and puts it back in the queue; `alongside` INSERTs (the
+     * login's audit row) ride on it too: one round trip on the login path either way. Returns
+     * true when a job was refilled.
      */
-    async recordLogin(sub: string, refillSecret?: string): Promise<boolean> {
-      if (refillSecret === undefined) {
+    async recordLogin(
+      sub: string,
+      refillSecret?: string,
+      alongside: Knex.QueryBuilder[] = [],
+    ): Promise<boolean> {
+      if (refillSecret === undefined && alongside.length === 0) {
         await db('accounts').where({ sub }).update({ last_login_at: db.fn.now() });
         return false;
       }
-      const result = await db.raw(
-        `WITH seen AS (UPDATE accounts SET last_login_at = now() WHERE sub = ?)
-         UPDATE outbox SET secret = ?, status = 'pending', attempts = 0, next_attempt_at = now(),
+      const ctes = ['seen AS (UPDATE accounts SET last_login_at = now() WHERE sub = ?)'];
+      const params: Knex.RawBinding[] = [sub];
+      alongside.forEach((q, n) => {
+        const one = q.toSQL();
+        ctes.push(`x${n} AS (${one.sql})`);
+        params.push(...one.bindings);
+      });
+      const refill =
+        refillSecret === undefined
+          ? 'SELECT NULL AS id WHERE false'
+          : `UPDATE outbox SET secret = ?, status = 'pending', attempts = 0, next_attempt_at = now(),
                            last_error = NULL, updated_at = now()
           WHERE sub = ? AND status = 'failed' AND secret IS NULL
-         RETURNING id`,
-        [sub, refillSecret, sub],
-      );
+         RETURNING id`;
+      if (refillSecret !== undefined) params.push(refillSecret, sub);
+      const result = await db.raw(`WITH ${ctes.join(',\n')} ${refill}`, params);
       return (result.rows as unknown[]).length > 0;
     },
 

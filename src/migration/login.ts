@@ -12,7 +12,7 @@ import type { LegacyRow, LegacySource, SourceVerdict } from '../legacy/source.ts
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { TotpCarryOver } from '../mfa/carry-over.ts';
-import type { Audit } from '../security/audit.ts';
+import type { Audit, AuditEvent } from '../security/audit.ts';
 import { createFailureFloor, type FailureFloor } from '../security/failure-floor.ts';
 import type { PasswordPolicy } from '../security/password-policy.ts';
 import type { SecretBox } from '../security/secret-box.ts';
@@ -25,7 +25,7 @@ import {
   identifierKeys,
   normalizeIdentifier,
 } from './accounts.ts';
-import { enqueueDelivery, notifyOutbox, sealDelivery } from './outbox.ts';
+import { deliveryInsert, enqueueDelivery, notifyOutbox, outboxChannel, sealDelivery } from './outbox.ts';
 import { passwordChanged } from './password-change.ts';
 
 export interface LoginAttempt {
@@ -287,20 +287,15 @@ export function createLogin(deps: LoginDeps) {
     return { ok: false as const, reason };
   }
 
-  async function succeed(
-    attempt: Attempt,
+  /** The audit row of a successful login. */
+  function successEvent(
+    attempt: LoginAttempt,
     sub: string,
     source: 'bridge' | 'legacy',
     migrated: boolean,
     scheme?: string,
-  ) {
-    await attempt.hold.succeeded();
-    metrics.logins.inc({
-      outcome: 'success',
-      source,
-      scheme: scheme ?? (source === 'bridge' ? 'argon2id' : ''),
-    });
-    await audit.record({
+  ): AuditEvent {
+    return {
       type: 'login',
       outcome: 'success',
       reason: migrated ? 'migrated' : source,
@@ -309,8 +304,41 @@ export function createLogin(deps: LoginDeps) {
       ip: attempt.ip,
       clientId: attempt.clientId,
       details: { scheme: scheme ?? (source === 'bridge' ? 'argon2id' : '') },
+    };
+  }
+
+  /** `audited`: the login's audit row went out with the migration's statement already. */
+  async function succeed(
+    attempt: Attempt,
+    sub: string,
+    source: 'bridge' | 'legacy',
+    migrated: boolean,
+    scheme?: string,
+    audited = false,
+  ) {
+    await attempt.hold.succeeded();
+    metrics.logins.inc({
+      outcome: 'success',
+      source,
+      scheme: scheme ?? (source === 'bridge' ? 'argon2id' : ''),
     });
+    if (!audited) await audit.record(successEvent(attempt, sub, source, migrated, scheme));
     return { ok: true as const, sub, source, migrated };
+  }
+
+  /**
+   * A migrated user's login, recorded with its audit row in one statement. Should that fail,
+   * the login is recorded alone and the audit row written apart, whose failure is only logged.
+   */
+  async function recordLogin(attempt: Attempt, sub: string, refill: string | undefined): Promise<boolean> {
+    const event = successEvent(attempt, sub, 'bridge', false);
+    try {
+      return await accounts.recordLogin(sub, refill, [audit.insertOf(event)]);
+    } catch {
+      const refilled = await accounts.recordLogin(sub, refill);
+      await audit.record(event);
+      return refilled;
+    }
   }
 
   async function lookupLegacy<T>(fn: (l: LegacySource) => Promise<T>): Promise<T> {
@@ -338,12 +366,14 @@ export function createLogin(deps: LoginDeps) {
   }
 
   /** Creates (or completes) the bridge account from a verified legacy row. */
+  /** With `attempt`, a created account's login audit row is written with it (`audited`). */
   async function migrate(
     password: string,
     row: LegacyRow,
     matchedScheme: string,
     existing: AccountRow | undefined,
-  ): Promise<{ sub: string; created: boolean }> {
+    attempt?: LoginAttempt,
+  ): Promise<{ sub: string; created: boolean; audited?: boolean }> {
     let passwordHash: string | null = null;
     try {
       passwordHash = await hashBridgePassword(password);
@@ -380,38 +410,57 @@ export function createLogin(deps: LoginDeps) {
     }
     const { sub, claims, identifiers } = legacyAccountFields(row, legacyCfg, legacy);
     const sealed = await sealDelivery(row.row, password, { target, box });
-    const created = await inTransaction(async (trx) => {
-      const inserted = await accounts.insert(trx, {
-        sub,
-        legacyId: row.id,
-        passwordHash,
-        claims,
-        source: 'legacy',
-        legacyScheme: matchedScheme,
-        legacyFingerprint: fingerprint,
-        identifiers,
-      });
-      if (!inserted) return false;
-      if (totp) await deps.totpCarryOver!.save(trx, sub, totp);
-      await enqueueDelivery(trx, {
-        sub,
-        payload: { legacy_id: row.id },
-        ...sealed,
-        status: target.delivers ? 'pending' : 'skipped',
-      });
-      await audit.record(
-        { type: 'migration', outcome: 'success', sub, details: { scheme: matchedScheme, legacy_id: row.id } },
-        trx,
-      );
-      return true;
-    });
+    const account = {
+      sub,
+      legacyId: row.id,
+      passwordHash,
+      claims,
+      source: 'legacy' as const,
+      legacyScheme: matchedScheme,
+      legacyFingerprint: fingerprint,
+      identifiers,
+    };
+    const job = {
+      sub,
+      payload: { legacy_id: row.id },
+      ...sealed,
+      status: target.delivers ? 'pending' : 'skipped',
+    };
+    const migration = {
+      type: 'migration',
+      outcome: 'success' as const,
+      sub,
+      details: { scheme: matchedScheme, legacy_id: row.id },
+    };
+    // The account, its identifiers, its delivery job (waking the workers), the migration's
+    // and the login's audit rows: one statement, all or nothing, written only if this login
+    // created the account. A carried-over TOTP secret needs a transaction around its own write.
+    const created = totp
+      ? await inTransaction(async (trx) => {
+          if (!(await accounts.insert(trx, account))) return false;
+          await deps.totpCarryOver!.save(trx, sub, totp);
+          await enqueueDelivery(trx, job);
+          await audit.record(migration, trx);
+          return true;
+        })
+      : await tracing.span('store.transaction', () =>
+          accounts.insert(db, account, {
+            alongside: [
+              deliveryInsert(db, job),
+              audit.insertOf(migration),
+              ...(attempt ? [audit.insertOf(successEvent(attempt, sub, 'legacy', true, matchedScheme))] : []),
+            ],
+            notify: outboxChannel(db),
+          }),
+        );
+
     if (!created) {
       // A concurrent first login of the same user created it first.
       const winner = await accounts.findByLegacyId(row.id);
       return { sub: winner?.sub ?? sub, created: false };
     }
     metrics.migrations.inc();
-    return { sub, created: true };
+    return { sub, created: true, audited: !totp && attempt !== undefined };
   }
 
   /**
@@ -467,9 +516,15 @@ export function createLogin(deps: LoginDeps) {
       if (!verdict.match || (existing?.legacy_id && verified.id !== existing.legacy_id)) {
         return fail(attempt, 'wrong_password', { source: 'legacy', scheme: verdict.scheme });
       }
-      const { sub, created } = await migrate(attempt.password, verified, verdict.scheme, existing);
+      const { sub, created, audited } = await migrate(
+        attempt.password,
+        verified,
+        verdict.scheme,
+        existing,
+        attempt,
+      );
       const prompt = await markIfWeak(sub, attempt.password, verified);
-      return { ...(await succeed(attempt, sub, 'legacy', created, verdict.scheme)), prompt };
+      return { ...(await succeed(attempt, sub, 'legacy', created, verdict.scheme, audited)), prompt };
     }
     if (!row.password) {
       await decoy(attempt.password);
@@ -492,9 +547,9 @@ export function createLogin(deps: LoginDeps) {
       throw err;
     }
     if (!result.match) return fail(attempt, 'wrong_password', { source: 'legacy', scheme: result.scheme });
-    const { sub, created } = await migrate(attempt.password, row, result.scheme, existing);
+    const { sub, created, audited } = await migrate(attempt.password, row, result.scheme, existing, attempt);
     const prompt = await markIfWeak(sub, attempt.password, row);
-    return { ...(await succeed(attempt, sub, 'legacy', created, result.scheme)), prompt };
+    return { ...(await succeed(attempt, sub, 'legacy', created, result.scheme, audited)), prompt };
   }
 
   const coexistence = legacyCfg?.coexistence;
@@ -533,9 +588,9 @@ export function createLogin(deps: LoginDeps) {
         const form =
           target.delivers && target.cheapPasswordForm ? await target.passwordForm(attempt.password) : null;
         const refill = form === null ? undefined : box.seal(form);
-        if (await accounts.recordLogin(account.sub, refill)) await notifyOutbox(db, account.sub);
+        if (await recordLogin(attempt, account.sub, refill)) await notifyOutbox(db, account.sub);
         const prompt = account.password_change_prompt === true;
-        return { ...(await succeed(attempt, account.sub, 'bridge', false)), prompt };
+        return { ...(await succeed(attempt, account.sub, 'bridge', false, undefined, true)), prompt };
       }
       // The password may have been changed in the legacy application since migration.
       if (legacy && account.legacy_id) {

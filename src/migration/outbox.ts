@@ -68,17 +68,17 @@ export function openRow(
   return payload.row ?? {};
 }
 
-export async function enqueueDelivery(
-  trx: Knex,
-  job: {
-    sub: string;
-    payload: DeliveryPayload;
-    secret: string | null;
-    rowData: string | null;
-    status?: string;
-  },
-): Promise<void> {
-  const insert = trx('outbox')
+export interface DeliveryJob {
+  sub: string;
+  payload: DeliveryPayload;
+  secret: string | null;
+  rowData: string | null;
+  status?: string;
+}
+
+/** The delivery job's INSERT, not sent (one user has one delivery job). */
+export function deliveryInsert(trx: Knex, job: DeliveryJob): Knex.QueryBuilder {
+  return trx('outbox')
     .insert({
       sub: job.sub,
       kind: 'deliver',
@@ -90,6 +90,15 @@ export async function enqueueDelivery(
     .onConflict(['sub', 'kind'])
     .ignore()
     .returning('sub');
+}
+
+/** The channel to wake workers on from `db`, or undefined where they poll (the embedded store). */
+export function outboxChannel(db: Knex): string | undefined {
+  return db.client.config.client === 'pg' ? OUTBOX_CHANNEL : undefined;
+}
+
+export async function enqueueDelivery(trx: Knex, job: DeliveryJob): Promise<void> {
+  const insert = deliveryInsert(trx, job);
   if (trx.client.config.client !== 'pg') {
     await insert;
     return;

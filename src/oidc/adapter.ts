@@ -71,19 +71,40 @@ export function guardMethods<T extends new (name: string) => Adapter>(
   return cls;
 }
 
-import { createPayloadReader, forgetReadAhead, takeReadAhead } from './payload-reads.ts';
+import { createPayloadReader } from './payload-reads.ts';
+import { currentPayloadScope, type PayloadRow, type PayloadScope } from './payload-scope.ts';
 import { HASHED_ID_MODELS, storedId, tokenIdKey } from './stored-id.ts';
 
-export { HASHED_ID_MODELS, tokenIdKey };
+interface StoredRow {
+  type?: string;
+  id: string;
+  uid: string | null;
+  grant_id: string | null;
+  expires_at: Date | string | null;
+  payload: AdapterPayload | string;
+  consumed_at: Date | string | null;
+}
 
-function toPayload(
-  row: { payload: unknown; consumed_at: Date | string | null } | undefined,
-): AdapterPayload | undefined {
-  if (!row) return undefined;
-  const payload = row.payload as AdapterPayload;
-  if (row.consumed_at) payload.consumed = Math.floor(new Date(row.consumed_at).getTime() / 1000);
+/** A stored row's payload as oidc-provider expects it; kept in the request's scope, if any. */
+function payloadOf(type: string, row: StoredRow, scope: PayloadScope | undefined): AdapterPayload {
+  const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as AdapterPayload;
+  const consumed = row.consumed_at ? Math.floor(new Date(row.consumed_at).getTime() / 1000) : null;
+  scope?.remember(
+    {
+      type,
+      id: row.id,
+      uid: row.uid,
+      grantId: row.grant_id,
+      expiresAt: row.expires_at ? new Date(row.expires_at).getTime() : null,
+    },
+    payload,
+    consumed,
+  );
+  if (consumed !== null) payload.consumed = consumed;
   return payload;
 }
+
+export { HASHED_ID_MODELS, tokenIdKey };
 
 export function createAdapterClass(
   db: Knex,
@@ -93,7 +114,7 @@ export function createAdapterClass(
   name: string,
 ) => Adapter {
   const idKey = opts.idKey ?? tokenIdKey(undefined);
-  const read = createPayloadReader(db);
+  const read = createPayloadReader(db, (scope, row) => payloadOf(row.type, row, scope));
   const KnexAdapter = class KnexAdapter implements Adapter {
     readonly name: string;
     readonly #hashed: boolean;
@@ -109,7 +130,6 @@ export function createAdapterClass(
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-      forgetReadAhead();
       if (this.name === 'Client') {
         await db('clients')
           .insert({ client_id: id, metadata: JSON.stringify(payload), updated_at: db.fn.now() })
@@ -118,7 +138,7 @@ export function createAdapterClass(
         return;
       }
       const stored = this.#hashed ? { ...payload, jti: undefined } : payload;
-      const row = {
+      const row: PayloadRow = {
         type: this.name,
         id: this.#key(id),
         payload: JSON.stringify(stored),
@@ -127,29 +147,32 @@ export function createAdapterClass(
         user_code: payload.userCode ?? null,
         expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
       };
-      await db('oidc_payloads')
-        .insert(row)
-        .onConflict(['type', 'id'])
-        .merge(['payload', 'grant_id', 'uid', 'user_code', 'expires_at']);
+      const scope = currentPayloadScope();
+      if (!scope) return writeRows([row], []);
+      if (scope.mustFlushBefore(row.type, row.id)) await scope.flush();
+      scope.upsert(row, writeRows);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.name === 'Client') {
         return (await findClient(id)) as AdapterPayload | undefined;
       }
-      if (this.name === 'Grant') {
-        const ahead = takeReadAhead('Grant', id);
-        if (ahead !== undefined) return toPayload(ahead ?? undefined);
-      }
-      if (!this.#hashed) return toPayload((await read(this.name, [id]))[0]);
-      // A row written before ids were hashed is re-keyed the first time it is used; one
-      // statement asks for both ids. A stored key (it has a dot, which no token value has) is
-      // never looked up as it is.
       const key = this.#key(id);
-      const [hashed, unhashed] = await read(this.name, id.includes('.') ? [key] : [key, id]);
-      let payload = toPayload(hashed);
+      const scope = currentPayloadScope();
+      const held = scope?.find(this.name, key);
+      if (held) return 'absent' in held ? undefined : this.#withJti(held.payload as AdapterPayload, id);
+      await scope?.flush();
+      if (scope && this.name === 'AuthorizationCode') {
+        return this.#withJti(await findCodeWithItsGrant(key, scope), id);
+      }
+      // A row written before ids were hashed is re-keyed the first time it is used; one
+      // statement asks for both ids, with the lookups started in the same tick. A stored key
+      // (it has a dot, which no token value has) is never looked up as it is.
+      const legacyId = this.#hashed && !id.includes('.');
+      const [hashed, unhashed] = await read(this.name, legacyId ? [key, id] : [key]);
+      let payload = hashed ? payloadOf(this.name, hashed, scope) : undefined;
       if (!payload && unhashed) {
-        payload = toPayload(unhashed)!;
+        payload = payloadOf(this.name, unhashed, undefined);
         await db('oidc_payloads')
           .where({ type: this.name, id })
           .update({
@@ -157,32 +180,42 @@ export function createAdapterClass(
             payload: JSON.stringify({ ...payload, jti: undefined, consumed: undefined }),
           });
       }
-      if (payload) payload.jti = id;
+      return this.#withJti(payload, id);
+    }
+
+    /** A bearer value's payload keeps no copy of it: the jti comes back from the id asked for. */
+    #withJti(payload: AdapterPayload | undefined, id: string): AdapterPayload | undefined {
+      if (payload && this.#hashed) payload.jti = id;
       return payload;
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      const ahead = this.name === 'Session' ? takeReadAhead('Session', uid) : undefined;
-      if (ahead !== undefined) return toPayload(ahead ?? undefined);
-      return this.#findBy({ uid });
+      const scope = currentPayloadScope();
+      const held = scope?.findByUid(this.name, uid);
+      if (held) return 'absent' in held ? undefined : (held.payload as AdapterPayload);
+      await scope?.flush();
+      return this.#findBy({ uid }, scope);
     }
 
-    findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      await currentPayloadScope()?.flush();
       return this.#findBy({ user_code: userCode });
     }
 
-    async #findBy(where: Record<string, string>): Promise<AdapterPayload | undefined> {
+    async #findBy(where: Record<string, string>, scope?: PayloadScope): Promise<AdapterPayload | undefined> {
       const row = await db('oidc_payloads')
         .where({ type: this.name, ...where })
         .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
-        .first('payload', 'consumed_at');
-      return toPayload(row);
+        .first('id', 'uid', 'grant_id', 'expires_at', 'payload', 'consumed_at');
+      return row ? payloadOf(this.name, row, scope) : undefined;
     }
 
     async consume(id: string): Promise<void> {
-      forgetReadAhead();
+      const scope = currentPayloadScope();
+      await scope?.flush();
+      const key = this.#key(id);
       const updated = await db('oidc_payloads')
-        .where({ type: this.name, id: this.#key(id) })
+        .where({ type: this.name, id: key })
         .whereNull('consumed_at')
         .update({ consumed_at: db.fn.now() });
       if (updated === 0) {
@@ -190,24 +223,74 @@ export function createAdapterClass(
           `${this.name === 'AuthorizationCode' ? 'authorization code' : 'grant'} already consumed`,
         );
       }
+      scope?.consumed(this.name, key, Math.floor(Date.now() / 1000));
     }
 
     async destroy(id: string): Promise<void> {
-      forgetReadAhead();
       if (this.name === 'Client') {
         await db('clients').where({ client_id: id }).delete();
         return;
       }
-      await db('oidc_payloads')
-        .where({ type: this.name, id: this.#key(id) })
-        .delete();
+      const scope = currentPayloadScope();
+      if (scope) scope.destroy(this.name, this.#key(id), writeRows);
+      else await writeRows([], [{ type: this.name, id: this.#key(id) }]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      forgetReadAhead();
+      const scope = currentPayloadScope();
+      await scope?.flush();
       await db('oidc_payloads').where({ grant_id: grantId }).delete();
+      scope?.revoked(grantId);
     }
   };
+
+  /** Upserts and deletes of payload rows, in one statement (the keys of the two never meet). */
+  async function writeRows(
+    upserts: PayloadRow[],
+    destroys: Array<{ type: string; id: string }>,
+  ): Promise<void> {
+    const insert = db('oidc_payloads')
+      .insert(upserts)
+      .onConflict(['type', 'id'])
+      .merge(['payload', 'grant_id', 'uid', 'user_code', 'expires_at']);
+    const del = db('oidc_payloads')
+      .whereIn(
+        ['type', 'id'],
+        destroys.map((d) => [d.type, d.id]),
+      )
+      .delete();
+    if (destroys.length === 0) await insert;
+    else if (upserts.length === 0) await del;
+    else {
+      const i = insert.toSQL();
+      const d = del.toSQL();
+      await db.raw(`WITH gone AS (${d.sql}) ${i.sql}`, [...d.bindings, ...i.bindings]);
+    }
+  }
+
+  /**
+   * At the token endpoint oidc-provider reads the code, then its session and its grant: the
+   * three come back in one statement, the other two kept for the rest of the request.
+   */
+  async function findCodeWithItsGrant(key: string, scope: PayloadScope): Promise<AdapterPayload | undefined> {
+    const live = '(p.expires_at IS NULL OR p.expires_at > CURRENT_TIMESTAMP)';
+    const result = await db.raw(
+      `WITH c AS (SELECT p.* FROM oidc_payloads p WHERE p.type = 'AuthorizationCode' AND p.id = ? AND ${live})
+       SELECT c.type, c.id, c.uid, c.grant_id, c.expires_at, c.payload, c.consumed_at FROM c
+       UNION ALL
+       SELECT p.type, p.id, p.uid, p.grant_id, p.expires_at, p.payload, p.consumed_at FROM oidc_payloads p, c
+        WHERE ((p.type = 'Grant' AND p.id = c.payload->>'grantId')
+            OR (p.type = 'Session' AND p.uid = c.payload->>'sessionUid')) AND ${live}`,
+      [key],
+    );
+    let code: AdapterPayload | undefined;
+    for (const row of result.rows as StoredRow[]) {
+      const payload = payloadOf(row.type ?? '', row, scope);
+      if (row.type === 'AuthorizationCode') code = payload;
+    }
+    return code;
+  }
+
   return guardMethods(KnexAdapter, guardStore);
 }
 

@@ -14,13 +14,15 @@ import { secondFactorPolicy } from '../mfa/policy.ts';
 import type { AccountRow, Accounts } from '../migration/accounts.ts';
 import type { Consents } from '../sessions/consents.ts';
 import { grantFromConsent, queueBackchannelLogouts, rememberConsent } from '../sessions/provider-hooks.ts';
+import { asStoreFault } from '../store/faults.ts';
 import type { ShortLivedStore } from '../store/redis.ts';
 import { errorResponse } from '../ui/error-responses.ts';
 import { type Renderer, renderErrorResponse } from '../ui/render.ts';
 import { createTtlCache } from '../util/ttl-cache.ts';
-import { guardStore, tokenIdKey } from './adapter.ts';
+import { guardStore, StoreTemporarilyUnavailable, tokenIdKey } from './adapter.ts';
 import type { ClientStore } from './clients.ts';
 import type { ProviderKeys } from './keys.ts';
+import { payloadScope } from './payload-scope.ts';
 import { createStoreAdapterClass } from './split-adapter.ts';
 
 export interface ProviderDeps {
@@ -211,5 +213,21 @@ export function createProvider(deps: ProviderDeps): Provider {
     await next();
     if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '5');
   });
+  // A request's payload writes go to the store in one statement before its answer.
+  provider.use(
+    payloadScope(async (ctx, err) => {
+      const fault = asStoreFault(err);
+      if (!fault) throw err;
+      if (ctx.status >= 300 && ctx.status < 400) ctx.body = undefined;
+      const page = ctx.response.is('html') || ctx.body === undefined;
+      if (page) return renderErrorResponse(ctx, renderer, errorResponse(fault));
+      const unavailable = new StoreTemporarilyUnavailable(fault);
+      ctx.status = 503;
+      ctx.body = {
+        error: unavailable.message,
+        error_description: (unavailable as { error_description?: string }).error_description,
+      };
+    }) as unknown as Parameters<Provider['use']>[0],
+  );
   return provider;
 }

@@ -27,21 +27,30 @@ export interface AuditQuery {
   limit?: number | undefined;
 }
 
+function auditRow(e: AuditEvent) {
+  return {
+    type: e.type,
+    outcome: e.outcome,
+    reason: e.reason ?? null,
+    sub: e.sub ?? null,
+    identifier: e.identifier ? auditIdentifier(e.identifier) || null : null,
+    ip: e.ip ?? null,
+    client_id: e.clientId ?? null,
+    actor: e.actor ?? null,
+    details: JSON.stringify(e.details ?? {}),
+  };
+}
+
 export function createAudit(db: Knex, logger: Logger) {
   return {
+    /** The row's INSERT, not sent: for a caller that writes it within a statement of its own. */
+    insertOf(e: AuditEvent, trx: Knex = db): Knex.QueryBuilder {
+      return trx('audit_events').insert(auditRow(e));
+    },
+
     async record(e: AuditEvent, trx: Knex = db): Promise<void> {
       try {
-        await trx('audit_events').insert({
-          type: e.type,
-          outcome: e.outcome,
-          reason: e.reason ?? null,
-          sub: e.sub ?? null,
-          identifier: e.identifier ? auditIdentifier(e.identifier) || null : null,
-          ip: e.ip ?? null,
-          client_id: e.clientId ?? null,
-          actor: e.actor ?? null,
-          details: JSON.stringify(e.details ?? {}),
-        });
+        await trx('audit_events').insert(auditRow(e));
       } catch (err) {
         logger.error({ err: { code: (err as { code?: string }).code }, event: e.type }, 'audit write failed');
         if (trx !== db) throw err;

@@ -5,7 +5,7 @@
 import type { Adapter } from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdapterClass, sweepExpired } from '../../src/oidc/adapter.ts';
-import { withReadScope } from '../../src/oidc/payload-reads.ts';
+import { runInPayloadScope } from '../../src/oidc/payload-scope.ts';
 import { createStoreAdapterClass } from '../../src/oidc/split-adapter.ts';
 import { storedId, tokenIdKey } from '../../src/oidc/stored-id.ts';
 import { createStore, type Store } from '../../src/store/db.ts';
@@ -199,21 +199,24 @@ describe('the knex adapter, reads started together', () => {
     expect(await at.find('tok-3')).toBeUndefined();
   });
 
-  it("reads a token's grant with it within one request, hands it out once, and drops it at the request's first write", async () => {
+  it("reads a token's grant and session with it within one request, and answers them from the request's scope", async () => {
     await new Adapter('Grant').upsert('g-4', { jti: 'g-4', accountId: 'sub-4' } as never, 60);
-    await new Adapter('AccessToken').upsert('tok-4', { jti: 'tok-4', grantId: 'g-4' } as never, 60);
-    await withReadScope(async () => {
+    await new Adapter('Session').upsert('s-4', { jti: 's-4', uid: 'u-4', accountId: 'sub-4' } as never, 60);
+    await new Adapter('AccessToken').upsert(
+      'tok-4',
+      { jti: 'tok-4', grantId: 'g-4', sessionUid: 'u-4', expiresWithSession: true } as never,
+      60,
+    );
+    await runInPayloadScope(async () => {
       statements.length = 0;
       expect(await new Adapter('AccessToken').find('tok-4')).toBeDefined();
+      expect(await new Adapter('Session').findByUid('u-4')).toMatchObject({ accountId: 'sub-4' });
       expect(await new Adapter('Grant').find('g-4')).toMatchObject({ accountId: 'sub-4' });
       expect(statements).toHaveLength(1);
-      // Handed out once: a second read asks the store.
-      expect(await new Adapter('Grant').find('g-4')).toBeDefined();
-      expect(statements).toHaveLength(2);
-      expect(await new Adapter('AccessToken').find('tok-4')).toBeDefined();
       await new Adapter('Grant').destroy('g-4');
       expect(await new Adapter('Grant').find('g-4')).toBeUndefined();
     });
+    expect(await new Adapter('Grant').find('g-4')).toBeUndefined();
   });
 
   it('keeps nothing read ahead outside a request', async () => {
@@ -330,5 +333,113 @@ describe('the split adapter, where each model is kept', () => {
     const listed = await shortLived.sessionsOf<{ jti: string }>('acct-1');
     expect(listed.map((x) => x.jti)).toEqual(['s1']);
     expect(await shortLived.redis.sMembers(shortLived.keys.accountSessions('acct-1'))).toEqual(['s1']);
+  });
+});
+
+describe('the knex adapter within one request', () => {
+  let db: TestDatabase;
+  let s: Store;
+  let Adapter: new (name: string) => Adapter;
+  let statements: string[];
+  beforeAll(async () => {
+    db = await createPgDatabase();
+    s = createStore({ database: db.url });
+    await s.migrate();
+    Adapter = createAdapterClass(s.db, async () => undefined);
+    s.db.on('query', (q: { sql: string }) => statements.push(q.sql));
+  });
+  afterAll(async () => {
+    await s?.close();
+    await db?.drop();
+  });
+  const stored = (type: string, id: string) =>
+    s
+      .db('oidc_payloads')
+      .where({ type, id: storedId(type, id, ID_KEY) })
+      .first('id');
+
+  it('finds what the request wrote without asking the store, and writes it all in one statement at the end', async () => {
+    statements = [];
+    await runInPayloadScope(async () => {
+      await new Adapter('Session').upsert('s1', { jti: 's1', uid: 'su1', accountId: 'a' } as never, 60);
+      await new Adapter('Grant').upsert('g1', { jti: 'g1', accountId: 'a' } as never, 60);
+      await new Adapter('AuthorizationCode').upsert('c1', { jti: 'c1', grantId: 'g1' } as never, 60);
+      expect(await new Adapter('Grant').find('g1')).toMatchObject({ accountId: 'a' });
+      expect(await new Adapter('Session').findByUid('su1')).toMatchObject({ jti: 's1' });
+      expect(statements).toHaveLength(0);
+      expect(await stored('Grant', 'g1')).toBeUndefined();
+      statements = [];
+    });
+    expect(statements).toHaveLength(1);
+    expect(await stored('Session', 's1')).toBeDefined();
+    expect(await stored('AuthorizationCode', 'c1')).toBeDefined();
+  });
+
+  it('reads a row once per request, and a row it destroyed is gone for the rest of it and from the store', async () => {
+    await new Adapter('Interaction').upsert('i1', { jti: 'i1', uid: 'iu1' } as never, 60);
+    statements = [];
+    await runInPayloadScope(async () => {
+      expect(await new Adapter('Interaction').find('i1')).toMatchObject({ uid: 'iu1' });
+      expect(await new Adapter('Interaction').find('i1')).toMatchObject({ uid: 'iu1' });
+      await new Adapter('Interaction').destroy('i1');
+      expect(await new Adapter('Interaction').find('i1')).toBeUndefined();
+      expect(await new Adapter('Interaction').findByUid('iu1')).toBeUndefined();
+    });
+    expect(statements).toHaveLength(2);
+    expect(await stored('Interaction', 'i1')).toBeUndefined();
+  });
+
+  it('reads a code with its grant and its session in one statement', async () => {
+    await new Adapter('Session').upsert('s2', { jti: 's2', uid: 'su2' } as never, 60);
+    await new Adapter('Grant').upsert('g2', { jti: 'g2', accountId: 'b' } as never, 60);
+    await new Adapter('AuthorizationCode').upsert(
+      'c2',
+      { jti: 'c2', grantId: 'g2', sessionUid: 'su2' } as never,
+      60,
+    );
+    statements = [];
+    await runInPayloadScope(async () => {
+      expect(await new Adapter('AuthorizationCode').find('c2')).toMatchObject({ jti: 'c2', grantId: 'g2' });
+      expect(await new Adapter('Session').findByUid('su2')).toMatchObject({ jti: 's2' });
+      expect(await new Adapter('Grant').find('g2')).toMatchObject({ accountId: 'b' });
+    });
+    expect(statements).toHaveLength(1);
+  });
+
+  it('lets exactly one of 10 concurrent requests consume one code, each having read it first', async () => {
+    await new Adapter('AuthorizationCode').upsert('c3', { jti: 'c3', grantId: 'g3' } as never, 60);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () =>
+        runInPayloadScope(async () => {
+          const a = new Adapter('AuthorizationCode');
+          expect((await a.find('c3'))?.consumed).toBeUndefined();
+          await a.consume('c3');
+          expect((await a.find('c3'))?.consumed).toEqual(expect.any(Number));
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('sends what is pending before a revoke, so the revoke removes it too', async () => {
+    await runInPayloadScope(async () => {
+      await new Adapter('AccessToken').upsert('at4', { jti: 'at4', grantId: 'g4' } as never, 60);
+      await new Adapter('RefreshToken').upsert('rt4', { jti: 'rt4', grantId: 'g4' } as never, 60);
+      await new Adapter('Grant').revokeByGrantId('g4');
+      expect(await new Adapter('AccessToken').find('at4')).toBeUndefined();
+    });
+    expect(await stored('AccessToken', 'at4')).toBeUndefined();
+    expect(await stored('RefreshToken', 'rt4')).toBeUndefined();
+  });
+
+  it('writes at once outside a request, and once the request is over', async () => {
+    let late: Promise<void> | undefined;
+    await runInPayloadScope(async () => {
+      late = new Promise((resolve) => setTimeout(resolve, 20)).then(() =>
+        new Adapter('Session').upsert('late', { jti: 'late' } as never, 60),
+      );
+    });
+    await late;
+    expect(await stored('Session', 'late')).toBeDefined();
   });
 });

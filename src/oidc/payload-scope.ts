@@ -1,0 +1,216 @@
+// One request's view of oidc-provider's payload rows, so that a login costs few round trips:
+// a row read once is not read again in the same request, a row written is found from here,
+// and the writes of a request (its upserts and deletes) go to the store together, in one
+// statement, before its answer is sent. Anything the scope cannot answer (a row it does not
+// hold, a consume, a revoke) first writes what is pending, then asks the store, so the store
+// always sees the request's writes in the order they were made. Outside a request, and once its answer has gone, every call goes straight through.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Context } from 'koa';
+
+/** A row as the knex adapter stores it. */
+export interface PayloadRow {
+  type: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: Date | null;
+}
+
+/** The models oidc-provider ever consumes; every other one's consumed state is always none. */
+const CONSUMABLE = new Set([
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PushedAuthorizationRequest',
+  'PreAuthorizedCode',
+]);
+
+interface Entry {
+  type: string;
+  id: string;
+  /** The payload as JSON; null once deleted. */
+  json: string | null;
+  uid: string | null;
+  grantId: string | null;
+  expiresAt: number | null;
+  /** When it was consumed (epoch seconds), null when not; undefined when this request never saw it. */
+  consumed: number | null | undefined;
+  pending?: 'upsert' | 'destroy';
+  row?: PayloadRow;
+}
+
+/** What a scope found for a lookup: a payload, known absent, or nothing known (ask the store). */
+export type ScopeAnswer = { payload: Record<string, unknown> } | { absent: true } | undefined;
+
+export type FlushWrites = (
+  upserts: PayloadRow[],
+  destroys: Array<{ type: string; id: string }>,
+) => Promise<void>;
+
+export class PayloadScope {
+  readonly #entries = new Map<string, Entry>();
+  #flusher: FlushWrites | undefined;
+  #closed = false;
+
+  /** Still collecting writes: the request's answer has not been sent. */
+  get open(): boolean {
+    return !this.#closed;
+  }
+
+  #answer(e: Entry): ScopeAnswer {
+    if (e.json === null) return { absent: true };
+    if (e.expiresAt !== null && e.expiresAt <= Date.now()) return { absent: true };
+    if (e.consumed === undefined) return undefined;
+    const payload = JSON.parse(e.json) as Record<string, unknown>;
+    if (e.consumed !== null) payload.consumed = e.consumed;
+    return { payload };
+  }
+
+  find(type: string, id: string): ScopeAnswer {
+    const e = this.#entries.get(`${type}\0${id}`);
+    return e ? this.#answer(e) : undefined;
+  }
+
+  /** By uid: a row this request holds with that uid. */
+  findByUid(type: string, uid: string): ScopeAnswer {
+    for (const e of this.#entries.values()) if (e.type === type && e.uid === uid) return this.#answer(e);
+    return undefined;
+  }
+
+  /** A row read from the store, with its consumed state. */
+  remember(
+    row: { type: string; id: string; uid: string | null; grantId: string | null; expiresAt: number | null },
+    payload: Record<string, unknown>,
+    consumed: number | null,
+  ): void {
+    const key = `${row.type}\0${row.id}`;
+    if (this.#entries.get(key)?.pending) return;
+    const { consumed: _c, ...stored } = payload;
+    this.#entries.set(key, { ...row, json: JSON.stringify(stored), consumed });
+  }
+
+  /** Whether a write must reach the store first: a delete of the same row is pending. */
+  mustFlushBefore(type: string, id: string): boolean {
+    return this.#entries.get(`${type}\0${id}`)?.pending === 'destroy';
+  }
+
+  upsert(row: PayloadRow, flusher: FlushWrites): void {
+    this.#flusher = flusher;
+    const key = `${row.type}\0${row.id}`;
+    const before = this.#entries.get(key);
+    this.#entries.set(key, {
+      type: row.type,
+      id: row.id,
+      json: row.payload,
+      uid: row.uid,
+      grantId: row.grant_id,
+      expiresAt: row.expires_at ? row.expires_at.getTime() : null,
+      // An upsert keeps the row's consumed state: known if this request saw it, or if the
+      // model is one that is never consumed.
+      consumed: CONSUMABLE.has(row.type) ? before?.consumed : null,
+      pending: 'upsert',
+      row,
+    });
+  }
+
+  destroy(type: string, id: string, flusher: FlushWrites): void {
+    this.#flusher = flusher;
+    const key = `${type}\0${id}`;
+    const before = this.#entries.get(key);
+    this.#entries.set(key, {
+      type,
+      id,
+      json: null,
+      uid: before?.uid ?? null,
+      grantId: before?.grantId ?? null,
+      expiresAt: null,
+      consumed: null,
+      pending: 'destroy',
+    });
+  }
+
+  /** After a consume in the store. */
+  consumed(type: string, id: string, at: number): void {
+    const e = this.#entries.get(`${type}\0${id}`);
+    if (e) e.consumed = at;
+  }
+
+  /** After a revoke in the store: this request's copies of the grant's rows are gone too. */
+  revoked(grantId: string): void {
+    for (const [key, e] of this.#entries) if (e.grantId === grantId) this.#entries.delete(key);
+  }
+
+  /** Sends the pending writes, in one statement. */
+  async flush(): Promise<void> {
+    const upserts: PayloadRow[] = [];
+    const destroys: Array<{ type: string; id: string }> = [];
+    for (const e of this.#entries.values()) {
+      if (e.pending === 'upsert' && e.row) upserts.push(e.row);
+      else if (e.pending === 'destroy') destroys.push({ type: e.type, id: e.id });
+    }
+    if (upserts.length === 0 && destroys.length === 0) return;
+    await this.#flusher!(upserts, destroys);
+    for (const e of this.#entries.values()) {
+      e.pending = undefined;
+      e.row = undefined;
+    }
+  }
+
+  /** Sends what is pending and takes no more writes: the answer is about to go out. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+  }
+}
+
+const scopes = new AsyncLocalStorage<PayloadScope>();
+
+/** The open scope of the request this call serves, if any. */
+export function currentPayloadScope(): PayloadScope | undefined {
+  const scope = scopes.getStore();
+  return scope?.open ? scope : undefined;
+}
+
+/**
+ * Runs `fn` in a scope of its own and sends its writes when it is done. What it wrote before
+ * failing is sent too, as it would have been without the scope.
+ */
+export async function runInPayloadScope<T>(fn: () => Promise<T>): Promise<T> {
+  const scope = new PayloadScope();
+  let result: T;
+  try {
+    result = await scopes.run(scope, fn);
+  } catch (err) {
+    await scope.close().catch(() => {});
+    throw err;
+  }
+  await scope.close();
+  return result;
+}
+
+/**
+ * Koa middleware: the request's handling runs in a scope of its own, and its writes reach the
+ * store before its answer is sent. When they cannot, the answer (a redirect that names a code
+ * or a session never stored) is not sent: `unwritten` answers instead, or throws.
+ */
+export function payloadScope(
+  unwritten: (ctx: Context, err: unknown) => Promise<void>,
+): (ctx: Context, next: () => Promise<unknown>) => Promise<void> {
+  return async (ctx, next) => {
+    let handled = false;
+    try {
+      await runInPayloadScope(async () => {
+        await next();
+        handled = true;
+      });
+    } catch (err) {
+      if (!handled) throw err;
+      ctx.remove('Location');
+      ctx.res.removeHeader('Set-Cookie');
+      await unwritten(ctx, err);
+    }
+  };
+}
