@@ -6,10 +6,10 @@ import { benchEndpoints } from './endpoints.ts';
 import { benchQueue, type QueueFigures } from './queue.ts';
 import { benchRedisClients } from './redis-clients.ts';
 import { benchStatements, type StatementsPerLogin } from './statements.ts';
+import { type Line, printLines, verdict } from './support/table.ts';
+import { benchTwoProcess, twoProcessLines } from './two-process.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
-
-type Line = [figure: string, value: string, verdict?: string];
 
 function queueLines(r: Awaited<ReturnType<typeof benchQueue>>): Line[] {
   const fmt = (f: QueueFigures | { error: string }) =>
@@ -42,7 +42,7 @@ function statementLines(r: Awaited<ReturnType<typeof benchStatements>>): Line[] 
       lines.push([
         `SQL statements per ${which} login, ${kind}`,
         fmt(p),
-        p.total <= r.goal ? `met (<= ${r.goal})` : `MISSED (<= ${r.goal})`,
+        verdict(p.total <= r.goal, `<= ${r.goal}`),
       ]);
     }
   }
@@ -55,16 +55,12 @@ function tokenLines(r: Awaited<ReturnType<typeof benchEndpoints>>): Line[] {
     for (const [endpoint, x] of Object.entries(byEndpoint ?? {}))
       lines.push([`${endpoint}: ${kind}`, `${x.rps} rps, p50 ${x.latencyP50Ms} / p99 ${x.latencyP99Ms} ms`]);
   for (const [endpoint, ratio] of Object.entries(r.ratioToBareMemory))
-    lines.push([
-      `${endpoint}: bridge / bare (memory)`,
-      String(ratio),
-      ratio >= 0.6 ? 'met (>= 0.6)' : 'MISSED (>= 0.6)',
-    ]);
+    lines.push([`${endpoint}: bridge / bare (memory)`, String(ratio), verdict(ratio >= 0.6, '>= 0.6')]);
   for (const [endpoint, ratio] of Object.entries(r.redisRatioToBareMemory))
     lines.push([
       `${endpoint}: bridge on Redis / bare (memory)`,
       String(ratio),
-      ratio >= 0.6 ? 'met (>= 0.6)' : 'MISSED (>= 0.6)',
+      verdict(ratio >= 0.6, '>= 0.6'),
     ]);
   return lines;
 }
@@ -85,6 +81,10 @@ const PHASES: Record<string, () => Promise<{ result: unknown; lines: Line[] }>> 
       ...(quick ? { durationSec: 1, warmupSec: 0 } : { durationSec: 5 }),
     });
     return { result, lines: tokenLines(result) };
+  },
+  async 'two-process'() {
+    const result = await benchTwoProcess(quick ? { users: 20, concurrency: 4 } : {});
+    return { result, lines: twoProcessLines(result) };
   },
   async 'redis-clients'() {
     const result = await benchRedisClients(quick ? { ops: 2000 } : {});
@@ -109,7 +109,5 @@ export async function runPhases(names: string[]): Promise<void> {
     lines.push(...l);
     writeFileSync('bench-phases.json', `${JSON.stringify(results, null, 2)}\n`);
   }
-  const w = Math.max(...lines.map(([f]) => f.length));
-  for (const [figure, value, verdict] of lines)
-    process.stdout.write(`${figure.padEnd(w)}  ${value}${verdict ? `  ${verdict}` : ''}\n`);
+  printLines(lines);
 }

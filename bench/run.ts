@@ -20,6 +20,13 @@ if (process.env.BENCH_PHASES) {
   process.exit(0);
 }
 
+// BENCH_SOAK=MINUTES: only the soak (bench/soak.ts), its table and bench-soak.json.
+if (process.env.BENCH_SOAK) {
+  const { runSoak } = await import('./soak.ts');
+  await runSoak(process.env.BENCH_SOAK);
+  process.exit(0);
+}
+
 /** Optional bench modules: run when present, reported as missing otherwise. */
 async function optionalBench<T>(file: string, name: string, args: unknown): Promise<T | { missing: true }> {
   const url = new URL(file, import.meta.url);
@@ -246,6 +253,10 @@ const consolePages = await part('console', () =>
     auditRows: quick ? 100_000 : 10_000_000,
     accounts: quick ? 10_000 : 1_000_000,
   }),
+);
+// Two bridge processes on one store: migrated once, delivered once, statements per login.
+await part('twoProcess', async () =>
+  (await import('./two-process.ts')).benchTwoProcess({ users: quick ? 20 : 200, concurrency: quick ? 4 : 8 }),
 );
 if (failed(ceiling) || failed(login) || failed(endpoints)) {
   process.stderr.write(`a part failed; bench-results.json holds what was measured:\n`);

@@ -15,6 +15,7 @@ import * as outboxSealedRow from './20261201081312_outbox-sealed-row.ts';
 import * as identifierCase from './20261201111500_identifier-case.ts';
 import * as passwordResetsAndMail from './20261201111500_password-resets-and-mail.ts';
 import * as outboxIdempotencyKey from './20261201114000_outbox-idempotency-key.ts';
+import * as importRunAndLeases from './20261201150000_import-run-and-leases.ts';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -36,6 +37,7 @@ const migrations: Array<[string, Migration]> = [
   ['20261201111500_identifier-case', identifierCase],
   ['20261201111500_password-resets-and-mail', passwordResetsAndMail],
   ['20261201114000_outbox-idempotency-key', outboxIdempotencyKey],
+  ['20261201150000_import-run-and-leases', importRunAndLeases],
 ];
 
 export const migrationNames = migrations.map(([name]) => name);

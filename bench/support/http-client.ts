@@ -89,6 +89,36 @@ export async function loginFlow(
   identifier: string,
   password: string,
 ): Promise<Tokens> {
+  const attempt = await loginAttempt(agent, base, client, identifier, password);
+  if ('tokens' in attempt) return attempt.tokens;
+  throw new Error(`login of ${identifier} was refused with ${attempt.refusedWith}`);
+}
+
+/**
+ * A login that must fail: the form posted with a wrong password. Resolves to the status of
+ * the page that refused it (401 with the form again); throws if the login went through or
+ * stopped anywhere else, so a bench never counts a broken flow as a refusal.
+ */
+export async function failedLogin(
+  agent: Agent,
+  base: string,
+  client: BenchClient,
+  identifier: string,
+  password: string,
+): Promise<number> {
+  const attempt = await loginAttempt(agent, base, client, identifier, password);
+  if ('tokens' in attempt) throw new Error(`login of ${identifier} went through with a wrong password`);
+  return attempt.refusedWith;
+}
+
+/** The flow of loginFlow up to its end: tokens, or the status of the page that refused the form. */
+async function loginAttempt(
+  agent: Agent,
+  base: string,
+  client: BenchClient,
+  identifier: string,
+  password: string,
+): Promise<{ tokens: Tokens } | { refusedWith: number }> {
   const jar = new CookieJar();
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
@@ -111,13 +141,17 @@ export async function loginFlow(
     const location = reply.headers.location;
     if (reply.status >= 300 && reply.status < 400 && location) {
       const next = new URL(location, url).toString();
-      if (next.startsWith(client.redirectUri)) return exchange(agent, base, client, next, verifier);
+      if (next.startsWith(client.redirectUri))
+        return { tokens: await exchange(agent, base, client, next, verifier) };
       url = next;
       init = {};
       continue;
     }
     const action = /<form method="post" action="([^"]*\/login)"/.exec(reply.body)?.[1];
     const csrf = /name="csrf" value="([^"]*)"/.exec(reply.body)?.[1];
+    // The form shown again after the post: the login was refused.
+    if (posted && action && (reply.status === 401 || reply.status === 429))
+      return { refusedWith: reply.status };
     if (reply.status !== 200 || posted || !action || !csrf) {
       throw new Error(`login of ${identifier} stopped at ${reply.status} ${url}`);
     }

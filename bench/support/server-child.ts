@@ -12,12 +12,23 @@ import { createBridge } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { legacyKnexConfig } from '../../src/legacy/sql/connection.ts';
 import { createLogger } from '../../src/logger.ts';
+import { startDeliveryWorker } from '../../src/migration/worker.ts';
 import { createAdapterClass } from '../../src/oidc/adapter.ts';
 import { createClientStore } from '../../src/oidc/clients.ts';
 import { protocolConfiguration } from '../../src/oidc/provider.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { createStore } from '../../src/store/db.ts';
-import type { ServerSpec, StatementCounts, ToChild, ToParent } from './servers.ts';
+import type { Sample, ServerSpec, StatementCounts, ToChild, ToParent } from './servers.ts';
+
+/** The parts of knex's tarn pool the soak reads. */
+interface TarnPool {
+  max: number;
+  numFree(): number;
+  numUsed(): number;
+  numPendingCreates(): number;
+  numPendingAcquires(): number;
+  on(event: 'acquireRequest' | 'acquireSuccess' | 'acquireFail', fn: (id: number) => void): void;
+}
 
 const spec = JSON.parse(process.env.BENCH_SERVER_SPEC ?? '{}') as ServerSpec;
 const send = (m: ToParent) => process.send?.(m);
@@ -115,6 +126,42 @@ function phaseOf(req: IncomingMessage): string {
   return `${req.method} ${path.split('/').slice(0, 2).join('/')}`;
 }
 
+type PoolFigures = Pick<Sample, 'poolWaits' | 'poolAcquireMaxMs' | 'poolPendingAcquires'>;
+
+/**
+ * The store pool's waits, from tarn's events: an acquire that finds every connection in use
+ * at the pool's maximum has to wait for a release. read() returns the window and starts the next.
+ */
+function watchPool(db: Knex): { read(): PoolFigures } {
+  const pool = db.client.pool as TarnPool;
+  const started = new Map<number, number>();
+  let waits = 0;
+  let maxMs = 0;
+  pool.on('acquireRequest', (id: number) => {
+    started.set(id, performance.now());
+    if (pool.numFree() === 0 && pool.numUsed() + pool.numPendingCreates() >= pool.max) waits++;
+  });
+  const settled = (id: number) => {
+    const t = started.get(id);
+    started.delete(id);
+    if (t !== undefined) maxMs = Math.max(maxMs, performance.now() - t);
+  };
+  pool.on('acquireSuccess', settled);
+  pool.on('acquireFail', settled);
+  return {
+    read() {
+      const figures = {
+        poolWaits: waits,
+        poolAcquireMaxMs: Math.round(maxMs * 100) / 100,
+        poolPendingAcquires: pool.numPendingAcquires(),
+      };
+      waits = 0;
+      maxMs = 0;
+      return figures;
+    },
+  };
+}
+
 const requestPhase = new AsyncLocalStorage<string>();
 const PAYLOAD_MODELS = new Set([
   'Session',
@@ -152,7 +199,11 @@ function countStatements(server: Server, db: Knex): void {
   });
 }
 
-async function startBridge(): Promise<{ close: () => Promise<void>; legacyQueries: () => number }> {
+async function startBridge(): Promise<{
+  close: () => Promise<void>;
+  legacyQueries: () => number;
+  storeFigures: () => Promise<PoolFigures & { outboxDepth: number }>;
+}> {
   const config = parseConfig({
     issuer: spec.issuer,
     port: spec.port,
@@ -172,16 +223,26 @@ async function startBridge(): Promise<{ close: () => Promise<void>; legacyQuerie
   });
   const bridge = await createBridge(config, { logger, legacyDb });
   const { client } = spec;
-  await createClientStore(bridge.store.db, bridge.box).add({
-    id: client.id,
-    secret: client.secret,
-    redirectUris: [client.redirectUri],
-    firstParty: true,
-  });
+  if (spec.registerClient !== false)
+    await createClientStore(bridge.store.db, bridge.box).add({
+      id: client.id,
+      secret: client.secret,
+      redirectUris: [client.redirectUri],
+      firstParty: true,
+    });
   const { server } = await bridge.listen(spec.port, '127.0.0.1');
+  if (spec.worker) {
+    const worker = startDeliveryWorker(bridge);
+    bridge.onStop(() => worker.stop());
+  }
+  const pool = watchPool(bridge.store.db);
   if (spec.countStatements) countStatements(server, bridge.store.db);
   return {
     legacyQueries: () => legacyStatements,
+    async storeFigures() {
+      const row = await bridge.store.db('outbox').where({ status: 'pending' }).count({ n: '*' }).first();
+      return { ...pool.read(), outboxDepth: Number(row?.n ?? 0) };
+    },
     close: async () => {
       server.closeAllConnections();
       await bridge.stop();
@@ -193,11 +254,30 @@ async function startBridge(): Promise<{ close: () => Promise<void>; legacyQuerie
 const running =
   spec.kind === 'bridge' || spec.kind === 'bridge-redis' ? await startBridge() : await startBare();
 let histogram: ReturnType<typeof monitorEventLoopDelay> | undefined;
+// The soak's window: reset at every sample, apart from the measure-start/stop histogram.
+const soakWindow = monitorEventLoopDelay({ resolution: 1 });
+soakWindow.enable();
 let cpuAtStart = process.cpuUsage();
 let wallAtStart = process.hrtime.bigint();
 
 process.on('message', async (m: ToChild) => {
-  if (m.type === 'measure-start') {
+  if (m.type === 'sample') {
+    const memory = process.memoryUsage();
+    const store = 'storeFigures' in running ? await running.storeFigures() : undefined;
+    const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+    send({
+      type: 'sampled',
+      rssMb: mb(memory.rss),
+      heapUsedMb: mb(memory.heapUsed),
+      eventLoopP99Ms: Math.round(soakWindow.percentile(99) / 1e4) / 100,
+      activeResources: process.getActiveResourcesInfo().length,
+      poolWaits: store?.poolWaits ?? 0,
+      poolAcquireMaxMs: store?.poolAcquireMaxMs ?? 0,
+      poolPendingAcquires: store?.poolPendingAcquires ?? 0,
+      outboxDepth: store?.outboxDepth,
+    });
+    soakWindow.reset();
+  } else if (m.type === 'measure-start') {
     histogram = monitorEventLoopDelay({ resolution: 1 });
     histogram.enable();
     cpuAtStart = process.cpuUsage();

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { hashSync } from '@node-rs/bcrypt';
+import mysql from 'mysql2/promise';
 import { loadBeUsers } from '../../test/legacy/support.ts';
 import { createMariaDatabase, createPgDatabase, type TestDatabase } from '../../test/support/databases.ts';
 import type { BenchClient } from './http-client.ts';
@@ -34,6 +35,10 @@ export interface ServerSpec {
   client: BenchClient;
   /** Merged into the bridge's config (legacy section, security limits). */
   bridgeConfig?: Record<string, unknown>;
+  /** Registers the bench client in the store; false for a second process on the same store. */
+  registerClient?: boolean;
+  /** Runs the delivery worker in the process, as `oidc-bridge start` does. */
+  worker?: boolean;
   /**
    * Count the bridge's SQL statements by request (statements.ts). Off elsewhere: the count
    * tags every request with an AsyncLocalStorage, whose promise hooks the figures of the
@@ -49,7 +54,25 @@ export interface Measurement {
   wallMs: number;
 }
 
+/** One soak sample, taken inside the server process; window figures cover the time since the last. */
+export interface Sample {
+  rssMb: number;
+  heapUsedMb: number;
+  /** Event-loop delay p99 over the window (the histogram is reset at every sample). */
+  eventLoopP99Ms: number;
+  /** process.getActiveResourcesInfo().length: sockets, timers, handles of every kind. */
+  activeResources: number;
+  /** The store's knex pool (tarn): acquires that found every connection busy, in the window. */
+  poolWaits: number;
+  /** Longest connection acquire in the window, and the acquires waiting right now. */
+  poolAcquireMaxMs: number;
+  poolPendingAcquires: number;
+  /** Delivery jobs not yet delivered (status pending); undefined on a bare server. */
+  outboxDepth: number | undefined;
+}
+
 export type ToChild =
+  | { type: 'sample' }
   | { type: 'measure-start' }
   | { type: 'measure-stop' }
   | { type: 'statements-reset' }
@@ -57,6 +80,7 @@ export type ToChild =
   | { type: 'stop' };
 export type ToParent =
   | { type: 'ready'; url: string }
+  | ({ type: 'sampled' } & Sample)
   | { type: 'measure-started' }
   | ({ type: 'measured' } & Measurement)
   | { type: 'statements-were-reset' }
@@ -66,7 +90,11 @@ export interface RunningServer {
   kind: ServerKind;
   url: string;
   client: BenchClient;
+  /** The store's key encryption key, which a second process on the same store must share. */
+  keyEncryptionKey: string;
   pid: number;
+  /** Soak figures of the process since the last sample (see Sample). */
+  sample(): Promise<Sample>;
   measureStart(): Promise<void>;
   measureStop(): Promise<Measurement>;
   /** The bridge started with countStatements only: starts counting SQL statements afresh. */
@@ -115,12 +143,23 @@ function nextMessage<T extends ToParent['type']>(
   });
 }
 
-export async function startServer(
-  kind: ServerKind,
-  opts: { storeUrl?: string; bridgeConfig?: Record<string, unknown>; countStatements?: boolean } = {},
-): Promise<RunningServer> {
+export interface StartServerOptions {
+  storeUrl?: string;
+  bridgeConfig?: Record<string, unknown>;
+  /** Run the delivery worker in the process (the bridge only). */
+  worker?: boolean;
+  /**
+   * A process already serving the same store: this one takes its client and key encryption
+   * key, as a second replica of one deployment would, and registers no client of its own.
+   */
+  peer?: RunningServer;
+  /** Count the bridge's SQL statements by request (ServerSpec.countStatements). */
+  countStatements?: boolean;
+}
+
+export async function startServer(kind: ServerKind, opts: StartServerOptions = {}): Promise<RunningServer> {
   const port = await freePortOf();
-  const client: BenchClient = {
+  const client: BenchClient = opts.peer?.client ?? {
     id: `bench-${kind}`,
     secret: randomBytes(24).toString('base64url'),
     redirectUri: REDIRECT_URI,
@@ -130,9 +169,11 @@ export async function startServer(
     issuer: `http://127.0.0.1:${port}`,
     port,
     storeUrl: opts.storeUrl,
-    keyEncryptionKey: randomBytes(32).toString('base64'),
+    keyEncryptionKey: opts.peer?.keyEncryptionKey ?? randomBytes(32).toString('base64'),
     client,
     bridgeConfig: opts.bridgeConfig,
+    registerClient: opts.peer === undefined,
+    worker: opts.worker,
     countStatements: opts.countStatements,
   };
   const profDir = process.env.BENCH_CPU_PROF;
@@ -156,7 +197,14 @@ export async function startServer(
     kind,
     url: spec.issuer,
     client,
+    keyEncryptionKey: spec.keyEncryptionKey,
     pid: child.pid!,
+    async sample() {
+      const sampled = nextMessage(child, 'sampled');
+      child.send({ type: 'sample' } satisfies ToChild);
+      const { type: _type, ...s } = await sampled;
+      return s;
+    },
     async measureStart() {
       const started = nextMessage(child, 'measure-started');
       child.send({ type: 'measure-start' } satisfies ToChild);
@@ -196,8 +244,31 @@ export interface LegacyFixture {
   store: TestDatabase;
   /** The bridge config's legacy section and the limits a bench needs. */
   bridgeConfig: Record<string, unknown>;
+  /** Every user of the table, in the order they were added. */
   usernames: string[];
+  /** The legacy id (be_users.id, the bridge's sub) of one of the usernames. */
+  legacyIdOf(username: string): string;
+  /** Adds `count` more users with the same hash, as a legacy application still signing people up would. */
+  addUsers(count: number): Promise<string[]>;
   drop(): Promise<void>;
+}
+
+/** be_users rows from index `from` on, all with one hash: each is still a distinct user to migrate. */
+const FIRST_ID = 100_000;
+const USER_PREFIX = 'bench-user-';
+
+function beUsersInsert(from: number, count: number, hash: string): { names: string[]; sql: string } {
+  const names = Array.from({ length: count }, (_, k) => `${USER_PREFIX}${from + k}`);
+  const rows = names.map(
+    (u, k) =>
+      `(${FIRST_ID + from + k}, 'Bench', 'User ${from + k}', '${u}', '${u}@example.com', '${hash}', 'F', '0', '2019-05-06 07:08:09')`,
+  );
+  return {
+    names,
+    sql: rows.length
+      ? `INSERT INTO be_users (id, first_name, last_name, username, email, password, gender, is_logged, created_at) VALUES ${rows.join(',\n')};`
+      : '',
+  };
 }
 
 /**
@@ -208,20 +279,25 @@ export interface LegacyFixture {
 export async function legacyFixture(users: number, cost = 10): Promise<LegacyFixture> {
   const [legacy, store] = await Promise.all([createMariaDatabase('obb'), createPgDatabase('obb')]);
   const hash = hashSync(BENCH_PASSWORD, cost);
-  const usernames = Array.from({ length: users }, (_, i) => `bench-user-${i}`);
-  const rows = usernames.map(
-    (u, i) => `(${100_000 + i}, 'Bench', 'User ${i}', '${u}', '${u}@example.com', '${hash}', 'F', '0')`,
-  );
-  await loadBeUsers(
-    legacy.url,
-    rows.length
-      ? `INSERT INTO be_users (id, first_name, last_name, username, email, password, gender, is_logged) VALUES ${rows.join(',\n')};`
-      : '',
-  );
+  const first = beUsersInsert(0, users, hash);
+  await loadBeUsers(legacy.url, first.sql);
+  const usernames = first.names;
   return {
     legacy,
     store,
     usernames,
+    legacyIdOf: (username) => String(FIRST_ID + Number(username.slice(USER_PREFIX.length))),
+    async addUsers(count) {
+      const more = beUsersInsert(usernames.length, count, hash);
+      usernames.push(...more.names);
+      const conn = await mysql.createConnection({ uri: legacy.url });
+      try {
+        if (more.sql) await conn.query(more.sql);
+      } finally {
+        await conn.end();
+      }
+      return more.names;
+    },
     bridgeConfig: {
       // The refresh figure hammers one refresh token; rotation would make every use after the
       // first a replay. Both servers run without it (see BENCHMARKS.md).

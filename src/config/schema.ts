@@ -391,7 +391,7 @@ export const legacySchema = z
           .min(0)
           .default(3600)
           .describe(
-            'How often the delivery worker sweeps the bridge accounts (as `accounts sync` does): an account whose legacy row is gone or filtered out by legacy.where is disabled, its sessions and tokens revoked; one the sweep disabled is enabled again when its row is back. 0: only `accounts sync`. Seconds.',
+            'How often the delivery worker sweeps the bridge accounts (as `accounts sync` does): an account whose legacy row is gone or filtered out by legacy.where is disabled, its sessions and tokens revoked; one the sweep disabled is enabled again when its row is back. Replicas sharing one store take turns through a lease in it: each round one of them sweeps, the others skip. 0: only `accounts sync`. Seconds.',
           ),
         sweep_page: z
           .number()

@@ -9,6 +9,8 @@ import type { DeliveryPayload, OutboxStatus } from './outbox.ts';
 export const CHECKPOINT_NAME = 'bulk-import';
 
 export interface Checkpoint<C> {
+  /** The run's id, new at each start or --restart and kept by --resume: import keys are made from it. */
+  run_id: string;
   last_id: string | null;
   counts: C;
   status: 'running' | 'done' | string;
@@ -62,6 +64,7 @@ export function createImportStore(db: Knex) {
       await db('import_checkpoints')
         .insert({
           name: CHECKPOINT_NAME,
+          run_id: db.raw('gen_random_uuid()'),
           last_id: null,
           counts: JSON.stringify(counts),
           status: 'running',

@@ -1,14 +1,16 @@
 // The one-time bulk import (Option 1 of the import guide): streams the legacy table in id order,
 // sends the users the target can take as they are, leaves the rest to lazy migration, and
 // gives every imported user a bridge account whose outbox row is already delivered, so a
-// later login only re-hashes the password and never delivers the user again.
-import { randomUUID } from 'node:crypto';
+// later login only re-hashes the password and never delivers the user again. Each request
+// carries an Idempotency-Key made from the run and the users it holds, so the batch a crash
+// left unanswered goes again under the key it had.
+import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Config } from '../config/schema.ts';
 import { BridgeError } from '../errors.ts';
 import type { LegacyRow, LegacySource } from '../legacy/types.ts';
 import type { SecretBox } from '../security/secret-box.ts';
-import type { BulkOutcome, BulkUser, Problem, TargetFormat } from '../target/types.ts';
+import type { BulkKeys, BulkOutcome, BulkUser, Problem, TargetFormat } from '../target/types.ts';
 import { identifierKeys } from './accounts.ts';
 import { type PlannedRow, planRow } from './import-plan.ts';
 import { type Checkpoint, createImportStore, type ImportedAccount } from './import-store.ts';
@@ -149,6 +151,25 @@ function addCounts(into: ImportCounts, delta: ImportCounts): void {
   }
 }
 
+/**
+ * A UUID-shaped Idempotency-Key from the run's id and what one request holds: a batch sent
+ * again by --resume (same run, same users) carries the key it had before the crash.
+ */
+export function importKey(runId: string, kind: 'batch' | 'user', legacyIds: string[]): string {
+  const h = createHash('sha256')
+    .update(`${runId}\n${kind}\n${legacyIds.join('\n')}`)
+    .digest('hex');
+  const variant = ((Number.parseInt(h[16]!, 16) & 3) | 8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export function batchKeys(runId: string, legacyIds: string[]): BulkKeys {
+  return {
+    batch: importKey(runId, 'batch', legacyIds),
+    users: legacyIds.map((id) => importKey(runId, 'user', [id])),
+  };
+}
+
 async function hasAccountsTable(db: Knex): Promise<boolean> {
   try {
     return await db.schema.hasTable('accounts');
@@ -209,6 +230,7 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
   const counts = emptyCounts();
   let afterId: string | undefined;
   let resumed = false;
+  let runId: string | undefined;
   const canReadAccounts = dryRun ? await hasAccountsTable(db) : true;
 
   if (!dryRun) {
@@ -223,6 +245,7 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
     } else {
       await store.startCheckpoint(counts);
     }
+    runId = (await store.readCheckpoint<ImportCounts>())?.run_id;
   }
 
   const total = await legacy.count();
@@ -335,7 +358,14 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
 
   async function deliver(batch: Batch): Promise<BulkOutcome[]> {
     if (batch.send.length === 0) return [];
-    return poster!.post(batch.send.map((s) => s.user));
+    const keys = batchKeys(
+      runId!,
+      batch.send.map((s) => s.row.id),
+    );
+    return poster!.post(
+      batch.send.map((s) => s.user),
+      keys,
+    );
   }
 
   async function commit(batch: Batch, outcomes: BulkOutcome[]): Promise<void> {

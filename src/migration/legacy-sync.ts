@@ -5,6 +5,8 @@
 // the sweep itself disabled is enabled again once its row is back. An account an operator
 // disabled stays as it is. An unreachable legacy database stops the sweep: an outage never
 // disables anyone. After cut-over (no legacy configured) there is nothing to sweep.
+// Replicas share the periodic sweep through a lease in the store: one sweeps each round.
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Config } from '../config/schema.ts';
 import { LegacyUnavailableError } from '../errors.ts';
@@ -13,10 +15,14 @@ import type { Logger } from '../logger.ts';
 import type { Audit } from '../security/audit.ts';
 import { createPayloads } from '../sessions/payloads.ts';
 import { createSessions } from '../sessions/sessions.ts';
+import { releaseLease, takeLease } from '../store/lease.ts';
 import { type AccountStatus, createAccountStatus } from './account-status.ts';
 
 /** The actor the sweep writes into disabled_by and the audit trail. */
 export const LEGACY_SYNC_ACTOR = 'legacy-sync';
+
+/** The lease the periodic sweeps of all replicas share. */
+export const SWEEP_LEASE = 'legacy-sync';
 
 export interface SyncReport {
   checked: number;
@@ -50,11 +56,21 @@ export function createLegacySync(deps: LegacySyncDeps) {
   }
 
   return {
-    /** One pass over every migrated account. `dryRun` reports what it would change. */
-    async run(opts: { dryRun?: boolean } = {}): Promise<SyncReport> {
+    /**
+     * One pass over every migrated account. `dryRun` reports what it would change; `keep` is
+     * asked before each page, and a false ends the pass there (a lease lost to another replica).
+     */
+    async run(opts: { dryRun?: boolean; keep?: () => Promise<boolean> } = {}): Promise<SyncReport> {
       const report: SyncReport = { checked: 0, disabled: [], enabled: [], complete: true };
       let after: string | undefined;
       for (;;) {
+        if (opts.keep && !(await opts.keep())) {
+          logger.warn(
+            { checked: report.checked },
+            'legacy sync stopped: another replica holds the sweep lease',
+          );
+          return { ...report, complete: false };
+        }
         const accounts = await page(after);
         if (accounts.length === 0) break;
         for (const account of accounts) {
@@ -96,23 +112,56 @@ export function createLegacySync(deps: LegacySyncDeps) {
 
 export type LegacySync = ReturnType<typeof createLegacySync>;
 
+export interface SweepOptions {
+  /** The store the replicas share: each round, only the replica holding the sweep lease sweeps. */
+  db: Knex;
+  /** Who this sweeper is in the lease; default a fresh UUID. */
+  holder?: string | undefined;
+  /** Told of every round: swept (with its report) or left to the replica holding the lease. */
+  onRound?: ((round: { swept: boolean; report?: SyncReport }) => void) | undefined;
+}
+
 /**
- * Runs the sweep every `intervalSeconds` until stopped (none when 0). One pass at a time;
- * a failed pass is logged and the next one tries again.
+ * Runs the sweep every `intervalSeconds` until stopped (none when 0). One pass at a time in
+ * this process, and one across replicas: a round starts by taking the sweep lease for one
+ * interval (or extending it, for the replica that swept last), and each page extends it, so
+ * a long pass keeps it and the other replicas skip their rounds meanwhile. The replica that
+ * sweeps keeps sweeping; when it stops (release) or dies (the lease runs out), another takes
+ * over at its next round. A failed pass is logged and the next one tries again.
  */
-export function startLegacySweep(sync: LegacySync, intervalSeconds: number, logger: Logger) {
+export function startLegacySweep(
+  sync: LegacySync,
+  intervalSeconds: number,
+  logger: Logger,
+  opts: SweepOptions,
+) {
   if (intervalSeconds <= 0) return { stop: async () => {} };
+  const holder = opts.holder ?? randomUUID();
+  const leaseMs = intervalSeconds * 1000;
+  const keep = () => takeLease(opts.db, SWEEP_LEASE, holder, leaseMs);
+  async function round(): Promise<void> {
+    if (!(await keep())) {
+      logger.debug('legacy sync: another replica sweeps this round');
+      opts.onRound?.({ swept: false });
+      return;
+    }
+    const report = await sync.run({ keep });
+    opts.onRound?.({ swept: true, report });
+  }
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     running = running.then(() =>
-      sync.run().catch((err: Error) => logger.error({ err: { message: err.message } }, 'legacy sync failed')),
+      round().catch((err: Error) => logger.error({ err: { message: err.message } }, 'legacy sync failed')),
     );
-  }, intervalSeconds * 1000);
+  }, leaseMs);
   timer.unref();
   return {
     async stop() {
       clearInterval(timer);
       await running;
+      await releaseLease(opts.db, SWEEP_LEASE, holder).catch((err: Error) =>
+        logger.warn({ err: { message: err.message } }, 'legacy sync: could not release the sweep lease'),
+      );
     },
   };
 }
@@ -137,5 +186,5 @@ export function startConfiguredSweep(deps: {
     logger: logger.child({ component: 'legacy-sync' }),
     pageSize: config.legacy.coexistence.sweep_page,
   });
-  return startLegacySweep(sync, config.legacy.coexistence.sweep_interval_seconds, logger);
+  return startLegacySweep(sync, config.legacy.coexistence.sweep_interval_seconds, logger, { db });
 }

@@ -55,3 +55,19 @@ export async function undeliveredPasswordChanges(db: Knex): Promise<number> {
     .count({ n: '*' });
   return Number(rows[0]?.n ?? 0);
 }
+
+/**
+ * Of those, the users the bulk import sent without a password (--without-password) who have
+ * logged in since: the target still holds the unusable password the import gave them.
+ */
+export async function importedWithoutPasswordNotTold(db: Knex): Promise<number> {
+  const rows = await db('outbox as u')
+    .join('outbox as d', function () {
+      this.on('d.sub', '=', 'u.sub').andOnVal('d.kind', '=', 'deliver');
+    })
+    .where({ 'u.kind': 'update', 'u.status': 'skipped' })
+    .whereIn('u.last_error', Object.values(UNDELIVERED_CHANGE))
+    .whereRaw("d.payload->>'without_password' = 'true'")
+    .count({ n: '*' });
+  return Number(rows[0]?.n ?? 0);
+}

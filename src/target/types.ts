@@ -139,9 +139,19 @@ export interface BulkPosterOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** The Idempotency-Keys of one batch: the same when the same batch is sent again after a crash. */
+export interface BulkKeys {
+  batch: string;
+  users: string[];
+}
+
 export interface BulkPoster {
   /** True once the target refused an array: every later batch goes one user a request. */
   readonly single: boolean;
-  /** One outcome per user, in order. Throws ImportStoppedError when the target stays down. */
-  post(users: BulkUser[]): Promise<BulkOutcome[]>;
+  /**
+   * One outcome per user, in order. Throws ImportStoppedError when the target stays down.
+   * `keys` are sent as Idempotency-Key: `batch` with the array, `users[i]` with user i when
+   * the target takes one user a request (docs/targets.md).
+   */
+  post(users: BulkUser[], keys?: BulkKeys): Promise<BulkOutcome[]>;
 }

@@ -201,6 +201,7 @@ describe('migration status', () => {
       target: 'http',
       jobs: { pending: 1, delivered: 2, failed: 1, conflict: 1, dead: 1, skipped: 0 },
       password_changes_not_delivered: 0,
+      imported_without_password_not_delivered: 0,
       readiness: expect.objectContaining({ legacy_total: 8 }),
       schemes: { bcrypt: 5, md5: 1 },
     });

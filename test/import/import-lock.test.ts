@@ -3,7 +3,7 @@
 // and runs once it is released.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { importCommand } from '../../src/cli/commands/import.ts';
 import { type Io, runCli } from '../../src/cli/framework.ts';
@@ -41,7 +41,11 @@ afterAll(async () => {
 async function runImportCli(): Promise<{ code: number; err: string }> {
   const err: string[] = [];
   const io: Io = { out: () => {}, err: (l) => err.push(l), stdin: process.stdin, isTTY: false, env: {} };
-  const code = await runCli([importCommand], ['import', '--config', configFile, '--json'], io);
+  const code = await runCli(
+    [importCommand],
+    ['import', '--config', configFile, '--json', '--rejects', join(dirname(configFile), 'rejects.csv')],
+    io,
+  );
   return { code, err: err.join('\n') };
 }
 

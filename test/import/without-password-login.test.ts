@@ -26,6 +26,7 @@ let target: CountingTarget;
 let t: TestBridge;
 let rp: oidc.Configuration;
 let configFile: string;
+let dir: string;
 
 const cli = (argv: string[]) => runCommands([importCommand, ...migrationCommands], argv);
 
@@ -42,7 +43,7 @@ beforeAll(async () => {
   t = await startTestBridge({ legacy, target: targetConfig }, { database: storeDb });
   await t.addClient({ id: 'shop', redirectUris: [REDIRECT_URI], secret: SECRET, firstParty: true });
   rp = await relyingParty(t.url, 'shop', SECRET);
-  const dir = mkdtempSync(join(tmpdir(), 'obt-nopw-'));
+  dir = mkdtempSync(join(tmpdir(), 'obt-nopw-'));
   configFile = join(dir, 'bridge.yaml');
   writeFileSync(configFile, JSON.stringify({ database: storeDb.url, legacy, target: targetConfig }));
 }, 60_000);
@@ -56,7 +57,15 @@ afterAll(async () => {
 
 describe('a user imported without a password', () => {
   it('logs in, and the first login hands the password to the target or records that it could not', async () => {
-    const run = await cli(['import', '--without-password', '--json', '--config', configFile]);
+    const run = await cli([
+      'import',
+      '--without-password',
+      '--json',
+      '--config',
+      configFile,
+      '--rejects',
+      join(dir, 'rejects.csv'),
+    ]);
     expect(run.code, run.out).toBe(0);
     expect(JSON.parse(run.out.split('\n').at(-1)!).counts.without_password).toBe(1);
     expect(target.double.users().get('60001')).toBeTruthy();
@@ -77,5 +86,55 @@ describe('a user imported without a password', () => {
     expect(event.details).toMatchObject({ target: 'recorded', reason: 'imported_without_password' });
     const status = await cli(['migration', 'status', '--config', configFile]);
     expect(status.out).toMatch(/password changes the target was not told of: 1/);
+    // …and, as what it is, with what the operator must do about it.
+    expect(status.out).toMatch(/imported without a password, logged in since, the target not told: 1/);
+    expect(status.out).toMatch(/password reset at the target/);
+    expect(status.out).toMatch(/migration list --status skipped/);
+    const json = JSON.parse((await cli(['migration', 'status', '--json', '--config', configFile])).out);
+    expect(json).toMatchObject({
+      password_changes_not_delivered: 1,
+      imported_without_password_not_delivered: 1,
+    });
+    const listed = await cli(['migration', 'list', '--status', 'skipped', '--json', '--config', configFile]);
+    expect(JSON.parse(listed.out)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ legacy_id: '60001', status: 'skipped' })]),
+    );
+    // The user the import sent with an unusable password is marked for a reset at the target.
+    expect(target.double.users().get('60001')).toMatchObject({
+      attributes: { password_reset_required: true },
+    });
+  });
+
+  it('is refused by the import for a target with no bulk API, whose users migrate at their first login', async () => {
+    for (const type of ['scim', 'webhook']) {
+      const other = join(dir, `${type}.yaml`);
+      const raw =
+        type === 'scim'
+          ? {
+              type,
+              url: 'http://127.0.0.1:9/scim/v2',
+              token: 'scim-token-for-refusal',
+              send_password: 'never',
+            }
+          : { type, url: 'http://127.0.0.1:9/hook', secret: 'a-webhook-secret-of-at-least-32-chars!!' };
+      writeFileSync(
+        other,
+        JSON.stringify({
+          database: storeDb.url,
+          legacy: { connection: legacyDb.url, table: 'be_users' },
+          target: raw,
+        }),
+      );
+      const r = await cli([
+        'import',
+        '--without-password',
+        '--config',
+        other,
+        '--rejects',
+        join(dir, 'r.csv'),
+      ]);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toContain(`target.type ${type} has no bulk import`);
+    }
   });
 });

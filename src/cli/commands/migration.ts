@@ -10,7 +10,10 @@ import { silentLogger } from '../../logger.ts';
 import { createDeliveryQueries } from '../../migration/delivery-queries.ts';
 import { type CutoverFigures, cutoverFigures } from '../../migration/import-status.ts';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../../migration/outbox.ts';
-import { undeliveredPasswordChanges } from '../../migration/password-change.ts';
+import {
+  importedWithoutPasswordNotTold,
+  undeliveredPasswordChanges,
+} from '../../migration/password-change.ts';
 import { type RowRefresh, refreshRowCopies } from '../../migration/retry-rows.ts';
 import type { Store } from '../../store/db.ts';
 import { createTargetFormat } from '../../target/registry.ts';
@@ -128,15 +131,17 @@ const statusCommand: Command = {
     const activeDays = positiveInt(values, 'active-days', statusUsage, 90);
     return withStore(values, io, async ({ config, store }) => {
       const q = createDeliveryQueries(store.db);
-      const [legacy, bySource, withLegacyId, jobs, schemes, figures, stalePasswords] = await Promise.all([
-        legacyTotal(config.legacy),
-        q.accountsBySource(),
-        q.accountsWithLegacyId(),
-        q.countByStatus(),
-        q.accountsByScheme(),
-        cutover(store.db, config.legacy, activeDays),
-        undeliveredPasswordChanges(store.db),
-      ]);
+      const [legacy, bySource, withLegacyId, jobs, schemes, figures, stalePasswords, unusableAtTarget] =
+        await Promise.all([
+          legacyTotal(config.legacy),
+          q.accountsBySource(),
+          q.accountsWithLegacyId(),
+          q.countByStatus(),
+          q.accountsByScheme(),
+          cutover(store.db, config.legacy, activeDays),
+          undeliveredPasswordChanges(store.db),
+          importedWithoutPasswordNotTold(store.db),
+        ]);
       const readiness = await readinessOf(
         config,
         store,
@@ -153,6 +158,8 @@ const statusCommand: Command = {
         target: config.target.type,
         jobs,
         password_changes_not_delivered: stalePasswords,
+        // Of those: imported without a password, logged in since; the target's password is unusable.
+        imported_without_password_not_delivered: unusableAtTarget,
         schemes,
         // Only on request in JSON, so the shape existing scripts read stays as it was.
         ...(figures && values['active-days'] !== undefined ? { cutover: figures } : {}),
@@ -177,6 +184,15 @@ const statusCommand: Command = {
       if (stalePasswords) {
         io.out(
           `  password changes the target was not told of: ${stalePasswords} (its copy keeps an older password; ${config.password_changes === 'record' ? 'password_changes is record' : 'the target format takes no update'})`,
+        );
+      }
+      if (unusableAtTarget) {
+        io.out(
+          `  imported without a password, logged in since, the target not told: ${unusableAtTarget}\n` +
+            '    The target still holds the unusable password the import gave them: they can sign in there\n' +
+            '    only through the bridge, or after a password reset at the target (the import set\n' +
+            '    attributes.password_reset_required). Tell them, or have the platform send the reset;\n' +
+            '    `oidc-bridge migration list --status skipped` lists them.',
         );
       }
       const schemeEntries = Object.entries(schemes);

@@ -3,12 +3,13 @@
 // import API as arrays of up to --batch users, one answer per user. A 429 pauses every
 // sender of the run for Retry-After, then the same batch goes again; 5xx, timeouts and network errors are retried
 // a few times with back-off, then the run stops (ImportStoppedError) with its checkpoint
-// intact, so --resume picks it up.
+// intact, so --resume picks it up. Every request carries the Idempotency-Key the import gave
+// its batch (or its user, one user a request).
 import type { CommerceImportConfig } from '../../config/schema.ts';
 import { ImportStoppedError } from '../../errors.ts';
 import { targetFormOf } from '../../hashing/registry.ts';
 import { type Exchange, exchange, isExchange, parseRetryAfter } from '../http.ts';
-import type { BulkImport, BulkOutcome, BulkPoster, BulkPosterOptions, BulkUser } from '../types.ts';
+import type { BulkImport, BulkKeys, BulkOutcome, BulkPoster, BulkPosterOptions, BulkUser } from '../types.ts';
 import { buildUser } from './mapping.ts';
 import { formatPassword, maskPassword } from './password.ts';
 import { validateUser } from './schema.ts';
@@ -54,7 +55,7 @@ function createPoster(target: CommerceImportConfig, opts: BulkPosterOptions = {}
   }
 
   /** Sends until the answer is final: waits out 429s, backs off on 5xx and network errors. */
-  async function sendFinal(body: unknown): Promise<Exchange> {
+  async function sendFinal(body: unknown, idempotencyKey: string | undefined): Promise<Exchange> {
     let failures = 0;
     let waits = 0;
     for (;;) {
@@ -65,6 +66,8 @@ function createPoster(target: CommerceImportConfig, opts: BulkPosterOptions = {}
         headers: { 'content-type': 'application/json', accept: 'application/json', ...target.headers },
         body: JSON.stringify(body),
         timeoutMs: target.timeout_ms,
+        // The same key on every resend of this body, a 429's and a resumed run's alike.
+        idempotencyKey,
       });
       let why: string;
       if (isExchange(answer)) {
@@ -93,9 +96,9 @@ function createPoster(target: CommerceImportConfig, opts: BulkPosterOptions = {}
       return single;
     },
 
-    async post(users: BulkUser[]): Promise<BulkOutcome[]> {
+    async post(users: BulkUser[], keys?: BulkKeys): Promise<BulkOutcome[]> {
       if (!single) {
-        const answer = await sendFinal(users);
+        const answer = await sendFinal(users, keys?.batch);
         const results = answer.body?.results;
         if (answer.status >= 200 && answer.status < 300 && Array.isArray(results)) {
           if (results.length !== users.length) {
@@ -117,8 +120,8 @@ function createPoster(target: CommerceImportConfig, opts: BulkPosterOptions = {}
         single = true;
       }
       const out: BulkOutcome[] = [];
-      for (const user of users) {
-        const answer = await sendFinal(user);
+      for (const [i, user] of users.entries()) {
+        const answer = await sendFinal(user, keys?.users[i]);
         out.push(itemOutcome(answer.status, answer.body));
       }
       return out;

@@ -1,44 +1,36 @@
 // A 429 with Retry-After to one batch of the bulk import pauses every sender of the run, not
 // only the refused one: no request reaches the platform until the time it asked for is over.
 // Real HTTP against a small server that counts when each request arrived.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.ts';
 import type { CommerceImportConfig } from '../../../src/config/schema.ts';
 import { createCommerceBulk } from '../../../src/target/commerce-import/bulk.ts';
+import { startBodyServer } from '../../support/body-server.ts';
 
-let server: Server;
+let server: Awaited<ReturnType<typeof startBodyServer>>;
 let url: string;
 const arrivals: Array<{ at: number; status: number }> = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (d) => {
-      text += d;
+  server = await startBodyServer((_req, text, res) => {
+    const users = JSON.parse(text) as unknown[];
+    const status = arrivals.length === 0 ? 429 : 200;
+    arrivals.push({ at: Date.now(), status });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      ...(status === 429 ? { 'retry-after': '1' } : {}),
     });
-    req.on('end', () => {
-      const users = JSON.parse(text) as unknown[];
-      const status = arrivals.length === 0 ? 429 : 200;
-      arrivals.push({ at: Date.now(), status });
-      res.writeHead(status, {
-        'content-type': 'application/json',
-        ...(status === 429 ? { 'retry-after': '1' } : {}),
-      });
-      res.end(
-        JSON.stringify(
-          status === 429 ? { error: 'rate_limited' } : { results: users.map(() => ({ status: 201 })) },
-        ),
-      );
-    });
+    res.end(
+      JSON.stringify(
+        status === 429 ? { error: 'rate_limited' } : { results: users.map(() => ({ status: 201 })) },
+      ),
+    );
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/users/import`;
+  url = server.url;
 });
 
 afterAll(async () => {
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 
 describe('the bulk import and a 429', () => {

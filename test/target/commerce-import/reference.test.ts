@@ -163,6 +163,25 @@ describe('importing users', () => {
     expect([...target.state.users.keys()].sort()).toEqual(['1', '2']);
   });
 
+  it('answers a batch repeating an Idempotency-Key with its first results, creating nothing more', async () => {
+    const key = '7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+    const batch = [user({ customer_code: '11' }), user({ customer_code: '12', email: 'twelve@example.com' })];
+    const first = await importUser(batch, { 'idempotency-key': key });
+    const again = await importUser(batch, { 'idempotency-key': key });
+    expect(first.body.results).toEqual([
+      { customer_code: '11', status: 201 },
+      { customer_code: '12', status: 201 },
+    ]);
+    expect(again).toMatchObject({ status: 200, body: first.body });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect([...target.state.users.keys()].sort()).toEqual(['11', '12']);
+    // The same key with a batch of other users is refused.
+    const other = await importUser([user({ customer_code: '13', email: 'x13@example.com' })], {
+      'idempotency-key': key,
+    });
+    expect(other).toMatchObject({ status: 422, body: { error: 'idempotency_key_reused' } });
+  });
+
   it('refuses an empty batch', async () => {
     expect((await importUser([])).status).toBe(400);
   });
