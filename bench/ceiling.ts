@@ -34,6 +34,12 @@ export interface SchemeRate {
   perSec: number;
   completed: number;
   seconds: number;
+  /**
+   * CPU time of this process per operation (main thread and libuv threads alike): what one
+   * hash costs, whatever the number of cores. The login bench subtracts it from the bridge's
+   * CPU per login to leave what the bridge spends outside hashing.
+   */
+  cpuMsPerOp: number;
 }
 
 export interface CeilingReport {
@@ -58,7 +64,8 @@ export interface CeilingReport {
   legacyFormats: Record<string, SchemeRate>;
 }
 
-const PASSWORD = 'Ceiling-bench-password-42';
+export const CEILING_PASSWORD = 'Ceiling-bench-password-42';
+const PASSWORD = CEILING_PASSWORD;
 
 async function rate(
   task: () => Promise<unknown>,
@@ -67,6 +74,7 @@ async function rate(
 ): Promise<SchemeRate> {
   // Warm-up: thread-pool start, lazy loading, the first JIT of the verifier.
   await Promise.all(Array.from({ length: concurrency }, task));
+  const cpuBefore = process.cpuUsage();
   const { completed, seconds } = await runLanes(
     concurrency,
     async () => {
@@ -74,7 +82,13 @@ async function rate(
     },
     { durationMs },
   );
-  return { perSec: round(completed / seconds, 1), completed, seconds: round(seconds, 2) };
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    perSec: round(completed / seconds, 1),
+    completed,
+    seconds: round(seconds, 2),
+    cpuMsPerOp: round((cpu.user + cpu.system) / 1000 / Math.max(1, completed), 2),
+  };
 }
 
 function verifying(stored: string, salt?: string): () => Promise<void> {
@@ -131,7 +145,7 @@ export async function benchCeiling(opts: CeilingOptions = {}): Promise<CeilingRe
 }
 
 /** Stored values of PASSWORD in each heavy format, at the default of the application that writes it. */
-function legacyDefaults(): Record<string, string> {
+export function legacyDefaults(): Record<string, string> {
   const pw = Buffer.from(PASSWORD);
   const b64 = (b: Buffer) => b.toString('base64');
   const salt16 = randomBytes(16);
@@ -154,7 +168,7 @@ function legacyDefaults(): Record<string, string> {
     'NetBSD sha1-crypt (480,000 HMAC, worker)': `$sha1$480000$CeilSalt$${sha1CryptChecksum(pw, 'CeilSalt', 480_000)}`,
     'yescrypt j9T (N=4096, r=32: 16 MiB, worker)': yescryptHash(
       pw,
-      `$y$j9T$CeilingSaltCeilingSalt$${'A'.repeat(43)}`,
+      `$y$j9T$0OoV2/fdc.vHFygfM6SWJ1$${'A'.repeat(43)}`,
     )!,
     'glibc sha512-crypt (5000 rounds, worker)': `$6$CeilSalt$${shaCryptChecksum('sha512', pw, 'CeilSalt', 5000)}`,
   };

@@ -1,6 +1,8 @@
 // The operator console at size: a store with N accounts and M audit events (built with
 // generate_series in PostgreSQL, spread over half a year), the rollups caught up once, then
 // the Progress page fetched over HTTP by a signed-in operator, as a browser would, and timed.
+// Also the cost of the rollups' steady work at that size: the tick that rolls the hour just
+// closed up, and the console's tick of every minute (src/console/tick.ts) with nothing new.
 // Run: npx tsx bench/console.ts 10000000 1000000
 import { pathToFileURL } from 'node:url';
 import { type Bridge, createBridge } from '../src/app.ts';
@@ -18,8 +20,14 @@ export interface ConsoleBenchResult {
   auditRows: number;
   accounts: number;
   generateSeconds: number;
-  /** The first catch-up of the rollups over the whole history. */
+  /** The first catch-up of the rollups over the whole history (but its last hour). */
   rollupSeconds: number;
+  /** One advance over the last closed hour: the work of the first tick after an hour ends. */
+  hourTickMs: number;
+  /** Audit rows in that hour. */
+  hourAuditRows: number;
+  /** The console's tick with no closed hour to roll up (it runs every minute), median. */
+  idleTickMs: number;
   pages: Record<'progress' | 'delivery' | 'security', { medianMs: number; p95Ms: number; samples: number }>;
 }
 
@@ -87,9 +95,16 @@ export async function benchConsole({
     await db.raw('ANALYZE');
     const generateSeconds = (Date.now() - started) / 1000;
 
+    const now = new Date();
+    const anHourAgo = new Date(now.getTime() - 3_600_000);
+    const rollups = createRollups(db);
     const rollupStarted = Date.now();
-    await createRollups(db).advance();
+    await rollups.advance(anHourAgo);
     const rollupSeconds = (Date.now() - rollupStarted) / 1000;
+    const hourStarted = process.hrtime.bigint();
+    await rollups.advance(now);
+    const hourTickMs = Number(process.hrtime.bigint() - hourStarted) / 1e6;
+    const hourAuditRows = Math.round(auditRows / (DAYS * 24));
 
     // The operator: an account with a password, named in admin.admins.
     const password = 'bench-operator-password';
@@ -105,6 +120,13 @@ export async function benchConsole({
     await bridge.listen(port, '127.0.0.1');
     const admin = await bridge.listenAdmin(0, '127.0.0.1');
     await admin.tick();
+    const ticks: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = process.hrtime.bigint();
+      await admin.tick();
+      ticks.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    ticks.sort((a, b) => a - b);
     const { browser } = await consoleSignIn(admin.url, 'operator', password);
 
     const pages = {} as ConsoleBenchResult['pages'];
@@ -129,6 +151,9 @@ export async function benchConsole({
       accounts,
       generateSeconds: round(generateSeconds, 1),
       rollupSeconds: round(rollupSeconds, 1),
+      hourTickMs: round(hourTickMs, 1),
+      hourAuditRows,
+      idleTickMs: round(percentile(ticks, 0.5), 1),
       pages,
     };
   } finally {

@@ -1,7 +1,9 @@
 // Requests per second and latency (p50, p99) of discovery, JWKS, the refresh grant, userinfo
 // and introspection, hammered with autocannon, against the bridge, bare oidc-provider on the
-// bridge's knex adapter (PostgreSQL) and bare oidc-provider on its memory adapter. One real
-// login per server first provides the refresh and access tokens.
+// bridge's knex adapter (PostgreSQL) and bare oidc-provider on its memory adapter, and the
+// bridge with store.redis_url when asked for. One real login per server first provides the
+// access token. Refresh tokens rotate by default, as the bridge's do: each connection then
+// keeps a token chain of its own (one login each) and sends the newest token every time.
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createPgDatabase, type TestDatabase } from '../test/support/databases.ts';
@@ -30,7 +32,12 @@ export interface EndpointsOptions {
   warmupSec?: number;
   kinds?: ServerKind[];
   endpoints?: readonly Endpoint[];
+  /** oidc.rotate_refresh_tokens on every server. Default true, the bridge's default. */
+  rotateRefreshTokens?: boolean;
 }
+
+/** The headers the bridge adds to oidc-provider's answers; the ratios are taken with them. */
+export const BRIDGE_HEADERS = ['x-content-type-options', 'x-frame-options', 'referrer-policy'] as const;
 
 export interface EndpointResult {
   rps: number;
@@ -46,12 +53,19 @@ export interface EndpointsReport {
   durationSec: number | undefined;
   /** Whether a refresh token still works after it was used (it does unless rotated). */
   refreshTokenRotates: Partial<Record<ServerKind, boolean>>;
+  /** What the servers were configured with; the refresh figure is measured under it. */
+  rotateRefreshTokens: boolean;
+  /** Header names of one discovery and one JWKS answer of each server. */
+  headers: Partial<Record<ServerKind, Partial<Record<'discovery' | 'jwks', string[]>>>>;
+  /** Whether a bridge's discovery and JWKS answers carry every header of BRIDGE_HEADERS. */
+  headersKept: Partial<Record<ServerKind, boolean>>;
   results: Partial<Record<ServerKind, Partial<Record<Endpoint, EndpointResult>>>>;
   /** bridge rps / bare rps, per endpoint. */
   ratioToBareKnex: Partial<Record<Endpoint, number>>;
   ratioToBareMemory: Partial<Record<Endpoint, number>>;
   /** The bridge with store.redis_url: rps / bare oidc-provider on its memory adapter. */
   redisRatioToBareMemory: Partial<Record<Endpoint, number>>;
+  redisRatioToBareKnex: Partial<Record<Endpoint, number>>;
 }
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -97,6 +111,50 @@ async function hammer(options: autocannon.Options): Promise<EndpointResult> {
   };
 }
 
+/**
+ * The refresh grant with rotation: one lane per connection, each sending the newest refresh
+ * token of its own chain, on the bench's keep-alive client (autocannon repeats one body).
+ */
+async function hammerChains(
+  agent: ReturnType<typeof keepAliveAgent>,
+  server: RunningServer,
+  chains: string[],
+  limit: { amount?: number; durationSec?: number },
+): Promise<EndpointResult> {
+  const latencies: number[] = [];
+  let failures = 0;
+  let started = 0;
+  let completed = 0;
+  const begin = process.hrtime.bigint();
+  const deadline = Date.now() + (limit.durationSec ?? 1) * 1000;
+  const more = () => (limit.amount ? started < limit.amount : Date.now() < deadline);
+  // A lane per chain: two requests of one chain in flight at once would be a replay.
+  await Promise.all(
+    chains.map(async (_, lane) => {
+      while (more()) {
+        started++;
+        const t0 = process.hrtime.bigint();
+        const reply = await refresh(agent, server.url, server.client, chains[lane]!);
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        const next = reply.status === 200 ? (JSON.parse(reply.body) as Tokens).refresh_token : undefined;
+        if (next) chains[lane] = next;
+        else failures++;
+        completed++;
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
+  const sorted = latencies.sort((a, b) => a - b);
+  const at = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0, 1);
+  return {
+    rps: round(completed / seconds, 1),
+    latencyP50Ms: at(0.5),
+    latencyP99Ms: at(0.99),
+    requests: completed,
+    failures,
+  };
+}
+
 /** Two half runs as one: requests over time, the worse of the two latencies. */
 function combine(rs: EndpointResult[]): EndpointResult {
   const requests = rs.reduce((n, r) => n + r.requests, 0);
@@ -117,7 +175,9 @@ async function freshAccess(
 ): Promise<Tokens> {
   const reply = await refresh(agent, server.url, server.client, t.refresh_token!);
   if (reply.status !== 200) throw new Error(`${server.kind}: refresh failed with ${reply.status}`);
-  return { ...t, access_token: (JSON.parse(reply.body) as Tokens).access_token };
+  const next = JSON.parse(reply.body) as Tokens;
+  // With rotation the used refresh token is spent: the next refresh needs the new one.
+  return { ...t, access_token: next.access_token, refresh_token: next.refresh_token ?? t.refresh_token };
 }
 
 /** Introspection answers 200 for a dead token too; the figure only counts if it was alive. */
@@ -138,6 +198,8 @@ export async function benchEndpoints(opts: EndpointsOptions = {}): Promise<Endpo
   const warmupSec = opts.warmupSec ?? 1;
   const kinds = opts.kinds ?? ['bridge', 'bare-knex', 'bare-memory'];
   const endpoints = opts.endpoints ?? ENDPOINTS;
+  const rotate = opts.rotateRefreshTokens ?? true;
+  const oidc = { rotate_refresh_tokens: rotate };
   const fixture = kinds.includes('bridge') ? await legacyFixture(1) : undefined;
   // A store of its own: each server seals its keys with a key encryption key of its own.
   const redisFixture = kinds.includes('bridge-redis') ? await legacyFixture(1) : undefined;
@@ -152,12 +214,22 @@ export async function benchEndpoints(opts: EndpointsOptions = {}): Promise<Endpo
       connections,
       durationSec,
       refreshTokenRotates: {},
+      rotateRefreshTokens: rotate,
+      headers: {},
+      headersKept: {},
       results: {},
       ratioToBareKnex: {},
       ratioToBareMemory: {},
       redisRatioToBareMemory: {},
+      redisRatioToBareKnex: {},
     };
     const tokens = new Map<ServerKind, Tokens>();
+    const chains = new Map<ServerKind, string[]>();
+    const login = async (server: RunningServer) => {
+      const t = await loginFlow(agent, server.url, server.client, 'bench-user-0', BENCH_PASSWORD);
+      if (!t.refresh_token) throw new Error(`${server.kind} issued no refresh token`);
+      return t;
+    };
     for (const kind of kinds) {
       const server = await startServer(kind, {
         storeUrl:
@@ -168,22 +240,49 @@ export async function benchEndpoints(opts: EndpointsOptions = {}): Promise<Endpo
               : knexStore?.url,
         bridgeConfig:
           kind === 'bridge-redis'
-            ? { ...redisFixture!.bridgeConfig, store: { redis_url: redis!.url, redis_prefix: redis!.prefix } }
-            : fixture?.bridgeConfig,
+            ? {
+                ...redisFixture!.bridgeConfig,
+                oidc,
+                store: { redis_url: redis!.url, redis_prefix: redis!.prefix },
+              }
+            : { ...fixture?.bridgeConfig, oidc },
       });
       servers.push(server);
-      const t = await loginFlow(agent, server.url, server.client, 'bench-user-0', BENCH_PASSWORD);
-      if (!t.refresh_token) throw new Error(`${kind} issued no refresh token`);
+      const probe = await login(server);
       // Two uses of one refresh token: the second fails only if the first rotated it.
-      await refresh(agent, server.url, server.client, t.refresh_token);
-      const second = await refresh(agent, server.url, server.client, t.refresh_token);
+      await refresh(agent, server.url, server.client, probe.refresh_token!);
+      const second = await refresh(agent, server.url, server.client, probe.refresh_token!);
       report.refreshTokenRotates[kind] = second.status !== 200;
-      if (second.status !== 200) {
-        throw new Error(`${kind} rotates refresh tokens: the refresh figure would measure errors`);
+      if (report.refreshTokenRotates[kind] !== rotate) {
+        throw new Error(
+          `${kind}: refresh tokens ${rotate ? 'do not rotate' : 'rotate'} although oidc.rotate_refresh_tokens is ${rotate}; the refresh figure would measure the wrong thing`,
+        );
       }
+      // A replayed token revoked its grant: the figures use logins of their own.
+      const t = rotate ? await login(server) : probe;
       tokens.set(kind, t);
+      if (rotate && endpoints.includes('refresh')) {
+        const own: string[] = [];
+        for (let i = 0; i < connections; i++) own.push((await login(server)).refresh_token!);
+        chains.set(kind, own);
+      }
+      const seen: Partial<Record<'discovery' | 'jwks', string[]>> = {};
+      for (const [name, path] of [
+        ['discovery', '/.well-known/openid-configuration'],
+        ['jwks', '/jwks'],
+      ] as const) {
+        seen[name] = Object.keys((await send(agent, `${server.url}${path}`)).headers).sort();
+      }
+      report.headers[kind] = seen;
+      if (kind === 'bridge' || kind === 'bridge-redis') {
+        report.headersKept[kind] = BRIDGE_HEADERS.every(
+          (h) => seen.discovery?.includes(h) && seen.jwks?.includes(h),
+        );
+      }
       if (warmupSec > 0 && !opts.amount) {
         for (const endpoint of endpoints) {
+          // Warming the rotating refresh up would spend the chains; its first requests warm it.
+          if (endpoint === 'refresh' && rotate) continue;
           await autocannon({
             ...requestFor(server, t, endpoint),
             connections,
@@ -204,11 +303,18 @@ export async function benchEndpoints(opts: EndpointsOptions = {}): Promise<Endpo
           // after the refresh run stored thousands of others.
           t = await freshAccess(agent, server, t);
         }
-        const r = await hammer({
-          ...requestFor(server, t, endpoint),
-          connections,
-          ...(opts.amount ? { amount: Math.ceil(opts.amount / 2) } : { duration: half }),
-        });
+        const r =
+          endpoint === 'refresh' && rotate
+            ? await hammerChains(agent, server, chains.get(server.kind)!, {
+                amount: opts.amount ? Math.ceil(opts.amount / 2) : undefined,
+                durationSec: half,
+              })
+            : await hammer({
+                ...requestFor(server, t, endpoint),
+                connections,
+                ...(opts.amount ? { amount: Math.ceil(opts.amount / 2) } : { duration: half }),
+              });
+        tokens.set(server.kind, t);
         if (endpoint === 'introspection') await assertActive(agent, server, t);
         runs.set(server.kind, [...(runs.get(server.kind) ?? []), r]);
       }
@@ -222,6 +328,7 @@ export async function benchEndpoints(opts: EndpointsOptions = {}): Promise<Endpo
       if (bridge && memory) report.ratioToBareMemory[endpoint] = round(bridge / memory, 3);
       const onRedis = report.results['bridge-redis']?.[endpoint]?.rps;
       if (onRedis && memory) report.redisRatioToBareMemory[endpoint] = round(onRedis / memory, 3);
+      if (onRedis && knex) report.redisRatioToBareKnex[endpoint] = round(onRedis / knex, 3);
     }
     return report;
   } finally {

@@ -5,7 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { benchEndpoints } from './endpoints.ts';
 import { benchQueue, type QueueFigures } from './queue.ts';
 import { benchRedisClients } from './redis-clients.ts';
-import { benchStatements, type StatementsPerLogin } from './statements.ts';
+import { type Row, statementRows, tokenPathRows } from './report-rows.ts';
+import { benchStatements } from './statements.ts';
 import { type Line, printLines, verdict } from './support/table.ts';
 import { benchTwoProcess, twoProcessLines } from './two-process.ts';
 
@@ -25,45 +26,9 @@ function queueLines(r: Awaited<ReturnType<typeof benchQueue>>): Line[] {
   return lines;
 }
 
-function statementLines(r: Awaited<ReturnType<typeof benchStatements>>): Line[] {
-  const lines: Line[] = [];
-  const fmt = (p: StatementsPerLogin) =>
-    `${p.total} (${Object.entries(p.phases)
-      .map(([k, n]) => `${k} ${n}`)
-      .join(', ')}); legacy ${p.legacy}; worker ${p.background}`;
-  for (const [kind, x] of Object.entries(r.results)) {
-    const t = x.tokenPath;
-    lines.push([
-      `SQL statements per token request, ${kind}`,
-      `userinfo ${t.userinfo}, introspection ${t.introspection}, refresh ${t.refresh}`,
-    ]);
-    for (const which of ['first', 'repeat'] as const) {
-      const p = x[which];
-      lines.push([
-        `SQL statements per ${which} login, ${kind}`,
-        fmt(p),
-        verdict(p.total <= r.goal, `<= ${r.goal}`),
-      ]);
-    }
-  }
-  return lines;
-}
-
-function tokenLines(r: Awaited<ReturnType<typeof benchEndpoints>>): Line[] {
-  const lines: Line[] = [];
-  for (const [kind, byEndpoint] of Object.entries(r.results))
-    for (const [endpoint, x] of Object.entries(byEndpoint ?? {}))
-      lines.push([`${endpoint}: ${kind}`, `${x.rps} rps, p50 ${x.latencyP50Ms} / p99 ${x.latencyP99Ms} ms`]);
-  for (const [endpoint, ratio] of Object.entries(r.ratioToBareMemory))
-    lines.push([`${endpoint}: bridge / bare (memory)`, String(ratio), verdict(ratio >= 0.6, '>= 0.6')]);
-  for (const [endpoint, ratio] of Object.entries(r.redisRatioToBareMemory))
-    lines.push([
-      `${endpoint}: bridge on Redis / bare (memory)`,
-      String(ratio),
-      verdict(ratio >= 0.6, '>= 0.6'),
-    ]);
-  return lines;
-}
+/** The rows of the whole run's report, as lines of this one. */
+const linesOf = (rows: Row[]): Line[] =>
+  rows.map((r) => [r.figure, r.value, r.met === undefined ? undefined : verdict(r.met, r.target)]);
 
 const PHASES: Record<string, () => Promise<{ result: unknown; lines: Line[] }>> = {
   async queue() {
@@ -72,7 +37,7 @@ const PHASES: Record<string, () => Promise<{ result: unknown; lines: Line[] }>> 
   },
   async statements() {
     const result = await benchStatements({ logins: quick ? 3 : 10 });
-    return { result, lines: statementLines(result) };
+    return { result, lines: linesOf(statementRows(result)) };
   },
   async tokens() {
     const result = await benchEndpoints({
@@ -80,7 +45,7 @@ const PHASES: Record<string, () => Promise<{ result: unknown; lines: Line[] }>> 
       endpoints: ['userinfo', 'introspection', 'refresh'],
       ...(quick ? { durationSec: 1, warmupSec: 0 } : { durationSec: 5 }),
     });
-    return { result, lines: tokenLines(result) };
+    return { result, lines: linesOf(tokenPathRows(result)) };
   },
   async 'two-process'() {
     const result = await benchTwoProcess(quick ? { users: 20, concurrency: 4 } : {});

@@ -7,9 +7,18 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchCeiling, type CeilingReport } from './ceiling.ts';
-import { benchEndpoints, ENDPOINTS, type EndpointsReport } from './endpoints.ts';
+import type { ConsoleBenchResult } from './console.ts';
+import { benchEndpoints, type EndpointsReport } from './endpoints.ts';
+import { benchFailureFloor, benchSecondFactors } from './hot-path.ts';
 import { benchLoginThroughput, type LoginThroughputReport } from './login-throughput.ts';
+import { benchRecheck } from './recheck.ts';
+import { hotPathRows, loginRows, type Row, statementRows, tokenPathRows } from './report-rows.ts';
+import { benchStatements, type StatementsReport } from './statements.ts';
+import { benchStoreSize } from './store-size.ts';
+import { REDIS_URL, redisReachable } from './support/redis-reachable.ts';
 import { round } from './support/stats.ts';
+import { printLines } from './support/table.ts';
+import { benchTwoProcess, twoProcessLines } from './two-process.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 
@@ -37,17 +46,16 @@ async function optionalBench<T>(file: string, name: string, args: unknown): Prom
   return (await (fn as (a: unknown) => Promise<T>)(args)) as T;
 }
 
-interface Row {
-  figure: string;
-  value: string;
-  target: string;
-  met: boolean | undefined;
-}
-
 function rows(r: {
   ceiling: CeilingReport;
   login: LoginThroughputReport;
   endpoints: EndpointsReport;
+  statements: StatementsReport | { error: string };
+  /** Why the Redis-store rows were not measured, when they were not. */
+  redisSkipped: string | undefined;
+  recheck: unknown;
+  floor: unknown;
+  factors: unknown;
   importRun: unknown;
   enumeration: unknown;
   consolePages: unknown;
@@ -62,44 +70,14 @@ function rows(r: {
   add(`ceiling: pbkdf2_sha256 ${c.pbkdf2Iterations} iterations`, `${c.verify.pbkdf2Sha256.perSec}/s`);
   add('ceiling: salted sha256 (main thread)', `${c.verify.saltedSha256.perSec}/s`);
   for (const [label, rate] of Object.entries(c.legacyFormats)) add(`ceiling: ${label}`, `${rate.perSec}/s`);
-  const l = r.login;
-  for (const [name, p] of [
-    ['first login (bcrypt, migrates)', l.firstLogin],
-    ['repeat login (argon2id)', l.repeatLogin],
-  ] as const) {
-    add(`${name}, ${l.concurrency} clients`, `${p.perSec}/s (ceiling ${p.ceilingPerSec}/s)`);
-    add(`${name}: ratio to ceiling`, String(p.ratioToCeiling), '>= 0.85', (p.ratioToCeiling ?? 0) >= 0.85);
-    add(`${name}: latency p50 / p99`, `${p.latencyP50Ms} / ${p.latencyP99Ms} ms`);
-    add(
-      `${name}: bridge event-loop delay p99 (max)`,
-      `${p.bridge.eventLoop.p99Ms} ms (${p.bridge.eventLoop.maxMs})`,
-      '< 20 ms',
-      p.bridge.eventLoop.p99Ms < 20,
-    );
-    add(
-      `${name}: bridge CPU per login, share of 2 cores`,
-      `${p.bridgeCpuMsPerLogin} ms, ${p.bridgeCpuShare}`,
-    );
-  }
-  for (const e of ENDPOINTS) {
-    const b = r.endpoints.results.bridge?.[e];
-    const k = r.endpoints.results['bare-knex']?.[e];
-    const m = r.endpoints.results['bare-memory']?.[e];
-    if (!b) continue;
-    const fmt = (x: typeof b | undefined) =>
-      x ? `${x.rps} rps, p50 ${x.latencyP50Ms} / p99 ${x.latencyP99Ms} ms` : '-';
-    add(`${e}: bridge`, fmt(b));
-    add(`${e}: bare oidc-provider, knex adapter`, fmt(k));
-    add(`${e}: bare oidc-provider, memory adapter`, fmt(m));
-    const ratio = r.endpoints.ratioToBareKnex[e];
-    add(
-      `${e}: bridge / bare (knex)`,
-      String(ratio ?? '-'),
-      '>= 0.9',
-      ratio === undefined ? undefined : ratio >= 0.9,
-    );
-    add(`${e}: bridge / bare (memory)`, String(r.endpoints.ratioToBareMemory[e] ?? '-'));
-  }
+  out.push(...loginRows(c, r.login));
+  out.push(
+    ...statementRows(
+      'error' in r.statements ? { skipped: `error: ${r.statements.error}` } : r.statements,
+      r.redisSkipped,
+    ),
+  );
+  out.push(...tokenPathRows(r.endpoints, r.redisSkipped));
   const imp = r.importRun as { missing?: true; rowsPerSec?: number; peakRssMb?: number } & Record<
     string,
     unknown
@@ -176,6 +154,14 @@ function rows(r: {
     }
     add('console: first rollup of the whole history', `${cp.rollupSeconds} s`);
   }
+  out.push(
+    ...hotPathRows({
+      recheck: r.recheck as never,
+      floor: r.floor as never,
+      factors: r.factors as never,
+      consolePages: r.consolePages as ConsoleBenchResult,
+    }),
+  );
   return out;
 }
 
@@ -228,9 +214,28 @@ const login = await part('login', () =>
     bracketCeiling: { durationMs: quick ? 300 : 2000 },
   }),
 );
-const endpoints = await part('endpoints', () =>
-  benchEndpoints(quick ? { durationSec: 1, warmupSec: 0 } : { durationSec: 5 }),
+// The Redis-store rows (statements, token path) when the Redis a bridge would be given answers.
+const redisUp = await redisReachable();
+const redisSkipped = redisUp ? undefined : `Redis at ${REDIS_URL} does not answer`;
+const statements = await part('statements', () =>
+  benchStatements({ logins: quick ? 2 : 12, kinds: redisUp ? ['bridge', 'bridge-redis'] : ['bridge'] }),
 );
+// The bridge as an operator runs it for speed (defaults, refresh tokens rotating; and with
+// store.redis_url), against bare oidc-provider on knex and on its memory adapter.
+const endpoints = await part('endpoints', () =>
+  benchEndpoints({
+    kinds: ['bridge', ...(redisUp ? (['bridge-redis'] as const) : []), 'bare-knex', 'bare-memory'],
+    ...(quick ? { durationSec: 1, warmupSec: 0 } : { durationSec: 5 }),
+  }),
+);
+// What the newer work on the login path costs (bench/recheck.ts, bench/hot-path.ts).
+const recheck = await part('recheck', () =>
+  benchRecheck(quick ? { users: 200, lookups: 100 } : { users: 5000, lookups: 2000 }),
+);
+const floor = await part('failureFloor', () =>
+  benchFailureFloor(quick ? { users: 6, rounds: 1, concurrency: 2 } : { users: 40, rounds: 2 }),
+);
+const factors = await part('secondFactors', () => benchSecondFactors({ checks: quick ? 10 : 200 }));
 // Import figures: rows/s at 100,000 and 1,000,000 rows, and a peak RSS that must not grow
 // with the table (within 20% between the two sizes).
 const importRun = await part('import', async () => {
@@ -255,8 +260,12 @@ const consolePages = await part('console', () =>
   }),
 );
 // Two bridge processes on one store: migrated once, delivered once, statements per login.
-await part('twoProcess', async () =>
-  (await import('./two-process.ts')).benchTwoProcess({ users: quick ? 20 : 200, concurrency: quick ? 4 : 8 }),
+// What each migrated user leaves in the store (the scale section of BENCHMARKS.md).
+const storeSize = await part('storeSize', () =>
+  benchStoreSize(quick ? { users: 10, scaleTo: 10_000 } : { users: 100, scaleTo: 1_000_000 }),
+);
+const twoProcess = await part('twoProcess', () =>
+  benchTwoProcess({ users: quick ? 20 : 200, concurrency: quick ? 4 : 8 }),
 );
 if (failed(ceiling) || failed(login) || failed(endpoints)) {
   process.stderr.write(`a part failed; bench-results.json holds what was measured:\n`);
@@ -280,16 +289,45 @@ const results = {
     targetMs: 20,
   },
   endpoints,
+  statements,
+  recheck,
+  failureFloor: floor,
+  secondFactors: factors,
   import: importRun,
   enumeration,
   console: consolePages,
+  twoProcess,
+  storeSize,
 };
-const table = rows({ ceiling, login, endpoints, importRun, enumeration, consolePages });
+const table = rows({
+  ceiling,
+  login,
+  endpoints,
+  statements,
+  redisSkipped,
+  recheck,
+  floor,
+  factors,
+  importRun,
+  enumeration,
+  consolePages,
+});
+if (!failed(storeSize))
+  table.push({
+    figure: `store: bytes per migrated user, accounts and identifiers at ${storeSize.scaledTo} users`,
+    value: `${storeSize.accountBytesPerUser} B`,
+    target: '',
+    met: undefined,
+  });
 writeFileSync('bench-results.json', `${JSON.stringify({ ...results, table }, null, 2)}\n`);
 process.stdout.write(
   `\nmachine: ${machine.cpus} cpus (${machine.cpuModel}), node ${machine.node}, load ${results.machine.loadAverageAtStart.join(' ')} → ${results.machine.loadAverageAtEnd.join(' ')}\n\n`,
 );
 printTable(table);
+if (!failed(twoProcess)) {
+  process.stdout.write('\n');
+  printLines(twoProcessLines(twoProcess));
+}
 process.stdout.write(`\nwrote bench-results.json in ${results.durationSec} s\n`);
 // The hash worker pool and pg pools of the optional benches may keep the process alive.
 process.exit(0);

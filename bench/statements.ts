@@ -26,6 +26,8 @@ export interface StatementsPerLogin {
   legacy: number;
   /** Statements outside requests while the logins ran (the delivery worker), per login. */
   background: number;
+  /** The login guard's rate-limit counters, per login: not in `total` (see BENCHMARKS.md). */
+  rateLimits: number;
   sql?: Record<string, string[]>;
 }
 
@@ -59,6 +61,7 @@ function perLogin(c: StatementCounts, logins: number): StatementsPerLogin {
     total: round(total / logins, 2),
     legacy: round(c.legacy / logins, 2),
     background: round(c.background / logins, 2),
+    rateLimits: round((c.rateLimits ?? 0) / logins, 2),
     ...(c.sql ? { sql: c.sql } : {}),
   };
 }

@@ -18,7 +18,7 @@ import { createMailTemplates } from './mail/templates.ts';
 import type { MailTransport } from './mail/transport.ts';
 import type { Metrics } from './metrics.ts';
 import { createAccountFeatures } from './mfa/features.ts';
-import { createAccounts } from './migration/accounts.ts';
+import { type AccountRow, createAccounts } from './migration/accounts.ts';
 import { createLogin, type LoginGuard } from './migration/login.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { createClientStore } from './oidc/clients.ts';
@@ -33,6 +33,7 @@ import { createStore, type Store, storeOptions } from './store/db.ts';
 import { noTracing, startTracing, type Tracing } from './tracing.ts';
 import { errorResponse } from './ui/error-responses.ts';
 import { createRenderer, renderErrorResponse, securityHeaders } from './ui/render.ts';
+import { createTtlCache } from './util/ttl-cache.ts';
 
 export interface BridgeOptions {
   logger?: Logger;
@@ -116,7 +117,11 @@ async function assemble(
   if (legacy) await checkLegacyAtStart(legacy, logger);
   const ownGuard = opts.guard ? undefined : createLoginGuard({ config, store, metrics, audit, logger });
   const policy = await loadPasswordPolicy(config.password_policy);
+  // Accounts by sub for findAccount (oidc.read_cache_seconds): a login leaves the row it read
+  // or wrote, so that the return to /auth right after it does not read it again.
+  const accountCache = createTtlCache<AccountRow>(config.oidc.read_cache_seconds * 1000);
   const login = createLogin({
+    accountSeen: (row) => accountCache.set(row.sub, row),
     config,
     db,
     accounts,
@@ -162,6 +167,7 @@ async function assemble(
       logger,
       consents: features.consents,
       shortLived: store.shortLived,
+      accountCache,
     });
   let provider = build(keys);
   let providerHandler = provider.callback();

@@ -22,6 +22,8 @@ export interface StatementCounts {
   background: number;
   /** Queries to the legacy database. */
   legacy: number;
+  /** Statements of the login guard's counters in requests, which pass knex's query events by. */
+  rateLimits?: number;
   /** With BENCH_STATEMENTS_SQL=1: each statement's SQL, by phase, to see what to cut. */
   sql?: Record<string, string[]>;
 }
@@ -33,7 +35,10 @@ export interface ServerSpec {
   storeUrl?: string;
   keyEncryptionKey: string;
   client: BenchClient;
-  /** Merged into the bridge's config (legacy section, security limits). */
+  /**
+   * Merged into the bridge's config (legacy section, security limits). A bare server reads
+   * only its oidc.rotate_refresh_tokens, so that both rotate refresh tokens alike.
+   */
   bridgeConfig?: Record<string, unknown>;
   /** Registers the bench client in the store; false for a second process on the same store. */
   registerClient?: boolean;
@@ -299,9 +304,6 @@ export async function legacyFixture(users: number, cost = 10): Promise<LegacyFix
       return more.names;
     },
     bridgeConfig: {
-      // The refresh figure hammers one refresh token; rotation would make every use after the
-      // first a replay. Both servers run without it (see BENCHMARKS.md).
-      oidc: { rotate_refresh_tokens: false },
       legacy: {
         connection: legacy.url,
         table: 'be_users',

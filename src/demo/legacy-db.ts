@@ -21,11 +21,15 @@ export interface DemoUser {
   scheme: string;
 }
 
-interface Seed extends DemoUser {
+/** A demo user with the shop's other be_users values, which every demo legacy kind serves. */
+export interface DemoProfile extends DemoUser {
   gender: 'M' | 'F';
   birthday: string;
   acceptNotifications: 0 | 1;
   createdAt: string;
+}
+
+interface Seed extends DemoProfile {
   hash(password: string): Promise<{ password: string; salt: string | null }>;
 }
 
@@ -125,6 +129,11 @@ const SEEDS: Seed[] = [
     },
   },
 ];
+
+/** The demo users and their values, without the stored hashes (the http and ldap demos' own). */
+export function demoProfiles(): DemoProfile[] {
+  return SEEDS.map(({ hash: _hash, ...profile }) => ({ ...profile }));
+}
 
 // The import guide's example be_users, in PostgreSQL types. Two changes: password is wider than the import guide's
 // varchar(60), which fits bcrypt but not a Django hash, and salt holds the digests' salts.

@@ -35,6 +35,8 @@ export interface DemoRelyingPartyOptions {
   issuer: string;
   clients: Record<AppKey, RpClient>;
   users: DemoUser[];
+  /** Which legacy store the demo runs, e.g. "an embedded PostgreSQL, table be_users". */
+  legacySource: string;
   /** The demo's mail sink: its e-mails are shown at /mailbox. */
   mailbox?: { received: MailboxEntry[] } | undefined;
   inspector: Inspector;
@@ -130,6 +132,7 @@ export async function createDemoRelyingParty(opts: DemoRelyingPartyOptions): Pro
     page(ctx, 200, (nonce) =>
       startPage(nonce, {
         users: opts.users,
+        legacySource: opts.legacySource,
         links,
         signedInAs: current ? String(current.session.claims.email ?? current.session.claims.sub) : undefined,
         mails: opts.mailbox?.received.length,
@@ -141,6 +144,7 @@ export async function createDemoRelyingParty(opts: DemoRelyingPartyOptions): Pro
     page(ctx, 200, (nonce) =>
       startPage(nonce, {
         users: opts.users,
+        legacySource: opts.legacySource,
         links,
         notice: 'You are signed out of the bridge and of this application.',
       }),

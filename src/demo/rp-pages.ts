@@ -110,6 +110,8 @@ export function startPage(
   nonce: string,
   opts: {
     users: DemoUser[];
+    /** Which legacy store the demo runs. */
+    legacySource: string;
     links: PageLinks;
     signedInAs?: string | undefined;
     notice?: string | undefined;
@@ -120,7 +122,7 @@ export function startPage(
   const body = html`
 <h1>Log in with your old password</h1>
 <p class="lead">This page is the application. <strong>Log in</strong> sends you to the bridge, which checks your
-password against the legacy table's own hash, creates your account on this first login and delivers you to the
+password against the legacy store, whatever it holds, creates your account on this first login and delivers you to the
 target platform's import API. Then you come back here and see all of it.</p>
 ${opts.notice ? html`<p class="notice" role="status">${opts.notice}</p>` : ''}
 ${
@@ -142,8 +144,8 @@ e-mail goes to the demo's own mail server, and its <a href="/mailbox">mailbox</a
 }
 <section class="card" aria-labelledby="users-heading">
   <h2 id="users-heading">Legacy users</h2>
-  <p class="muted">The demo legacy database holds these users of the import guide's example <code>be_users</code> table, each password
-  stored in a different format. Log in with the username or the email.</p>
+  <p class="muted" id="legacy-source">Legacy store: <strong>${opts.legacySource}</strong>. It holds these users of the import
+  guide's example <code>be_users</code> table. Log in with the username or the email.</p>
   <table class="users">
     <colgroup><col class="c-user"><col class="c-password"><col></colgroup>
     <thead><tr><th scope="col">User</th><th scope="col">Password</th><th scope="col">Stored as</th></tr></thead>

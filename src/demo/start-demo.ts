@@ -1,6 +1,7 @@
 // Starts the whole demo in one process, with no configuration and no database server: the
-// embedded bridge store, an embedded legacy database, the reference target platform, the
-// bridge with its delivery worker, and the demo application (the relying party).
+// embedded bridge store, a legacy store of the kind asked for (an embedded database, an HTTP
+// password check or an OpenLDAP directory), the reference target platform, the bridge with
+// its delivery worker, and the demo application (the relying party).
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { type Bridge, createBridge } from '../app.ts';
@@ -12,10 +13,13 @@ import { type SmtpSink, startSmtpSink } from '../mail/sink.ts';
 import { startDeliveryWorker } from '../migration/worker.ts';
 import { createClientStore } from '../oidc/clients.ts';
 import { createStore } from '../store/db.ts';
+import type { ReferenceDouble } from '../target/reference.ts';
 import { referenceFor } from '../target/registry.ts';
-import { knexOn, memoryStoreOn, openEmbeddedPostgres } from './embedded-postgres.ts';
+import { memoryStoreOn, openEmbeddedPostgres } from './embedded-postgres.ts';
 import { createInspector } from './inspect.ts';
-import { createDemoLegacyDatabase, DEMO_TABLE, type DemoUser } from './legacy-db.ts';
+import type { DemoUser } from './legacy-db.ts';
+import type { DemoLegacyKind } from './legacy-kinds.ts';
+import { startDemoLegacy } from './legacy-store.ts';
 import {
   type AppKey,
   CALLBACK_PATH,
@@ -33,6 +37,8 @@ export interface DemoOptions {
   targetPort: number;
   /** The target type the demo delivers to, through that type's reference double. Default commerce-import. */
   target?: string | undefined;
+  /** The kind of legacy store the demo runs: sql (default), http or ldap. */
+  legacy?: DemoLegacyKind | undefined;
   /** The address all three listen on. */
   host: string;
   /** Keep the bridge store here; default: in memory, so every run starts clean. */
@@ -48,9 +54,14 @@ export interface RunningDemo {
   bridgeUrl: string;
   rpUrl: string;
   targetUrl: string;
+  /** The reference target the demo delivers to: the users it holds, the requests it answered. */
+  target: ReferenceDouble;
   /** Where the bridge sends its users: the double's import, SCIM or webhook endpoint. */
   targetEndpoint: string;
   targetType: string;
+  /** The legacy store's kind, and which store it is, for the banner and the start page. */
+  legacyKind: DemoLegacyKind;
+  legacyDescription: string;
   users: DemoUser[];
   clients: Record<AppKey, RpClient>;
   config: Config;
@@ -125,9 +136,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     await listening('bridge', '--port', opts.port, () => probe(opts.port, opts.host));
     await listening('demo application', '--rp-port', opts.rpPort, () => probe(opts.rpPort, opts.host));
 
-    const legacyPromise = openEmbeddedPostgres(logger, env).then((pg) =>
-      createDemoLegacyDatabase(knexOn(pg)),
-    );
+    const legacyPromise = startDemoLegacy(opts.legacy ?? 'sql', { logger, env });
     const storePromise = opts.dataDir
       ? Promise.resolve(createStore({ data_dir: opts.dataDir }))
       : openEmbeddedPostgres(logger, env).then(memoryStoreOn);
@@ -152,13 +161,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
         port: opts.port,
         host: opts.host,
         ...(kek ? { key_encryption_key: kek } : {}),
-        legacy: {
-          connection: 'pglite:memory',
-          table: DEMO_TABLE,
-          identifiers: ['username', 'email'],
-          columns: { id: 'id', password: 'password', salt: 'salt' },
-          password: { scheme: 'auto' },
-        },
+        legacy: legacy.legacyConfig,
         target: target.targetConfig,
         // Deliveries show up on the result page within a moment of the login.
         worker: { poll_interval_ms: 200, base_delay_ms: 500 },
@@ -185,7 +188,11 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       {},
     );
 
-    const bridge = await createBridge(config, { store, legacyDb: legacy.knex, logger });
+    const bridge = await createBridge(config, {
+      store,
+      ...(legacy.knex ? { legacyDb: legacy.knex } : {}),
+      logger,
+    });
     cleanups.push(() => bridge.stop());
 
     const clientStore = createClientStore(store.db, bridge.box);
@@ -221,6 +228,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       issuer: bridgeUrl,
       clients,
       users: legacy.users,
+      legacySource: legacy.description,
       mailbox,
       inspector: createInspector(store.db, target),
       links,
@@ -235,8 +243,11 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       bridgeUrl,
       rpUrl,
       targetUrl: target.url,
+      target,
       targetEndpoint,
       targetType,
+      legacyKind: legacy.kind,
+      legacyDescription: legacy.description,
       users: legacy.users,
       clients,
       config,

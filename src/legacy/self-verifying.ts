@@ -1,26 +1,25 @@
-// What the kinds that check passwords themselves (http, ldap) share: they list and count no
-// users, so the bulk import and the cut-over total say so and what to do instead; the
-// mapping shows and the claims read the profile the store answered.
+// What the kinds that check passwords themselves (http, ldap) share: the mapping shows and
+// the claims read the profile the store answered, and no last-login fact is known. A kind
+// that cannot list its users (http) adds unlisted(), so the bulk import and the cut-over
+// total say so and what to do instead; ldap pages through its directory itself.
 import { LegacyNotSupportedError } from './errors.ts';
 import { describeMapping, type MappingEntry, mapClaims } from './mapping.ts';
 import type { LegacySource } from './types.ts';
 
 type Shared = Pick<
   LegacySource,
-  'page' | 'count' | 'countActiveSince' | 'checkSchema' | 'describeMapping' | 'mapClaims' | 'ping' | 'close'
+  'countActiveSince' | 'checkSchema' | 'describeMapping' | 'mapClaims' | 'ping' | 'close'
 >;
 
-export function selfVerifyingParts(opts: {
-  kind: string;
+/** page and count of a store that cannot list its users: refused, saying what to do instead. */
+export function unlisted(
+  kind: string,
   /** Why the store cannot list its users, as the end of a sentence. */
-  why: string;
-  entries: MappingEntry[];
-  claims: Record<string, string>;
-  ping(): Promise<void>;
-}): Shared {
+  why: string,
+): Pick<LegacySource, 'page' | 'count'> {
   const notListed = (what: string) =>
     new LegacyNotSupportedError(
-      `The ${opts.kind} legacy source cannot ${what}: ${opts.why}. Users migrate at their first login; to import them all at once, export them to a table and use legacy.kind: sql.`,
+      `The ${kind} legacy source cannot ${what}: ${why}. Users migrate at their first login; to import them all at once, export them to a table and use legacy.kind: sql.`,
     );
   return {
     async page() {
@@ -29,6 +28,15 @@ export function selfVerifyingParts(opts: {
     async count() {
       throw notListed('count its users');
     },
+  };
+}
+
+export function selfVerifyingParts(opts: {
+  entries: MappingEntry[];
+  claims: Record<string, string>;
+  ping(): Promise<void>;
+}): Shared {
+  return {
     async countActiveSince() {
       return undefined;
     },

@@ -63,9 +63,16 @@ export interface LegacySource {
   /** undefined when no user has that id, or passes the filter. */
   findById(id: string): Promise<LegacyRow | undefined>;
   /**
+   * false where the store cannot look a user up by id (the http single POST answers only with
+   * the password; the user-migration GET takes a login name, so only an id_field of username
+   * works): findById's undefined then says nothing, and the coexistence sweep checks nobody
+   * rather than take everyone for gone. Default true.
+   */
+  readonly findsById?: boolean;
+  /**
    * Keyset page in id order, for the bulk import: users with an id greater than afterId, at
-   * most limit of them. Throws LegacyNotSupportedError (saying what to do) where the store
-   * cannot list its users.
+   * most limit of them (ldap: RFC 2696 paged results, ids in code-unit order). Throws
+   * LegacyNotSupportedError (saying what to do) where the store cannot list its users.
    */
   page(afterId: string | number | undefined, limit: number): Promise<LegacyRow[]>;
   /** Users that pass the filter; throws LegacyNotSupportedError where they cannot be counted. */
@@ -79,6 +86,11 @@ export interface LegacySource {
    * `password` is null. Throws LegacyUnavailableError when the store cannot answer.
    */
   verify?(row: LegacyRow, password: string): Promise<SourceVerdict>;
+  /**
+   * With verify: the scheme its verdicts name (ldap-bind, http), which the import files a user
+   * under whose hash the store does not give (they need a login, or --without-password).
+   */
+  readonly verifyScheme?: string;
   /** The configured mappings of one row, for `legacy check`. Never shows the hash or salt. */
   describeMapping(row: LegacyRow): MappingLine[];
   /** The OIDC claims of one row under legacy.claims; never reads the hash or salt. */

@@ -124,9 +124,9 @@ export function createAccounts(db: Knex) {
     },
 
     /**
-     * Inserts an account and its identifiers in `trx`, in one statement. Returns false when
-     * an account with the same sub or legacy id already exists (a concurrent first login won
-     * the race); its identifiers are then left alone. `alongside` are single-row INSERTs that
+     * Inserts an account and its identifiers in `trx`, in one statement, and returns its row;
+     * none when an account with the same sub or legacy id already exists (a concurrent first
+     * login won the race), whose identifiers are then left alone. `alongside` are single-row INSERTs that
      * ride on the same statement and are written only when the account is (its delivery job,
      * its audit rows), and `notify` wakes that channel's listeners with the new sub.
      */
@@ -134,7 +134,7 @@ export function createAccounts(db: Knex) {
       trx: Knex,
       a: NewAccount,
       opts: { alongside?: Knex.QueryBuilder[]; notify?: string | undefined } = {},
-    ): Promise<boolean> {
+    ): Promise<AccountRow | undefined> {
       const now = new Date();
       const account = trx('accounts')
         .insert({
@@ -151,14 +151,14 @@ export function createAccounts(db: Knex) {
         })
         .onConflict()
         .ignore()
-        .returning('sub');
+        .returning('*');
       const keys = new Map<string, boolean>();
       for (const k of a.identifiers) {
         const key = typeof k === 'string' ? { identifier: normalizeIdentifier(k), exact: false } : k;
         if (key.identifier && !keys.has(key.identifier)) keys.set(key.identifier, key.exact);
       }
       const alongside = opts.alongside ?? [];
-      if (keys.size === 0 && alongside.length === 0 && !opts.notify) return (await account).length > 0;
+      if (keys.size === 0 && alongside.length === 0 && !opts.notify) return (await account)[0] as AccountRow;
       // The identifiers and the rest ride on the account's INSERT: one round trip on the login path.
       const { sql, bindings } = account.toSQL();
       const ctes = [`a AS (${sql})`];
@@ -185,10 +185,13 @@ export function createAccounts(db: Knex) {
         params.push(opts.notify);
         notified = ', (SELECT count(*) FROM n) AS notified';
       }
-      const result = (await trx.raw(`WITH ${ctes.join(',\n')} SELECT sub${notified} FROM a`, params)) as {
-        rows: unknown[];
+      const result = (await trx.raw(`WITH ${ctes.join(',\n')} SELECT a.*${notified} FROM a`, params)) as {
+        rows: Array<AccountRow & { notified?: unknown }>;
       };
-      return result.rows.length > 0;
+      const row = result.rows[0];
+      if (!row) return undefined;
+      const { notified: _n, ...inserted } = row;
+      return inserted;
     },
 
     /**

@@ -22,6 +22,11 @@ export interface PlanOptions {
   /** The target's bulk import: which hashes it takes, and the payload of a row. */
   bulk: BulkImport;
   withoutPassword: boolean;
+  /**
+   * The scheme of a source that checks passwords itself (an LDAP bind): a row it gives no
+   * hash for is no broken row but a user that store checks at the first login.
+   */
+  verifiedBySource?: string | undefined;
 }
 
 const DIGEST_IDS = new Set(['bare_digest', 'salted_digest']);
@@ -50,6 +55,15 @@ export function schemeOf(stored: string, salt: string | undefined, configured = 
 export function planRow(row: LegacyRow, opts: PlanOptions): PlannedRow {
   const stored = row.password?.trim() ?? '';
   const configured = opts.scheme.trim() || 'auto';
+  if (stored === '' && opts.verifiedBySource) {
+    const built = opts.bulk.build({ legacyId: row.id, row: row.row, claims: {} }, null);
+    if (!built.ok) return { group: 'rejected', scheme: opts.verifiedBySource, problems: built.problems };
+    return {
+      group: 'needs_login',
+      scheme: opts.verifiedBySource,
+      user: opts.withoutPassword ? built.user : undefined,
+    };
+  }
   if (stored === '') {
     return { group: 'rejected', scheme: 'none', problems: [{ field: 'password', reason: 'hash is empty' }] };
   }

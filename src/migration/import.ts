@@ -4,16 +4,16 @@
 // later login only re-hashes the password and never delivers the user again. Each request
 // carries an Idempotency-Key made from the run and the users it holds, so the batch a crash
 // left unanswered goes again under the key it had.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Config } from '../config/schema.ts';
 import { BridgeError } from '../errors.ts';
 import type { LegacyRow, LegacySource } from '../legacy/types.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { BulkKeys, BulkOutcome, BulkUser, Problem, TargetFormat } from '../target/types.ts';
-import { identifierKeys } from './accounts.ts';
 import { type PlannedRow, planRow } from './import-plan.ts';
 import { type Checkpoint, createImportStore, type ImportedAccount } from './import-store.ts';
+import { legacyAccountFields } from './login.ts';
 import { sealRow } from './outbox.ts';
 
 export { ImportStoppedError } from '../errors.ts';
@@ -224,6 +224,7 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
           scheme: legacyCfg.password.scheme,
           bulk,
           withoutPassword: options.withoutPassword === true,
+          verifiedBySource: legacy.verify ? legacy.verifyScheme : undefined,
         })
       : undefined;
 
@@ -328,15 +329,16 @@ export async function runImport(deps: ImportDeps, options: ImportOptions = {}): 
 
   function accountOf(item: Batch['send'][number], outcome: BulkOutcome): ImportedAccount {
     const { row, plan, user } = item;
-    const claims = legacy.mapClaims(row);
+    // As a login would make it: a directory's entry gives its login names, not the columns.
+    const { sub, claims, identifiers } = legacyAccountFields(row, legacyCfg, legacy);
     const withoutPassword = plan.group === 'needs_login';
     const failed = outcome.status === 'rejected';
     return {
-      sub: legacyCfg!.sub === 'uuid' ? randomUUID() : row.id,
+      sub,
       legacyId: row.id,
       claims,
       legacyScheme: plan.scheme,
-      identifiers: identifierKeys(legacyCfg, row.row),
+      identifiers,
       payload: {
         legacy_id: row.id,
         imported: true,

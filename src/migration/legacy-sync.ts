@@ -28,6 +28,8 @@ export interface SyncReport {
   checked: number;
   disabled: string[];
   enabled: string[];
+  /** Why the sweep checked nobody: the store cannot look a user up by id. */
+  unsupported?: string;
   /** False when the legacy database became unreachable part way; the rest was not checked. */
   complete: boolean;
 }
@@ -62,6 +64,11 @@ export function createLegacySync(deps: LegacySyncDeps) {
      */
     async run(opts: { dryRun?: boolean; keep?: () => Promise<boolean> } = {}): Promise<SyncReport> {
       const report: SyncReport = { checked: 0, disabled: [], enabled: [], complete: true };
+      if (legacy.findsById === false) {
+        const unsupported = `The ${legacy.kind} legacy source cannot look a user up by id (${legacy.label}), so the sweep cannot tell a deactivated user from one it cannot see, and checks nobody. Fix: with legacy.http.style user-migration, set legacy.http.id_field: username, so the sweep finds each user by the name its GET takes; or disable users at the bridge with accounts disable.`;
+        logger.warn({ kind: legacy.kind }, 'legacy sync skipped: the source cannot look users up by id');
+        return { ...report, complete: false, unsupported };
+      }
       let after: string | undefined;
       for (;;) {
         if (opts.keep && !(await opts.keep())) {

@@ -121,6 +121,8 @@ export interface LoginDeps {
   floor?: FailureFloor | undefined;
   /** A legacy password that fails it still logs in; the account is then marked for a prompt. */
   policy?: PasswordPolicy | undefined;
+  /** The row of an account that just logged in, as read or written (for the provider's read cache). */
+  accountSeen?: ((account: AccountRow) => void) | undefined;
 }
 
 /** A fingerprint of the legacy hash an account migrated from, to notice a later change. */
@@ -437,11 +439,12 @@ export function createLogin(deps: LoginDeps) {
     // created the account. A carried-over TOTP secret needs a transaction around its own write.
     const created = totp
       ? await inTransaction(async (trx) => {
-          if (!(await accounts.insert(trx, account))) return false;
+          const inserted = await accounts.insert(trx, account);
+          if (!inserted) return undefined;
           await deps.totpCarryOver!.save(trx, sub, totp);
           await enqueueDelivery(trx, job);
           await audit.record(migration, trx);
-          return true;
+          return inserted;
         })
       : await tracing.span('store.transaction', () =>
           accounts.insert(db, account, {
@@ -454,6 +457,7 @@ export function createLogin(deps: LoginDeps) {
           }),
         );
 
+    if (created) deps.accountSeen?.(created);
     if (!created) {
       // A concurrent first login of the same user created it first.
       const winner = await accounts.findByLegacyId(row.id);
@@ -589,6 +593,7 @@ export function createLogin(deps: LoginDeps) {
           target.delivers && target.cheapPasswordForm ? await target.passwordForm(attempt.password) : null;
         const refill = form === null ? undefined : box.seal(form);
         if (await recordLogin(attempt, account.sub, refill)) await notifyOutbox(db, account.sub);
+        deps.accountSeen?.(account);
         const prompt = account.password_change_prompt === true;
         return { ...(await succeed(attempt, account.sub, 'bridge', false, undefined, true)), prompt };
       }

@@ -18,7 +18,7 @@ import { asStoreFault } from '../store/faults.ts';
 import type { ShortLivedStore } from '../store/redis.ts';
 import { errorResponse } from '../ui/error-responses.ts';
 import { type Renderer, renderErrorResponse } from '../ui/render.ts';
-import { createTtlCache } from '../util/ttl-cache.ts';
+import { createTtlCache, type TtlCache } from '../util/ttl-cache.ts';
 import { guardStore, StoreTemporarilyUnavailable, tokenIdKey } from './adapter.ts';
 import type { ClientStore } from './clients.ts';
 import type { ProviderKeys } from './keys.ts';
@@ -37,6 +37,8 @@ export interface ProviderDeps {
   consents?: Consents | undefined;
   /** Redis for the short-lived models (store.redis_url); without it, all in `db`. */
   shortLived?: ShortLivedStore | undefined;
+  /** The read cache of accounts by sub (the login path fills it with what it just read). */
+  accountCache?: TtlCache<AccountRow> | undefined;
 }
 
 export { maxSignedTokenLifetime } from './keys.ts';
@@ -103,6 +105,30 @@ export function protocolConfiguration(config: Config): Configuration {
   };
 }
 
+/**
+ * An authorization request whose writes failed is answered as oidc-provider answers an outage
+ * there: back to the client's registered redirect URI with `temporarily_unavailable` (RFC 6749,
+ * 4.1.2.1), in the query response mode. False where that cannot be done (the page answers).
+ */
+function redirectOutage(ctx: KoaContextWithOIDC, err: StoreTemporarilyUnavailable): boolean {
+  const oidc = ctx.oidc as KoaContextWithOIDC['oidc'] | undefined;
+  if (!oidc || (oidc.route !== 'authorization' && oidc.route !== 'resume')) return false;
+  const params = (oidc.params ?? {}) as Record<string, unknown>;
+  const uri = params.redirect_uri;
+  const mode = params.response_mode ?? 'query';
+  if (!oidc.client || typeof uri !== 'string' || mode !== 'query' || !oidc.client.redirectUriAllowed(uri))
+    return false;
+  const to = new URL(uri);
+  to.searchParams.set('error', err.message);
+  const description = (err as { error_description?: string }).error_description;
+  if (description) to.searchParams.set('error_description', description);
+  if (typeof params.state === 'string') to.searchParams.set('state', params.state);
+  to.searchParams.set('iss', oidc.provider.issuer);
+  ctx.status = 303;
+  ctx.redirect(to.href);
+  return true;
+}
+
 /** Whether `client` may see what `token` (issued to token.clientId) carries. */
 export function mayIntrospect(
   client: { clientId: string; metadata(): Record<string, unknown> },
@@ -119,7 +145,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Hot reads on the token and userinfo paths; see oidc.read_cache_seconds.
   const cacheMs = config.oidc.read_cache_seconds * 1000;
   const clientCache = createTtlCache<Record<string, unknown>>(cacheMs, 1000);
-  const accountCache = createTtlCache<AccountRow>(cacheMs);
+  const accountCache = deps.accountCache ?? createTtlCache<AccountRow>(cacheMs);
 
   const configuration: Configuration = {
     adapter: createStoreAdapterClass(
@@ -218,10 +244,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     payloadScope(async (ctx, err) => {
       const fault = asStoreFault(err);
       if (!fault) throw err;
+      const unavailable = new StoreTemporarilyUnavailable(fault);
+      if (redirectOutage(ctx as unknown as KoaContextWithOIDC, unavailable)) return;
       if (ctx.status >= 300 && ctx.status < 400) ctx.body = undefined;
       const page = ctx.response.is('html') || ctx.body === undefined;
       if (page) return renderErrorResponse(ctx, renderer, errorResponse(fault));
-      const unavailable = new StoreTemporarilyUnavailable(fault);
       ctx.status = 503;
       ctx.body = {
         error: unavailable.message,

@@ -3,6 +3,7 @@
 // keys its rows, what it removes is what oidc-provider would have removed.
 import type { Knex } from 'knex';
 import type { Adapter } from 'oidc-provider';
+import { currentPayloadScope } from '../oidc/payload-scope.ts';
 import type { ShortLivedStore } from '../store/redis.ts';
 
 export interface StoredSession {
@@ -44,6 +45,8 @@ export function createPayloads(db: Knex, shortLived?: ShortLivedStore) {
   }
 
   async function byAccount<T>(type: 'Session' | 'Grant', sub: string): Promise<T[]> {
+    // Read in a request, the list includes what that request wrote through the adapter.
+    await currentPayloadScope()?.flush();
     const rows = await db('oidc_payloads')
       .where({ type })
       .andWhereRaw("payload->>'accountId' = ?", [sub])

@@ -4,12 +4,20 @@
 
 export interface TtlCache<V> {
   get(key: string, load: () => Promise<V | undefined>): Promise<V | undefined>;
+  /** A value just read or written elsewhere, as fresh as a load. */
+  set(key: string, value: V): void;
   delete(key: string): void;
   clear(): void;
 }
 
 export function createTtlCache<V>(ttlMs: number, maxEntries = 10_000): TtlCache<V> {
   const entries = new Map<string, { value: V; until: number }>();
+  const put = (key: string, value: V, now: number) => {
+    if (ttlMs <= 0) return;
+    // Map keeps insertion order: the first key is the oldest.
+    if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
+    entries.set(key, { value, until: now + ttlMs });
+  };
   return {
     async get(key, load) {
       const now = Date.now();
@@ -17,12 +25,12 @@ export function createTtlCache<V>(ttlMs: number, maxEntries = 10_000): TtlCache<
       if (hit && hit.until > now) return hit.value;
       if (hit) entries.delete(key);
       const value = await load();
-      if (value !== undefined && ttlMs > 0) {
-        // Map keeps insertion order: the first key is the oldest.
-        if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-        entries.set(key, { value, until: now + ttlMs });
-      }
+      if (value !== undefined) put(key, value, now);
       return value;
+    },
+    set(key, value) {
+      entries.delete(key);
+      put(key, value, Date.now());
     },
     delete(key) {
       entries.delete(key);

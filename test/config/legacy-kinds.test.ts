@@ -75,6 +75,7 @@ describe('commands a kind cannot serve', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('cannot list its users for the bulk import');
     expect(r.stderr).toContain('Users migrate at their first login');
+    expect(r.stderr).toContain('export them to a table and use legacy.kind: sql');
     expect(existsSync(join(dir, 'data'))).toBe(false);
     expect(existsSync(join(dir, 'import-rejects.csv'))).toBe(false);
   });

@@ -11,6 +11,7 @@ import bcrypt from 'bcrypt';
 import Database from 'better-sqlite3';
 import knexPkg from 'knex';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type LegacyApp, startLegacyApp } from '../../src/demo/legacy-http.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { type DeliveryWorker, startDeliveryWorker } from '../../src/migration/worker.ts';
 import {
@@ -21,7 +22,6 @@ import {
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
 import { runBin } from '../support/cli.ts';
 import { createMariaDatabase, createPgDatabase, type TestDatabase } from '../support/databases.ts';
-import { type LegacyApp, startLegacyApp } from '../support/legacy-app.ts';
 import {
   beginLogin,
   exchange,

@@ -2,9 +2,9 @@
 // GET-then-POST and the single POST; bearer and basic auth; 404 and a refused password as a
 // wrong password, 5xx, a stall and a malformed body as "unavailable"; the circuit breaker.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type LegacyApp, startLegacyApp } from '../../src/demo/legacy-http.ts';
 import { createLegacySource, type LegacySource } from '../../src/legacy/source.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { type LegacyApp, startLegacyApp } from '../support/legacy-app.ts';
 import { legacyConfig } from './support.ts';
 
 const USERS = [

@@ -2,7 +2,6 @@
 // free port, the issuer at that port, and logs captured in memory so tests can search
 // them for secrets. Returns what a test needs to drive it and tear it down.
 import type { Server } from 'node:http';
-import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import { type Bridge, createBridge } from '../../src/app.ts';
@@ -10,21 +9,13 @@ import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createClientStore } from '../../src/oidc/clients.ts';
+import { freePort } from '../../src/util/free-port.ts';
 import { createPgDatabase, type TestDatabase } from './databases.ts';
 import { captureLogLine, registerSecret } from './secrets.ts';
 
 export const logLines: string[] = [];
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
+export { freePort };
 
 export interface TestBridge {
   bridge: Bridge;

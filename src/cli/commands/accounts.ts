@@ -254,14 +254,15 @@ export const accountCommands: Command[] = [
           if (values.json) io.out(JSON.stringify(report));
           else {
             const would = values['dry-run'] ? 'would be ' : '';
-            io.out(`Checked ${report.checked} migrated account(s) against ${config.legacy.table}.`);
+            io.out(`Checked ${report.checked} migrated account(s) against ${legacy.label}.`);
             io.out(
               `Disabled: ${report.disabled.length} ${would}(legacy row gone or filtered out)${report.disabled.length ? `: ${report.disabled.join(', ')}` : ''}`,
             );
             io.out(
               `Enabled:  ${report.enabled.length} ${would}(legacy row back)${report.enabled.length ? `: ${report.enabled.join(', ')}` : ''}`,
             );
-            if (!report.complete)
+            if (report.unsupported) io.err(report.unsupported);
+            else if (!report.complete)
               io.err(
                 'The legacy database became unreachable: the rest was not checked. Run accounts sync again once it is back.',
               );

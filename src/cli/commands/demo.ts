@@ -1,6 +1,7 @@
 // demo: the bridge with no configuration at all. It starts everything in one process (see
 // src/demo/start-demo.ts), prints the legacy users with their passwords and where to go,
 // and stops cleanly on SIGTERM or SIGINT.
+import { DEMO_LEGACY_KINDS, type DemoLegacyKind } from '../../demo/legacy-kinds.ts';
 import { UsageError } from '../../errors.ts';
 import { createLogger } from '../../logger.ts';
 import { referenceTypes } from '../../target/registry.ts';
@@ -8,12 +9,15 @@ import { table } from '../context.ts';
 import { type Command, positiveInt } from '../framework.ts';
 import { referenceTypeOption } from './reference-target.ts';
 
-const usage = `Usage: oidc-bridge demo [--target TYPE] [--port N] [--rp-port N] [--target-port N] [--host H] [--data-dir DIR]
+const usage = `Usage: oidc-bridge demo [--legacy KIND] [--target TYPE] [--port N] [--rp-port N] [--target-port N] [--host H] [--data-dir DIR]
 
-Runs the bridge with an embedded store, an embedded legacy database holding users with
-several password hash formats, a reference target platform and a demo application.
-Needs no configuration file and no database server; it reads neither.
+Runs the bridge with an embedded store, a demo legacy store holding users (by default an
+embedded database with several password hash formats), a reference target platform and a
+demo application. Needs no configuration file and no database server; it reads neither.
 
+  --legacy KIND     the legacy store: sql (an embedded be_users table, the default), http (the
+                    shop's password check over HTTP, Keycloak user-migration style) or ldap (an
+                    OpenLDAP directory; needs slapd: apt-get install slapd ldap-utils)
   --target TYPE     the target the bridge delivers to: ${referenceTypes().join(', ')} (default commerce-import)
   --port N          the bridge (the OpenID provider), default 3000
   --rp-port N       the demo application (the relying party), default 3001
@@ -35,6 +39,7 @@ export const demoCommand: Command = {
   summary: 'run the bridge, a legacy database, the target and a demo application, with no setup',
   usage,
   options: {
+    legacy: { type: 'string' },
     target: { type: 'string' },
     port: { type: 'string' },
     'rp-port': { type: 'string' },
@@ -48,6 +53,10 @@ export const demoCommand: Command = {
     const targetPort = portOption(values, 'target-port', 4000);
     const host = (values.host as string | undefined) ?? '127.0.0.1';
     const target = referenceTypeOption(values, usage);
+    const legacy = (values.legacy as string | undefined) ?? 'sql';
+    if (!(DEMO_LEGACY_KINDS as readonly string[]).includes(legacy)) {
+      throw new UsageError(`--legacy must be one of ${DEMO_LEGACY_KINDS.join(', ')}, got ${legacy}.`, usage);
+    }
     const requested = io.env.LOG_LEVEL as LogLevel | undefined;
     const logLevel: LogLevel = requested && LOG_LEVELS.includes(requested) ? requested : 'info';
     const logger = createLogger({ level: logLevel });
@@ -60,6 +69,7 @@ export const demoCommand: Command = {
       rpPort,
       targetPort,
       target,
+      legacy: legacy as DemoLegacyKind,
       host,
       dataDir: values['data-dir'] as string | undefined,
       logger,
@@ -84,9 +94,10 @@ export const demoCommand: Command = {
         `  Bridge (OpenID provider)   ${demo.bridgeUrl}`,
         `  Demo application           ${demo.rpUrl}`,
         `  Reference target           ${demo.targetUrl} (${demo.targetType}: ${demo.targetEndpoint})`,
+        `  Legacy store               ${demo.legacyDescription}`,
         `  Bridge store               ${values['data-dir'] ? `kept in ${values['data-dir'] as string}` : 'in memory (gone when the demo stops)'}`,
         '',
-        'Legacy users (demo legacy database, table be_users):',
+        `Legacy users (${demo.legacyKind} legacy store):`,
         '',
         table(users, ['username', 'email', 'password', 'stored as'])
           .split('\n')

@@ -32,6 +32,9 @@ const usage = `Usage: oidc-bridge import [--dry-run] [--batch N] [--concurrency 
   md5, sha1 and sha256 hashes (unsalted or salt-first) are sent as they are; users with
   any other hash are left to migrate at their first login. Every imported user gets a
   bridge account, so a later login re-hashes the password but never delivers them again.
+  An LDAP directory is paged through (RFC 2696 paged results); users whose hash it does not
+  give the service account are checked by the directory at their first login, so they need
+  a login (or --without-password). The HTTP kind lists no users: its users migrate at login.
 
   --dry-run            send nothing, write nothing to the store: print the plan
   --batch N            users a target request (an array), default ${DEFAULT_BATCH}, at most ${MAX_BATCH}
@@ -88,6 +91,8 @@ function printSummary(
   table: string,
   csv: string | undefined,
   mask: (form: string) => string,
+  /** The scheme of users the legacy store checks itself (ldap-bind), when it does. */
+  verifyScheme?: string,
 ): void {
   const c = s.counts;
   const head = s.dry_run ? 'Import plan (dry run: nothing sent, nothing written)' : 'Import finished';
@@ -127,6 +132,12 @@ function printSummary(
         `  ${scheme.padEnd(26)}${String(n.importable).padStart(10)}${String(n.needs_login).padStart(13)}${String(n.rejected).padStart(10)}`,
       );
     }
+  }
+  const checkedAtLogin = verifyScheme ? c.by_scheme[verifyScheme]?.needs_login : undefined;
+  if (checkedAtLogin) {
+    io.out(
+      `\n${checkedAtLogin} users have no password hash the bridge can read (${verifyScheme}): the legacy store checks their password at their first login, which migrates them. ${c.without_password ? 'They were sent with an unusable password until that login or a reset.' : '--without-password imports them now, with an unusable password until that login or a reset.'}`,
+    );
   }
   if (s.sample) {
     io.out('\nsample payload (password shown by shape only):');
@@ -250,7 +261,14 @@ export const importCommand: Command = {
           }),
         );
       } else {
-        printSummary(io, summary, legacy.label, csvPath, mask);
+        printSummary(
+          io,
+          summary,
+          legacy.label,
+          csvPath,
+          mask,
+          legacy.verify ? legacy.verifyScheme : undefined,
+        );
       }
       return 0;
     } finally {

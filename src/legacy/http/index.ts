@@ -12,7 +12,7 @@ import { applyFields, checkFields } from '../fields.ts';
 import { isLookupValue } from '../lookup-value.ts';
 import { commonEntries, type MappingEntry } from '../mapping.ts';
 import { normalizeRow, valueAsText } from '../row-values.ts';
-import { selfVerifyingParts } from '../self-verifying.ts';
+import { selfVerifyingParts, unlisted } from '../self-verifying.ts';
 import type { LegacySourceDeps } from '../source.ts';
 import type { LegacyRow, LegacySource } from '../types.ts';
 
@@ -182,9 +182,12 @@ export function createHttpSource(config: LegacyConfig, deps: LegacySourceDeps = 
       return { match: answer.status === 200 || answer.status === 204, scheme: 'http' };
     },
 
+    verifyScheme: 'http',
+    // The user-migration GET takes a login name: an id finds the user only when it is one.
+    findsById: http.style === 'user-migration' && http.id_field === 'username',
+
+    ...unlisted('http', "the application's endpoint checks one user at a time and lists none"),
     ...selfVerifyingParts({
-      kind: 'http',
-      why: "the application's endpoint checks one user at a time and lists none",
       entries,
       claims: config.claims,
       ping: async () => {

@@ -2,10 +2,18 @@
 // (the service account finds the entry with the login name escaped by RFC 4515), then a
 // bind as the user's DN with their password. Disabled accounts (a filter from config, AD's
 // userAccountControl bit by default) are refused. Where the directory lets the service
-// account read userPassword, the bridge verifies that hash itself instead.
+// account read userPassword, the bridge verifies that hash itself instead. The bulk import
+// pages through the directory with RFC 2696 paged results, in legacy id order.
 import { readFileSync } from 'node:fs';
 import { type ConnectionOptions, checkServerIdentity } from 'node:tls';
-import { Client, InvalidCredentialsError } from 'ldapts';
+import {
+  Client,
+  EqualityFilter,
+  type Filter,
+  InvalidCredentialsError,
+  NoSuchObjectError,
+  OrFilter,
+} from 'ldapts';
 import type { LegacyConfig, LegacyLdapConfig } from '../../config/schema.ts';
 import { LegacyUnavailableError } from '../../errors.ts';
 import { silentLogger } from '../../logger.ts';
@@ -18,21 +26,19 @@ import { selfVerifyingParts } from '../self-verifying.ts';
 import type { LegacySourceDeps } from '../source.ts';
 import type { LegacyRow, LegacySource } from '../types.ts';
 
-/** RFC 4515 §3: the characters a filter value must carry as \XX escapes. */
+/**
+ * RFC 4515 §3: * ( ) \ NUL and the other ASCII control characters as \XX escapes. Characters
+ * beyond ASCII stay as they are (the RFC allows UTF-8 there): ldapts reads each \XX as one
+ * character, not one byte, so an escaped multi-byte character would reach the directory garbled.
+ */
 export function escapeFilterValue(value: string): string {
   let out = '';
-  for (const byte of Buffer.from(value, 'utf8')) {
-    // * ( ) \ NUL, and every byte outside printable ASCII, as escapes.
+  for (const char of value) {
+    const code = char.codePointAt(0)!;
     out +=
-      byte === 0x2a ||
-      byte === 0x28 ||
-      byte === 0x29 ||
-      byte === 0x5c ||
-      byte === 0 ||
-      byte > 0x7e ||
-      byte < 0x20
-        ? `\\${byte.toString(16).padStart(2, '0')}`
-        : String.fromCharCode(byte);
+      code === 0x2a || code === 0x28 || code === 0x29 || code === 0x5c || code < 0x20 || code === 0x7f
+        ? `\\${code.toString(16).padStart(2, '0')}`
+        : char;
   }
   return out;
 }
@@ -73,6 +79,12 @@ function tlsOptions(ldap: LegacyLdapConfig): ConnectionOptions {
   return opts;
 }
 
+/** Attributes read as bytes, whatever they hold: AD's objectGUID is 16 bytes, not text. */
+const BINARY_ATTRIBUTES = ['objectGUID'];
+
+/** Active Directory's MaxPageSize default: no directory is asked for larger pages. */
+const MAX_PAGE_SIZE = 1000;
+
 export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = {}): LegacySource {
   const ldap = config.ldap!;
   checkFields(config.fields, undefined, false, ldap.password_attribute ? [ldap.password_attribute] : []);
@@ -97,6 +109,10 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
       ...Object.values(config.fields).flatMap(fieldInputs),
       ...(ldap.password_attribute ? [ldap.password_attribute] : []),
     ]),
+  ];
+  const bufferAttributes = [
+    ...BINARY_ATTRIBUTES,
+    ...(ldap.password_attribute ? [ldap.password_attribute] : []),
   ];
   let outage: string | undefined;
 
@@ -151,6 +167,12 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
     }
   }
 
+  /** The legacy id of an entry as toRow gives it: the id attribute's text, else the DN. */
+  function idOf(entry: Record<string, unknown>): string {
+    const v = entry[idAttribute];
+    return valueAsText(normalizeValue(Array.isArray(v) ? v[0] : v)) ?? String(entry.dn);
+  }
+
   function toRow(entry: Record<string, unknown>): LegacyRow {
     const raw: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(entry)) {
@@ -166,7 +188,7 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
     if (ldap.password_attribute) delete raw[ldap.password_attribute];
     const row = applyFields(raw, config.fields);
     return {
-      id: valueAsText(row[idAttribute]) ?? String(row.dn),
+      id: idOf(entry),
       password,
       salt: undefined,
       identifiers: identifierAttributes
@@ -176,17 +198,14 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
     };
   }
 
-  async function findOne(op: string, filter: string): Promise<LegacyRow | undefined> {
+  async function findOne(op: string, filter: string | Filter): Promise<LegacyRow | undefined> {
     return asService(op, async (client) => {
       const { searchEntries } = await client.search(ldap.base_dn, {
         scope: 'sub',
         filter,
         attributes,
         sizeLimit: 2,
-        explicitBufferAttributes: [
-          'objectGUID',
-          ...(ldap.password_attribute ? [ldap.password_attribute] : []),
-        ],
+        explicitBufferAttributes: bufferAttributes,
       });
       // Two entries for one login name is ambiguous: nobody logs in as either.
       if (searchEntries.length !== 1) return undefined;
@@ -206,6 +225,59 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
       throw err;
     });
   }
+
+  /**
+   * The filter for one legacy id. A binary id (AD's objectGUID) is text only when its bytes
+   * are; otherwise the id is their hex, which the filter gives back as the bytes themselves.
+   */
+  function idFilter(id: string): string | Filter {
+    const asText = `(${idAttribute}=${escapeFilterValue(id)})`;
+    if (!BINARY_ATTRIBUTES.includes(idAttribute) || !/^(?:[0-9a-f]{2})+$/i.test(id)) return asText;
+    return new OrFilter({
+      filters: [
+        new EqualityFilter({ attribute: idAttribute, value: id }),
+        new EqualityFilter({ attribute: idAttribute, value: Buffer.from(id, 'hex') }),
+      ],
+    });
+  }
+
+  // Every entry the login filter can find (its {identifier} as a presence or substring
+  // match), less the disabled ones: the users the import and the cut-over total count.
+  const presence = filterTemplate.replaceAll('{identifier}', '*');
+  const listFilter = disabledFilter ? `(&${presence}(!${disabledFilter}))` : presence;
+
+  /**
+   * The ids and DNs of every listed user, in id order: one paged search (RFC 2696) that
+   * reads only the id, so a directory whose size limit is below its user count still answers.
+   */
+  async function listing(pageSize: number): Promise<Array<{ id: string; dn: string }>> {
+    return asService('page', async (client) => {
+      const { searchEntries } = await client.search(ldap.base_dn, {
+        scope: 'sub',
+        filter: listFilter,
+        attributes: [idAttribute],
+        paged: { pageSize },
+        explicitBufferAttributes: BINARY_ATTRIBUTES,
+      });
+      const seen = new Set<string>();
+      const out: Array<{ id: string; dn: string }> = [];
+      for (const entry of searchEntries) {
+        const id = idOf(entry as Record<string, unknown>);
+        // Two entries with one id cannot both be that user: neither is imported, as neither logs in.
+        if (seen.has(id)) {
+          const i = out.findIndex((e) => e.id === id);
+          if (i >= 0) out.splice(i, 1);
+          continue;
+        }
+        seen.add(id);
+        out.push({ id, dn: entry.dn });
+      }
+      return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    });
+  }
+
+  // The import's id order is the listing's; a later page continues the listing it began.
+  let listed: Array<{ id: string; dn: string }> | undefined;
 
   const entries: MappingEntry[] = [
     ['legacy.ldap.id_attribute', 'id', idAttribute],
@@ -228,7 +300,8 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
 
     async findById(id) {
       if (!isLookupValue(id)) return undefined;
-      return findOne('findById', `(${idAttribute}=${escapeFilterValue(id)})`);
+      const row = await findOne('findById', idFilter(id));
+      return row?.id === id ? row : undefined;
     },
 
     async verify(row, password) {
@@ -248,9 +321,43 @@ export function createLdapSource(config: LegacyConfig, deps: LegacySourceDeps = 
       }
     },
 
+    verifyScheme: 'ldap-bind',
+
+    async page(afterId, limit) {
+      if (afterId === undefined || !listed) listed = await listing(Math.min(limit, MAX_PAGE_SIZE));
+      const after = afterId === undefined ? undefined : String(afterId);
+      const next = listed.filter((e) => after === undefined || e.id > after).slice(0, limit);
+      if (next.length === 0) return [];
+      return asService('page', async (client) => {
+        // By DN, all at once on one connection; an entry disabled or gone since the listing drops out.
+        const found = await Promise.all(
+          next.map(async ({ dn }) => {
+            try {
+              const { searchEntries } = await client.search(dn, {
+                scope: 'base',
+                filter: listFilter,
+                attributes,
+                explicitBufferAttributes: bufferAttributes,
+              });
+              return searchEntries[0];
+            } catch (err) {
+              if (err instanceof NoSuchObjectError) return undefined;
+              throw err;
+            }
+          }),
+        );
+        return found
+          .filter((e): e is NonNullable<typeof e> => e !== undefined)
+          .map((e) => toRow(e as Record<string, unknown>));
+      });
+    },
+
+    async count() {
+      listed = await listing(MAX_PAGE_SIZE);
+      return listed.length;
+    },
+
     ...selfVerifyingParts({
-      kind: 'ldap',
-      why: 'a directory does not give the bridge the passwords it would import',
       entries,
       claims: config.claims,
       ping: async () => {

@@ -1,7 +1,8 @@
-// A legacy application's own password check over real HTTP, for the http source kind. It
-// serves both styles: the Keycloak community user-migration plugin's API (GET /users/{name},
-// POST /users/{name} {password}) and a single POST /check {identifier, password}. Its modes
-// make the faults the bridge must tell from a wrong password: 5xx, a stall, a malformed body.
+// A legacy application's own password check over real HTTP, for the http source kind: the
+// demo's `--legacy http` endpoint and the http source tests' server. It serves both styles:
+// the Keycloak community user-migration plugin's API (GET /users/{name}, POST /users/{name}
+// {password}) and a single POST /check {identifier, password}. Its modes make the faults the
+// bridge must tell from a wrong password: 5xx, a stall, a malformed body.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 
 export interface AppUser {
@@ -13,6 +14,8 @@ export interface AppUser {
   lastName: string;
   enabled?: boolean;
   roles?: string[];
+  /** More fields of the profile the application answers (the shop's own columns). */
+  profile?: Record<string, unknown>;
 }
 
 export type AppMode = 'normal' | 'down' | 'stall' | 'garbage';
@@ -43,8 +46,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 function profile(u: AppUser) {
-  const { password: _p, ...rest } = u;
-  return { ...rest, emailVerified: true, attributes: {}, groups: [], requiredActions: [] };
+  const { password: _p, profile: extra, ...rest } = u;
+  return { ...rest, emailVerified: true, attributes: {}, groups: [], requiredActions: [], ...extra };
 }
 
 export async function startLegacyApp(
