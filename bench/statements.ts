@@ -77,6 +77,7 @@ export async function benchStatements(
     const fixture = await legacyFixture(logins + 1);
     const redis = kind === 'bridge-redis' ? createRedisPrefix('bench') : undefined;
     const server = await startServer(kind, {
+      countStatements: true,
       storeUrl: fixture.store.url,
       bridgeConfig: {
         ...fixture.bridgeConfig,

@@ -81,11 +81,22 @@ async function run(
       security: { legacy_concurrency: Math.max(8, concurrency) },
     };
     // Started one after the other: the first migrates the store and makes the signing keys.
-    const first = await startServer('bridge', { storeUrl: fixture.store.url, bridgeConfig, worker: true });
+    const first = await startServer('bridge', {
+      storeUrl: fixture.store.url,
+      bridgeConfig,
+      worker: true,
+      countStatements: true,
+    });
     servers.push(first);
     if (processes === 2)
       servers.push(
-        await startServer('bridge', { storeUrl: fixture.store.url, bridgeConfig, worker: true, peer: first }),
+        await startServer('bridge', {
+          storeUrl: fixture.store.url,
+          bridgeConfig,
+          worker: true,
+          peer: first,
+          countStatements: true,
+        }),
       );
     const login = (s: RunningServer, name: string) => loginFlow(agent, s.url, s.client, name, BENCH_PASSWORD);
     const measured = fixture.usernames.slice(0, users);

@@ -322,7 +322,9 @@ async function assemble(
     // whatever Host or X-Forwarded-Host a request names is never reflected, and a malformed
     // one (a port out of range) cannot break the URL a handler builds from it.
     req.headers.host = issuerUrl.host;
-    delete req.headers['x-forwarded-host'];
+    // Deleted only when sent: a delete turns the headers object into a slow dictionary that
+    // every later header read (koa, oidc-provider) then pays for.
+    if (req.headers['x-forwarded-host'] !== undefined) delete req.headers['x-forwarded-host'];
     if (config.security.trust_proxy) req.headers['x-forwarded-proto'] = issuerUrl.protocol.slice(0, -1);
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (OWN_PATHS.test(path)) {

@@ -179,6 +179,50 @@ const PAYLOAD_MODELS = new Set([
 let counts: StatementCounts = { store: {}, background: 0, legacy: 0 };
 let legacyAtReset = 0;
 
+/**
+ * Every statement the store is sent, under the request it serves: the listener runs first
+ * in the request's synchronous dispatch, so the handler's work inherits the phase.
+ */
+function countStatements(server: Server, db: Knex): void {
+  server.prependListener('request', (req: IncomingMessage) => requestPhase.enterWith(phaseOf(req)));
+  const keepSql = process.env.BENCH_STATEMENTS_SQL === '1';
+  db.on('query', (q: { sql: string; bindings?: unknown[] }) => {
+    const phase = requestPhase.getStore();
+    if (keepSql) {
+      const sql = counts.sql ?? {};
+      counts.sql = sql;
+      const key = phase ?? 'background';
+      // The model a payload statement is about (a binding that names one; never a value).
+      const model = q.bindings?.find((b): b is string => typeof b === 'string' && PAYLOAD_MODELS.has(b));
+      const text = q.sql.replace(/\s+/g, ' ').slice(0, 160);
+      sql[key] = [...(sql[key] ?? []), model ? `[${model}] ${text}` : text];
+    }
+    if (phase === undefined) counts.background++;
+    else counts.store[phase] = (counts.store[phase] ?? 0) + 1;
+  });
+  // The login guard's counters (rate-limiter-flexible) take a connection from the pool and
+  // query it themselves, past knex's query events: counted apart, at the driver.
+  const driver = db.client as { acquireConnection(): Promise<unknown> };
+  const acquire = driver.acquireConnection.bind(driver);
+  const wrapped = new WeakSet<object>();
+  driver.acquireConnection = async () => {
+    const conn = (await acquire()) as { query: (q: unknown, ...rest: unknown[]) => unknown };
+    if (!wrapped.has(conn)) {
+      wrapped.add(conn);
+      const query = conn.query.bind(conn);
+      conn.query = (q: unknown, ...rest: unknown[]) => {
+        const text = typeof q === 'string' ? q : (q as { text?: string } | undefined)?.text;
+        const phase = requestPhase.getStore();
+        if (phase !== undefined && text?.includes(RATE_LIMIT_TABLE)) {
+          counts.rateLimits = (counts.rateLimits ?? 0) + 1;
+        }
+        return query(q, ...rest);
+      };
+    }
+    return conn;
+  };
+}
+
 async function startBridge(): Promise<{
   close: () => Promise<void>;
   legacyQueries: () => number;
@@ -216,45 +260,7 @@ async function startBridge(): Promise<{
     bridge.onStop(() => worker.stop());
   }
   const pool = watchPool(bridge.store.db);
-  // Every statement the store is sent, under the request it serves: the listener runs first
-  // in the request's synchronous dispatch, so the handler's work inherits the phase.
-  server.prependListener('request', (req: IncomingMessage) => requestPhase.enterWith(phaseOf(req)));
-  const keepSql = process.env.BENCH_STATEMENTS_SQL === '1';
-  bridge.store.db.on('query', (q: { sql: string; bindings?: unknown[] }) => {
-    const phase = requestPhase.getStore();
-    if (keepSql) {
-      const sql = counts.sql ?? {};
-      counts.sql = sql;
-      const key = phase ?? 'background';
-      // The model a payload statement is about (a binding that names one; never a value).
-      const model = q.bindings?.find((b): b is string => typeof b === 'string' && PAYLOAD_MODELS.has(b));
-      const text = q.sql.replace(/\s+/g, ' ').slice(0, 160);
-      sql[key] = [...(sql[key] ?? []), model ? `[${model}] ${text}` : text];
-    }
-    if (phase === undefined) counts.background++;
-    else counts.store[phase] = (counts.store[phase] ?? 0) + 1;
-  });
-  // The login guard's counters (rate-limiter-flexible) take a connection from the pool and
-  // query it themselves, past knex's query events: counted apart, at the driver.
-  const driver = bridge.store.db.client as { acquireConnection(): Promise<unknown> };
-  const acquire = driver.acquireConnection.bind(driver);
-  const wrapped = new WeakSet<object>();
-  driver.acquireConnection = async () => {
-    const conn = (await acquire()) as { query: (q: unknown, ...rest: unknown[]) => unknown };
-    if (!wrapped.has(conn)) {
-      wrapped.add(conn);
-      const query = conn.query.bind(conn);
-      conn.query = (q: unknown, ...rest: unknown[]) => {
-        const text = typeof q === 'string' ? q : (q as { text?: string } | undefined)?.text;
-        const phase = requestPhase.getStore();
-        if (phase !== undefined && text?.includes(RATE_LIMIT_TABLE)) {
-          counts.rateLimits = (counts.rateLimits ?? 0) + 1;
-        }
-        return query(q, ...rest);
-      };
-    }
-    return conn;
-  };
+  if (spec.countStatements) countStatements(server, bridge.store.db);
   return {
     legacyQueries: () => legacyStatements,
     async storeFigures() {

@@ -44,6 +44,12 @@ export interface ServerSpec {
   registerClient?: boolean;
   /** Runs the delivery worker in the process, as `oidc-bridge start` does. */
   worker?: boolean;
+  /**
+   * Count the bridge's SQL statements by request (statements.ts). Off elsewhere: the count
+   * tags every request with an AsyncLocalStorage, whose promise hooks the figures of the
+   * other benches would then pay and the bare servers not.
+   */
+  countStatements?: boolean;
 }
 
 export interface Measurement {
@@ -96,7 +102,7 @@ export interface RunningServer {
   sample(): Promise<Sample>;
   measureStart(): Promise<void>;
   measureStop(): Promise<Measurement>;
-  /** The bridge only: starts counting SQL statements afresh. */
+  /** The bridge started with countStatements only: starts counting SQL statements afresh. */
   statementsReset(): Promise<void>;
   statementsRead(): Promise<StatementCounts>;
   stop(): Promise<void>;
@@ -152,6 +158,8 @@ export interface StartServerOptions {
    * key, as a second replica of one deployment would, and registers no client of its own.
    */
   peer?: RunningServer;
+  /** Count the bridge's SQL statements by request (ServerSpec.countStatements). */
+  countStatements?: boolean;
 }
 
 export async function startServer(kind: ServerKind, opts: StartServerOptions = {}): Promise<RunningServer> {
@@ -171,6 +179,7 @@ export async function startServer(kind: ServerKind, opts: StartServerOptions = {
     bridgeConfig: opts.bridgeConfig,
     registerClient: opts.peer === undefined,
     worker: opts.worker,
+    countStatements: opts.countStatements,
   };
   const profDir = process.env.BENCH_CPU_PROF;
   const child = spawn(

@@ -71,6 +71,7 @@ export function guardMethods<T extends new (name: string) => Adapter>(
   return cls;
 }
 
+import { createPayloadReader } from './payload-reads.ts';
 import { currentPayloadScope, type PayloadRow, type PayloadScope } from './payload-scope.ts';
 import { HASHED_ID_MODELS, storedId, tokenIdKey } from './stored-id.ts';
 
@@ -113,6 +114,7 @@ export function createAdapterClass(
   name: string,
 ) => Adapter {
   const idKey = opts.idKey ?? tokenIdKey(undefined);
+  const read = createPayloadReader(db, (scope, row) => payloadOf(row.type, row, scope));
   const KnexAdapter = class KnexAdapter implements Adapter {
     readonly name: string;
     readonly #hashed: boolean;
@@ -165,20 +167,20 @@ export function createAdapterClass(
         // A miss may still be a code stored before ids were hashed: the path below re-keys it.
         if (code || id.includes('.')) return this.#withJti(code, id);
       }
-      if (!this.#hashed) return this.#findBy({ id }, scope);
-      let payload = await this.#findBy({ id: key }, scope);
-      // A row written before ids were hashed is re-keyed the first time it is used. A stored
-      // key (it has a dot, which no token value has) is never looked up as it is.
-      if (!payload && !id.includes('.')) {
-        payload = await this.#findBy({ id });
-        if (payload) {
-          await db('oidc_payloads')
-            .where({ type: this.name, id })
-            .update({
-              id: key,
-              payload: JSON.stringify({ ...payload, jti: undefined, consumed: undefined }),
-            });
-        }
+      // A row written before ids were hashed is re-keyed the first time it is used; one
+      // statement asks for both ids, with the lookups started in the same tick. A stored key
+      // (it has a dot, which no token value has) is never looked up as it is.
+      const legacyId = this.#hashed && !id.includes('.');
+      const [hashed, unhashed] = await read(this.name, legacyId ? [key, id] : [key]);
+      let payload = hashed ? payloadOf(this.name, hashed, scope) : undefined;
+      if (!payload && unhashed) {
+        payload = payloadOf(this.name, unhashed, undefined);
+        await db('oidc_payloads')
+          .where({ type: this.name, id })
+          .update({
+            id: key,
+            payload: JSON.stringify({ ...payload, jti: undefined, consumed: undefined }),
+          });
       }
       return this.#withJti(payload, id);
     }

@@ -354,4 +354,80 @@ describe('the knex adapter within one request', () => {
     await late;
     expect(await stored('Session', 'late')).toBeDefined();
   });
+
+  it('answers the lookups of one token in every model as one statement, as introspection asks them', async () => {
+    statements = [];
+    await new Adapter('AccessToken').upsert('tok-1', { jti: 'tok-1', grantId: 'g-1' } as never, 60);
+    statements = [];
+    const [at, cc, rt] = await Promise.all([
+      new Adapter('AccessToken').find('tok-1'),
+      new Adapter('ClientCredentials').find('tok-1'),
+      new Adapter('RefreshToken').find('tok-1'),
+    ]);
+    expect(at).toMatchObject({ jti: 'tok-1', grantId: 'g-1' });
+    expect(cc).toBeUndefined();
+    expect(rt).toBeUndefined();
+    expect(statements).toHaveLength(1);
+  });
+
+  it('gives each of two concurrent readers of one row its own payload', async () => {
+    statements = [];
+    await new Adapter('Grant').upsert('g-2', { jti: 'g-2', accountId: 'sub-1' } as never, 60);
+    const [a, b] = await Promise.all([new Adapter('Grant').find('g-2'), new Adapter('Grant').find('g-2')]);
+    expect(a).toEqual(b);
+    a!.accountId = 'changed by one caller';
+    expect(b!.accountId).toBe('sub-1');
+  });
+
+  it('sees a token revoked between two reads at once: nothing is kept after a read', async () => {
+    statements = [];
+    const at = new Adapter('AccessToken');
+    await at.upsert('tok-3', { jti: 'tok-3', grantId: 'g-3' } as never, 60);
+    expect(await at.find('tok-3')).toBeDefined();
+    await at.revokeByGrantId('g-3');
+    expect(await at.find('tok-3')).toBeUndefined();
+  });
+
+  it("reads a token's grant and session with it within one request, and answers them from the request's scope", async () => {
+    statements = [];
+    await new Adapter('Grant').upsert('g-4', { jti: 'g-4', accountId: 'sub-4' } as never, 60);
+    await new Adapter('Session').upsert('s-4', { jti: 's-4', uid: 'u-4', accountId: 'sub-4' } as never, 60);
+    await new Adapter('AccessToken').upsert(
+      'tok-4',
+      { jti: 'tok-4', grantId: 'g-4', sessionUid: 'u-4', expiresWithSession: true } as never,
+      60,
+    );
+    await runInPayloadScope(async () => {
+      statements = [];
+      expect(await new Adapter('AccessToken').find('tok-4')).toBeDefined();
+      expect(await new Adapter('Session').findByUid('u-4')).toMatchObject({ accountId: 'sub-4' });
+      expect(await new Adapter('Grant').find('g-4')).toMatchObject({ accountId: 'sub-4' });
+      expect(statements).toHaveLength(1);
+      await new Adapter('Grant').destroy('g-4');
+      expect(await new Adapter('Grant').find('g-4')).toBeUndefined();
+    });
+    expect(await new Adapter('Grant').find('g-4')).toBeUndefined();
+  });
+
+  it('keeps nothing read ahead outside a request', async () => {
+    statements = [];
+    await new Adapter('Grant').upsert('g-5', { jti: 'g-5' } as never, 60);
+    await new Adapter('AccessToken').upsert('tok-5', { jti: 'tok-5', grantId: 'g-5' } as never, 60);
+    statements = [];
+    await new Adapter('AccessToken').find('tok-5');
+    await new Adapter('Grant').find('g-5');
+    expect(statements).toHaveLength(2);
+  });
+
+  it('answers every reader of a failed statement with the outage, as one read would', async () => {
+    statements = [];
+    const other = createStore({ database: db.url });
+    const Broken = createAdapterClass(other.db, async () => undefined);
+    await other.close();
+    const results = await Promise.allSettled([
+      new Broken('AccessToken').find('tok-1'),
+      new Broken('RefreshToken').find('tok-1'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
 });
