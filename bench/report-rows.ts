@@ -109,8 +109,11 @@ export function statementRows(r: StatementsReport | { skipped: string }, redisSk
     add('SQL statements per login', `not measured: ${r.skipped}`);
     return rows;
   }
+  // Judged on every statement a login sends to the store: the request path's and the attempt
+  // counters' (rate-limiter-flexible sends those on its own connection, counted at the driver).
+  const judged = (p: StatementsPerLogin) => round(p.total + (p.rateLimits ?? 0), 2);
   const fmt = (p: StatementsPerLogin) =>
-    `${p.total} (${Object.entries(p.phases)
+    `${judged(p)}: request path ${p.total} (${Object.entries(p.phases)
       .map(([k, n]) => `${k} ${n}`)
       .join(', ')}); legacy ${p.legacy}; worker ${p.background}; rate-limit counters ${p.rateLimits}`;
   for (const [kind, x] of Object.entries(r.results) as [
@@ -124,7 +127,7 @@ export function statementRows(r: StatementsReport | { skipped: string }, redisSk
         `SQL statements per ${which} login, ${store} (${r.logins} logins)`,
         fmt(p),
         goal,
-        p.total <= GOALS.statementsPerLogin,
+        judged(p) <= GOALS.statementsPerLogin,
       );
     }
     const t = x.tokenPath;

@@ -49,7 +49,10 @@ describe("the store's bench phases, with tiny parameters", () => {
     // With Redis, oidc-provider's short-lived payloads leave PostgreSQL.
     expect(redis.first.total).toBeLessThan(pg.first.total);
     expect(redis.first.phases.authorize).toBeUndefined();
-    expect(redis.tokenPath.userinfo).toBeLessThan(pg.tokenPath.userinfo);
+    // A userinfo request reads its token with its grant and session in one statement on
+    // PostgreSQL; with Redis that token is in Redis and PostgreSQL sees at most the grant.
+    expect(pg.tokenPath.userinfo).toBe(1);
+    expect(redis.tokenPath.userinfo).toBeLessThanOrEqual(1);
     // The report: first and repeat logins on each store, each against the goal.
     const rows = statementRows(r).filter((x) => x.target !== '');
     expect(rows.map((x) => x.figure)).toEqual([
@@ -58,9 +61,11 @@ describe("the store's bench phases, with tiny parameters", () => {
       'SQL statements per first login, Redis store (1 logins)',
       'SQL statements per repeat login, Redis store (1 logins)',
     ]);
+    // Judged on everything a login sends to the store, the attempt counters included.
+    expect(pg.first.rateLimits).toBeGreaterThan(0);
     expect(rows[0]).toMatchObject({
       target: `<= ${GOALS.statementsPerLogin}`,
-      met: pg.first.total <= GOALS.statementsPerLogin,
+      met: pg.first.total + pg.first.rateLimits <= GOALS.statementsPerLogin,
     });
   });
 
