@@ -147,7 +147,8 @@ export async function benchFailureFloor(
       const login = logins[mode];
       const inFlight: Promise<void>[] = [];
       // Failures at a fixed rate, not in lanes: a failure that waits must not lower the load.
-      const timer = setInterval(() => {
+      // The first goes at once, so a round shorter than the interval still has one.
+      const fail = () => {
         const t0 = process.hrtime.bigint();
         inFlight.push(
           login
@@ -157,7 +158,9 @@ export async function benchFailureFloor(
               failures[mode].push(msSince(t0));
             }),
         );
-      }, 1000 / failuresPerSec);
+      };
+      fail();
+      const timer = setInterval(fail, 1000 / failuresPerSec);
       const { completed, seconds } = await runLanes(concurrency, (i) => succeed(login, i), { total: users });
       clearInterval(timer);
       await Promise.all(inFlight);

@@ -135,7 +135,10 @@ it('finishes every login in flight at SIGTERM with its normal answer and exits 0
       // Answered during the drain: the client is told not to reuse the connection.
       expect(a.connection).toBe('close');
     }
-    expect(answers.every((a) => a.at > signalledAt)).toBe(true);
+    // The late half was sent after the signal, so it was answered during the drain; an early
+    // login may finish before the signal on a fast run, and is then no less a normal answer.
+    const lateAnswers = answers.slice(BURST / 2);
+    expect(lateAnswers.every((a) => a.at > signalledAt)).toBe(true);
     expect(code).toBe(0);
     expect(exitedAfterMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
     expect(server.output()).toMatch(/"msg":"stopped"/);
