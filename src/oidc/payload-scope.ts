@@ -143,17 +143,35 @@ export class PayloadScope {
     for (const [key, e] of this.#entries) if (e.grantId === grantId) this.#entries.delete(key);
   }
 
-  /** Sends the pending writes, in one statement. */
-  async flush(): Promise<void> {
+  /**
+   * Sends the pending writes, in one statement. Flushes run one after another, each sending
+   * what is pending when its turn comes: writes made while an earlier one is on the wire (a
+   * Grant's destroy started beside its tokens' revokes) go with the next, never dropped, and
+   * no row is sent twice out of order.
+   */
+  flush(): Promise<void> {
+    const turn = this.#flushing.then(() => this.#send());
+    this.#flushing = turn.catch(() => {});
+    return turn;
+  }
+
+  #flushing: Promise<void> = Promise.resolve();
+
+  async #send(): Promise<void> {
+    const sent: Array<[string, Entry]> = [];
     const upserts: PayloadRow[] = [];
     const destroys: Array<{ type: string; id: string }> = [];
-    for (const e of this.#entries.values()) {
+    for (const [key, e] of this.#entries) {
       if (e.pending === 'upsert' && e.row) upserts.push(e.row);
       else if (e.pending === 'destroy') destroys.push({ type: e.type, id: e.id });
+      else continue;
+      sent.push([key, e]);
     }
-    if (upserts.length === 0 && destroys.length === 0) return;
+    if (sent.length === 0) return;
     await this.#flusher!(upserts, destroys);
-    for (const e of this.#entries.values()) {
+    // Only what this statement carried is written; an entry replaced since stays pending.
+    for (const [key, e] of sent) {
+      if (this.#entries.get(key) !== e) continue;
       e.pending = undefined;
       e.row = undefined;
     }

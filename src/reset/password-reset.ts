@@ -19,6 +19,7 @@ import type { MailTemplates } from '../mail/templates.ts';
 import type { AccountRow, Accounts } from '../migration/accounts.ts';
 import { legacyAccountFields, legacyFingerprint } from '../migration/login.ts';
 import { enqueueDelivery, enqueuePasswordChange, notifyOutbox, sealDelivery } from '../migration/outbox.ts';
+import { currentPayloadScope } from '../oidc/payload-scope.ts';
 import type { Audit } from '../security/audit.ts';
 import { storeLimiter } from '../security/guard.ts';
 import { maskEmail } from '../security/mask.ts';
@@ -383,6 +384,9 @@ export function createPasswordReset(deps: PasswordResetDeps) {
       if (cfg.revoke_sessions) {
         try {
           await deps.revokeAll(result.sub);
+          // Within a request the session deletes wait for its answer; send them now, so a
+          // failure is seen here and logged, and not only as the answer's outage page.
+          await currentPayloadScope()?.flush();
         } catch (err) {
           log.error(
             { err: { message: (err as Error).message } },

@@ -27,6 +27,8 @@ export interface AuditQuery {
   limit?: number | undefined;
 }
 
+const AUDIT_IP_MAX = 64;
+
 function auditRow(e: AuditEvent) {
   return {
     type: e.type,
@@ -34,7 +36,8 @@ function auditRow(e: AuditEvent) {
     reason: e.reason ?? null,
     sub: e.sub ?? null,
     identifier: e.identifier ? auditIdentifier(e.identifier) || null : null,
-    ip: e.ip ?? null,
+    // The column holds 64 characters; an address from a forwarded header may be longer.
+    ip: e.ip ? e.ip.slice(0, AUDIT_IP_MAX) : null,
     client_id: e.clientId ?? null,
     actor: e.actor ?? null,
     details: JSON.stringify(e.details ?? {}),

@@ -344,6 +344,38 @@ describe('the knex adapter within one request', () => {
     expect(await stored('RefreshToken', 'rt4')).toBeUndefined();
   });
 
+  it("ends a grant for good when its tokens are revoked at the same time, as oidc-provider's revoke does", async () => {
+    // revoke(): every model's revokeByGrantId and the Grant's destroy, started together, with
+    // the refresh token's own destroy beside them (RFC 7009 revocation, refresh-token reuse).
+    await new Adapter('Grant').upsert('g5', { jti: 'g5', accountId: 'e' } as never, 60);
+    await new Adapter('RefreshToken').upsert('rt5', { jti: 'rt5', grantId: 'g5' } as never, 60);
+    await new Adapter('AccessToken').upsert('at5', { jti: 'at5', grantId: 'g5' } as never, 60);
+    await runInPayloadScope(async () => {
+      expect(await new Adapter('RefreshToken').find('rt5')).toMatchObject({ grantId: 'g5' });
+      await Promise.all([
+        new Adapter('RefreshToken').destroy('rt5'),
+        ...['AccessToken', 'RefreshToken', 'AuthorizationCode'].map((m) =>
+          new Adapter(m).revokeByGrantId('g5'),
+        ),
+        new Adapter('Grant').destroy('g5'),
+      ]);
+    });
+    expect(await stored('Grant', 'g5')).toBeUndefined();
+    expect(await stored('RefreshToken', 'rt5')).toBeUndefined();
+    expect(await stored('AccessToken', 'at5')).toBeUndefined();
+  });
+
+  it('keeps a write made while an earlier one is being sent, and sends it', async () => {
+    await runInPayloadScope(async () => {
+      await new Adapter('Session').upsert('s6', { jti: 's6', uid: 'su6' } as never, 60);
+      const revoking = new Adapter('AccessToken').revokeByGrantId('g6');
+      await new Adapter('Grant').upsert('g6', { jti: 'g6', accountId: 'f' } as never, 60);
+      await revoking;
+    });
+    expect(await stored('Session', 's6')).toBeDefined();
+    expect(await stored('Grant', 'g6')).toBeDefined();
+  });
+
   it('writes at once outside a request, and once the request is over', async () => {
     let late: Promise<void> | undefined;
     await runInPayloadScope(async () => {

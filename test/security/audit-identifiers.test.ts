@@ -70,3 +70,13 @@ describe('identifiers in the audit trail', () => {
     expect(text.split('\n')).toHaveLength(1 + 3);
   });
 });
+
+describe('addresses in the audit trail', () => {
+  it('keep an address longer than the column (a forwarded header) to its first 64 characters, and the event is written', async () => {
+    const audit = createAudit(store.db, silentLogger);
+    const forwarded = `${'f'.repeat(80)}.example`;
+    await audit.record({ type: 'login', outcome: 'success', sub: 'ip-cap', ip: forwarded });
+    const row = await store.db('audit_events').where({ sub: 'ip-cap' }).first('ip');
+    expect(row?.ip).toBe(forwarded.slice(0, 64));
+  });
+});
