@@ -111,7 +111,7 @@ export async function startAdminListener(
     accountStatus: createAccountStatus({
       db,
       audit,
-      sessions: createAccountSessions(db, createPayloads(db)),
+      sessions: createAccountSessions(db, createPayloads(db, store.shortLived)),
     }),
     deliveries: createDeliveryQueries(db),
     rollups,

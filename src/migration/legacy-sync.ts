@@ -16,6 +16,7 @@ import type { Audit } from '../security/audit.ts';
 import { createPayloads } from '../sessions/payloads.ts';
 import { createSessions } from '../sessions/sessions.ts';
 import { releaseLease, takeLease } from '../store/lease.ts';
+import type { ShortLivedStore } from '../store/redis.ts';
 import { type AccountStatus, createAccountStatus } from './account-status.ts';
 
 /** The actor the sweep writes into disabled_by and the audit trail. */
@@ -183,13 +184,15 @@ export function startConfiguredSweep(deps: {
   audit: Audit;
   logger: Logger;
   legacy: LegacySource | undefined;
+  /** The Redis store, when configured: disabled accounts' sessions and tokens end there too. */
+  shortLived?: ShortLivedStore | undefined;
 }) {
-  const { config, db, audit, logger, legacy } = deps;
+  const { config, db, audit, logger, legacy, shortLived } = deps;
   if (!config.legacy || !legacy) return { stop: async () => {} };
   const sync = createLegacySync({
     db,
     legacy,
-    status: createAccountStatus({ db, audit, sessions: createSessions(db, createPayloads(db)) }),
+    status: createAccountStatus({ db, audit, sessions: createSessions(db, createPayloads(db, shortLived)) }),
     logger: logger.child({ component: 'legacy-sync' }),
     pageSize: config.legacy.coexistence.sweep_page,
   });

@@ -2,13 +2,18 @@
 // party (openid-client) logs in, and the code, the session and the access token are kept in
 // Redis while the grant and the refresh token stay in PostgreSQL; userinfo, introspection,
 // refresh and revocation work; the account's sessions are listed and ended from Redis.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountCommands } from '../../src/cli/commands/accounts.ts';
 import { hashBridgePassword } from '../../src/hashing/bridge-hash.ts';
 import { createAccounts } from '../../src/migration/accounts.ts';
 import { createPayloads } from '../../src/sessions/payloads.ts';
 import { createSessions } from '../../src/sessions/sessions.ts';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
+import { runCommands } from '../support/cli.ts';
 import { createRedisPrefix, type TestRedisPrefix } from '../support/redis.ts';
 import { exchange, loginThroughBrowser, relyingParty } from '../support/rp.ts';
 
@@ -86,5 +91,44 @@ describe('the bridge with the Redis store', () => {
     expect(await store.db('oidc_payloads').where({ type: 'RefreshToken' }).count({ n: '*' })).toEqual([
       { n: 0 },
     ]);
+  });
+
+  it('ends the access tokens and sessions it keeps in Redis when accounts disable disables the account', async () => {
+    await t.bridge.store.db.transaction(async (trx) => {
+      await createAccounts(t.bridge.store.db).insert(trx, {
+        sub: 'user-d',
+        passwordHash: await hashBridgePassword(PASSWORD),
+        claims: { email: 'dora@example.com' },
+        source: 'local',
+        identifiers: ['dora'],
+      });
+    });
+    const { run, callbackUrl } = await loginThroughBrowser(rp, 'dora', PASSWORD);
+    const tokens = await exchange(rp, run, callbackUrl);
+    expect((await oidc.tokenIntrospection(rp, tokens.access_token)).active).toBe(true);
+
+    const configFile = join(mkdtempSync(join(tmpdir(), 'obt-redis-accounts-')), 'oidc-bridge.yaml');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        issuer: t.url,
+        database: t.database.url,
+        store: { redis_url: redis.url, redis_prefix: redis.prefix },
+      }),
+    );
+    const disabled = await runCommands(accountCommands, [
+      'accounts',
+      'disable',
+      'user-d',
+      '--config',
+      configFile,
+    ]);
+    expect(disabled.code, disabled.err).toBe(0);
+    expect(disabled.out).toMatch(/ended 1 session\(s\)/);
+
+    expect((await oidc.tokenIntrospection(rp, tokens.access_token)).active).toBe(false);
+    const store = t.bridge.store;
+    const sessions = createSessions(store.db, createPayloads(store.db, store.shortLived));
+    expect(await sessions.list('user-d')).toEqual([]);
   });
 });

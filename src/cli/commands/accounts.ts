@@ -101,8 +101,10 @@ const syncUsage = `Usage: oidc-bridge accounts sync [--dry-run] [--json]
   could not be reached before the end (nobody is disabled for an outage).
   --dry-run   print what would change, change nothing`;
 
-function accountStatusOf(db: StoreContext['store']['db'], audit: StoreContext['audit']): AccountStatus {
-  return createAccountStatus({ db, audit, sessions: createSessions(db, createPayloads(db)) });
+function accountStatusOf(store: StoreContext['store'], audit: StoreContext['audit']): AccountStatus {
+  // With the Redis store, sessions and access tokens are ended there too.
+  const { db, shortLived } = store;
+  return createAccountStatus({ db, audit, sessions: createSessions(db, createPayloads(db, shortLived)) });
 }
 
 function statusCommand(verb: 'disable' | 'enable' | 'delete', summary: string): Command {
@@ -114,7 +116,7 @@ function statusCommand(verb: 'disable' | 'enable' | 'delete', summary: string): 
     options: { reason: { type: 'string' }, json: { type: 'boolean' } },
     positionals: ['ID'],
     run: withAccount(usage, async ({ store, audit, account, values, io }) => {
-      const status = accountStatusOf(store.db, audit);
+      const status = accountStatusOf(store, audit);
       const by = { actor: 'cli', reason: values.reason as string | undefined };
       if (verb === 'delete') {
         const r = await status.remove(account.sub, by);
@@ -247,7 +249,7 @@ export const accountCommands: Command[] = [
           const report = await createLegacySync({
             db: store.db,
             legacy,
-            status: accountStatusOf(store.db, audit),
+            status: accountStatusOf(store, audit),
             logger: silentLogger,
             pageSize: config.legacy.coexistence.sweep_page,
           }).run({ dryRun: values['dry-run'] === true });
@@ -283,7 +285,7 @@ export const accountCommands: Command[] = [
     run: withAccount(sessionsUsage, async ({ store, audit, account, values, io }) => {
       if (values.revoke !== undefined && values['revoke-all'])
         throw new UsageError('--revoke and --revoke-all exclude each other.', sessionsUsage);
-      const sessions = createSessions(store.db, createPayloads(store.db));
+      const sessions = createSessions(store.db, createPayloads(store.db, store.shortLived));
       if (values.revoke !== undefined || values['revoke-all']) {
         const ended = values['revoke-all']
           ? await sessions.revokeAll(account.sub)

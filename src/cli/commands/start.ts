@@ -41,7 +41,11 @@ export const startCommand: Command = {
     const worker = values['no-worker'] ? undefined : startDeliveryWorker(bridge);
     if (worker) bridge.onStop(() => worker.stop());
     if (worker) {
-      const sweep = startConfiguredSweep({ ...bridge, db: bridge.store.db });
+      const sweep = startConfiguredSweep({
+        ...bridge,
+        db: bridge.store.db,
+        shortLived: bridge.store.shortLived,
+      });
       bridge.onStop(() => sweep.stop());
     }
     logger.info({ signal: await signal }, 'shutting down');

@@ -45,7 +45,7 @@ export const workerCommand: Command = {
       const worker = startDeliveryWorker(services);
       // The coexistence sweep runs beside the deliveries until cut-over.
       const legacy = config.legacy ? createLegacySource(config.legacy, { logger }) : undefined;
-      const sweep = startConfiguredSweep({ ...services, db: store.db, legacy });
+      const sweep = startConfiguredSweep({ ...services, db: store.db, shortLived: store.shortLived, legacy });
       logger.info({ target: config.target.type, store: store.kind }, 'delivery worker running');
       const signal = await new Promise<string>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
