@@ -265,7 +265,7 @@ describe.skipIf(!hasChromium)('remembered consent', () => {
     expect(mine?.amr).toEqual(['pwd']);
     const before = alphaUp.tokens.length;
     const ended = await runBin(['accounts', 'sessions', 'user-7', '--revoke', mine!.session, ...cfg]);
-    expect(ended.code).toBe(0);
+    expect(ended.code, `${ended.stderr}\nlisted: ${listed.stdout}`).toBe(0);
     expect(ended.stdout).toContain('1 logout token(s) queued');
     // The running bridge delivers what the command queued.
     await waitFor(
