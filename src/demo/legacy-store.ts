@@ -8,7 +8,7 @@ import { knexOn, openEmbeddedPostgres } from './embedded-postgres.ts';
 import { createDemoLegacyDatabase, DEMO_TABLE, type DemoUser, demoProfiles } from './legacy-db.ts';
 import { startLegacyApp } from './legacy-http.ts';
 import type { DemoLegacyKind } from './legacy-kinds.ts';
-import { PEOPLE_DN, requireSlapd, SERVICE_DN, SERVICE_PASSWORD, startSlapd } from './slapd.ts';
+import { ldapLegacyConfig, PEOPLE_DN, requireSlapd, startSlapd } from './slapd.ts';
 
 export interface DemoLegacyStore {
   kind: DemoLegacyKind;
@@ -127,15 +127,7 @@ async function ldapStore(): Promise<DemoLegacyStore> {
       scheme: 'userPassword {SSHA}; the bridge binds as the user',
     })),
     legacyConfig: {
-      kind: 'ldap',
-      ldap: {
-        url: slapd.url,
-        bind_dn: SERVICE_DN,
-        bind_password: SERVICE_PASSWORD,
-        base_dn: PEOPLE_DN,
-        id_attribute: 'employeeNumber',
-        disabled_filter: '(employeeType=disabled)',
-      },
+      ...ldapLegacyConfig(slapd, { id_attribute: 'employeeNumber' }),
       fields: {
         first_name: { column: 'givenName' },
         last_name: { column: 'sn' },
@@ -143,7 +135,6 @@ async function ldapStore(): Promise<DemoLegacyStore> {
         email: { column: 'mail' },
         ...Object.fromEntries(SHOP_FIELDS.map((f) => [f, { column: LDAP_ATTRIBUTES[f] }])),
       },
-      claims: { email: 'mail', given_name: 'givenName', family_name: 'sn', preferred_username: 'uid' },
     },
     close: () => slapd.stop(),
   };

@@ -215,3 +215,20 @@ access to * by dn.exact="${SERVICE_DN}" read by self read by anonymous auth by *
     throw err;
   }
 }
+
+/** The `legacy` section of an ldap source on this directory, as the demo and the tests use it. */
+export function ldapLegacyConfig(slapd: Slapd, ldap: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    kind: 'ldap',
+    ldap: {
+      url: slapd.url,
+      bind_dn: SERVICE_DN,
+      bind_password: SERVICE_PASSWORD,
+      base_dn: PEOPLE_DN,
+      id_attribute: 'uid',
+      disabled_filter: '(employeeType=disabled)',
+      ...ldap,
+    },
+    claims: { email: 'mail', given_name: 'givenName', family_name: 'sn', preferred_username: 'uid' },
+  };
+}

@@ -1,42 +1,20 @@
 // The ldap source tests' directory: the real OpenLDAP server the demo also starts
 // (src/demo/slapd.ts), the `legacy` section of an ldap source on it, and Active Directory's
 // attributes for a directory that stands in for AD (no real AD was available).
-import {
-  type DirectoryUser,
-  PEOPLE_DN,
-  SERVICE_DN,
-  SERVICE_PASSWORD,
-  type Slapd,
-} from '../../src/demo/slapd.ts';
+import type { DirectoryUser } from '../../src/demo/slapd.ts';
 
 export {
   ADMIN_DN,
   ADMIN_PASSWORD,
   BASE_DN,
   type DirectoryUser,
+  ldapLegacyConfig,
   PEOPLE_DN,
   SERVICE_DN,
   SERVICE_PASSWORD,
   type Slapd,
   startSlapd,
 } from '../../src/demo/slapd.ts';
-
-/** The `legacy` section of an ldap source on this directory, as the tests use it. */
-export function ldapLegacyConfig(slapd: Slapd, ldap: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    kind: 'ldap',
-    ldap: {
-      url: slapd.url,
-      bind_dn: SERVICE_DN,
-      bind_password: SERVICE_PASSWORD,
-      base_dn: PEOPLE_DN,
-      id_attribute: 'uid',
-      disabled_filter: '(employeeType=disabled)',
-      ...ldap,
-    },
-    claims: { email: 'mail', given_name: 'givenName', family_name: 'sn', preferred_username: 'uid' },
-  };
-}
 
 // In OpenLDAP's experimental arc: AD's own OIDs belong to Microsoft's schema.
 export const AD_SCHEMA = `attributetype ( 1.3.6.1.4.1.4203.666.201.1 NAME 'sAMAccountName' EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
