@@ -200,8 +200,10 @@ function countStatements(server: Server, db: Knex): void {
     if (phase === undefined) counts.background++;
     else counts.store[phase] = (counts.store[phase] ?? 0) + 1;
   });
-  // The login guard's counters (rate-limiter-flexible) take a connection from the pool and
-  // query it themselves, past knex's query events: counted apart, at the driver.
+  // Counters kept by rate-limiter-flexible (the second-factor throttle, the reset limits) take
+  // a connection from the pool and query it themselves, past knex's query events: counted
+  // apart, at the driver (their statements are named; knex's are not). The login guard's
+  // counters go through knex and are counted with the rest.
   const driver = db.client as { acquireConnection(): Promise<unknown> };
   const acquire = driver.acquireConnection.bind(driver);
   const wrapped = new WeakSet<object>();
@@ -213,7 +215,8 @@ function countStatements(server: Server, db: Knex): void {
       conn.query = (q: unknown, ...rest: unknown[]) => {
         const text = typeof q === 'string' ? q : (q as { text?: string } | undefined)?.text;
         const phase = requestPhase.getStore();
-        if (phase !== undefined && text?.includes(RATE_LIMIT_TABLE)) {
+        const named = typeof q === 'object' && q !== null && 'name' in q;
+        if (phase !== undefined && named && text?.includes(RATE_LIMIT_TABLE)) {
           counts.rateLimits = (counts.rateLimits ?? 0) + 1;
         }
         return query(q, ...rest);

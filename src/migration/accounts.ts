@@ -128,12 +128,17 @@ export function createAccounts(db: Knex) {
      * none when an account with the same sub or legacy id already exists (a concurrent first
      * login won the race), whose identifiers are then left alone. `alongside` are single-row INSERTs that
      * ride on the same statement and are written only when the account is (its delivery job,
-     * its audit rows), and `notify` wakes that channel's listeners with the new sub.
+     * its audit rows), `also` are writes that ride on it whether or not the account is
+     * written (the login's counters), and `notify` wakes that channel's listeners with the new sub.
      */
     async insert(
       trx: Knex,
       a: NewAccount,
-      opts: { alongside?: Knex.QueryBuilder[]; notify?: string | undefined } = {},
+      opts: {
+        alongside?: Knex.QueryBuilder[];
+        also?: Knex.QueryBuilder[];
+        notify?: string | undefined;
+      } = {},
     ): Promise<AccountRow | undefined> {
       const now = new Date();
       const account = trx('accounts')
@@ -158,7 +163,10 @@ export function createAccounts(db: Knex) {
         if (key.identifier && !keys.has(key.identifier)) keys.set(key.identifier, key.exact);
       }
       const alongside = opts.alongside ?? [];
-      if (keys.size === 0 && alongside.length === 0 && !opts.notify) return (await account)[0] as AccountRow;
+      const also = opts.also ?? [];
+      if (keys.size === 0 && alongside.length === 0 && also.length === 0 && !opts.notify) {
+        return (await account)[0] as AccountRow;
+      }
       // The identifiers and the rest ride on the account's INSERT: one round trip on the login path.
       const { sql, bindings } = account.toSQL();
       const ctes = [`a AS (${sql})`];
@@ -177,6 +185,11 @@ export function createAccounts(db: Knex) {
         const fromA = one.sql.replace(/ values \(([^)]*)\)/, ' select $1 from a');
         if (fromA === one.sql) throw new Error('an alongside statement must be a one-row INSERT');
         ctes.push(`x${n} AS (${fromA})`);
+        params.push(...one.bindings);
+      });
+      also.forEach((q, n) => {
+        const one = q.toSQL();
+        ctes.push(`y${n} AS (${one.sql})`);
         params.push(...one.bindings);
       });
       let notified = '';

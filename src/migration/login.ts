@@ -71,16 +71,24 @@ export interface LoginReservation {
    */
   resolved(subject: string, aliases?: string[]): Promise<void>;
   failed(): Promise<void>;
-  /** Gives the attempt back: a success costs no budget. */
-  succeeded(): Promise<void>;
+  /**
+   * What gives a success's points back, as writes for the login's own statement to carry;
+   * none when the counters are not in the store. Once they are written, `succeeded(true)`.
+   */
+  successWrites(db: Knex): Knex.QueryBuilder[];
+  /** Gives the attempt back: a success costs no budget. `carried`: its successWrites were written. */
+  succeeded(carried?: boolean): Promise<void>;
   /** Gives the attempt back when no password was checked (the legacy database was down). */
   release(): Promise<void>;
 }
 
 /** Login-path protection (rate limits, lockouts, the legacy concurrency cap). */
 export interface LoginGuard {
-  /** Takes the attempt on every counter before any lookup; throws ThrottledError when refused. */
-  reserve(identifier: string, ip: string | undefined): Promise<LoginReservation>;
+  /**
+   * Takes the attempt on every counter before any legacy lookup, and on the user's own when
+   * the store already knows who the name belongs to; throws ThrottledError when refused.
+   */
+  reserve(identifier: string, ip: string | undefined, subject?: string): Promise<LoginReservation>;
   /** Runs a legacy lookup within the global concurrency cap. */
   legacySlot<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -88,6 +96,7 @@ export interface LoginGuard {
 const openReservation: LoginReservation = {
   resolved: async () => {},
   failed: async () => {},
+  successWrites: () => [],
   succeeded: async () => {},
   release: async () => {},
 };
@@ -309,7 +318,10 @@ export function createLogin(deps: LoginDeps) {
     };
   }
 
-  /** `audited`: the login's audit row went out with the migration's statement already. */
+  /**
+   * `audited`: the login's audit row went out with the migration's statement already;
+   * `carried`: so did the give-back of the attempt's counters.
+   */
   async function succeed(
     attempt: Attempt,
     sub: string,
@@ -317,8 +329,9 @@ export function createLogin(deps: LoginDeps) {
     migrated: boolean,
     scheme?: string,
     audited = false,
+    carried = false,
   ) {
-    await attempt.hold.succeeded();
+    await attempt.hold.succeeded(carried);
     metrics.logins.inc({
       outcome: 'success',
       source,
@@ -329,17 +342,24 @@ export function createLogin(deps: LoginDeps) {
   }
 
   /**
-   * A migrated user's login, recorded with its audit row in one statement. Should that fail,
-   * the login is recorded alone and the audit row written apart, whose failure is only logged.
+   * A migrated user's login, recorded with its audit row and the give-back of its attempt
+   * counters in one statement. Should that fail, the login is recorded alone and the audit row
+   * written apart, whose failure is only logged. `carried`: the counters went with it.
    */
-  async function recordLogin(attempt: Attempt, sub: string, refill: string | undefined): Promise<boolean> {
+  async function recordLogin(
+    attempt: Attempt,
+    sub: string,
+    refill: string | undefined,
+  ): Promise<{ refilled: boolean; carried: boolean }> {
     const event = successEvent(attempt, sub, 'bridge', false);
+    const settles = attempt.hold.successWrites(db);
     try {
-      return await accounts.recordLogin(sub, refill, [audit.insertOf(event)]);
+      const refilled = await accounts.recordLogin(sub, refill, [audit.insertOf(event), ...settles]);
+      return { refilled, carried: settles.length > 0 };
     } catch {
       const refilled = await accounts.recordLogin(sub, refill);
       await audit.record(event);
-      return refilled;
+      return { refilled, carried: false };
     }
   }
 
@@ -374,8 +394,8 @@ export function createLogin(deps: LoginDeps) {
     row: LegacyRow,
     matchedScheme: string,
     existing: AccountRow | undefined,
-    attempt?: LoginAttempt,
-  ): Promise<{ sub: string; created: boolean; audited?: boolean }> {
+    attempt?: Attempt,
+  ): Promise<{ sub: string; created: boolean; audited?: boolean; carried?: boolean }> {
     let passwordHash: string | null = null;
     try {
       passwordHash = await hashBridgePassword(password);
@@ -436,7 +456,9 @@ export function createLogin(deps: LoginDeps) {
     };
     // The account, its identifiers, its delivery job (waking the workers), the migration's
     // and the login's audit rows: one statement, all or nothing, written only if this login
-    // created the account. A carried-over TOTP secret needs a transaction around its own write.
+    // created the account; the attempt counters' give-back rides on it whoever created it.
+    // A carried-over TOTP secret needs a transaction around its own write.
+    const settles = !totp && attempt ? attempt.hold.successWrites(db) : [];
     const created = totp
       ? await inTransaction(async (trx) => {
           const inserted = await accounts.insert(trx, account);
@@ -454,17 +476,19 @@ export function createLogin(deps: LoginDeps) {
               ...(attempt ? [audit.insertOf(successEvent(attempt, sub, 'legacy', true, matchedScheme))] : []),
             ],
             notify: outboxChannel(db),
+            also: settles,
           }),
         );
+    const carried = settles.length > 0;
 
     if (created) deps.accountSeen?.(created);
     if (!created) {
       // A concurrent first login of the same user created it first.
       const winner = await accounts.findByLegacyId(row.id);
-      return { sub: winner?.sub ?? sub, created: false };
+      return { sub: winner?.sub ?? sub, created: false, carried };
     }
     metrics.migrations.inc();
-    return { sub, created: true, audited: !totp && attempt !== undefined };
+    return { sub, created: true, audited: !totp && attempt !== undefined, carried };
   }
 
   /**
@@ -520,7 +544,7 @@ export function createLogin(deps: LoginDeps) {
       if (!verdict.match || (existing?.legacy_id && verified.id !== existing.legacy_id)) {
         return fail(attempt, 'wrong_password', { source: 'legacy', scheme: verdict.scheme });
       }
-      const { sub, created, audited } = await migrate(
+      const { sub, created, audited, carried } = await migrate(
         attempt.password,
         verified,
         verdict.scheme,
@@ -528,7 +552,10 @@ export function createLogin(deps: LoginDeps) {
         attempt,
       );
       const prompt = await markIfWeak(sub, attempt.password, verified);
-      return { ...(await succeed(attempt, sub, 'legacy', created, verdict.scheme, audited)), prompt };
+      return {
+        ...(await succeed(attempt, sub, 'legacy', created, verdict.scheme, audited, carried)),
+        prompt,
+      };
     }
     if (!row.password) {
       await decoy(attempt.password);
@@ -551,9 +578,15 @@ export function createLogin(deps: LoginDeps) {
       throw err;
     }
     if (!result.match) return fail(attempt, 'wrong_password', { source: 'legacy', scheme: result.scheme });
-    const { sub, created, audited } = await migrate(attempt.password, row, result.scheme, existing, attempt);
+    const { sub, created, audited, carried } = await migrate(
+      attempt.password,
+      row,
+      result.scheme,
+      existing,
+      attempt,
+    );
     const prompt = await markIfWeak(sub, attempt.password, row);
-    return { ...(await succeed(attempt, sub, 'legacy', created, result.scheme, audited)), prompt };
+    return { ...(await succeed(attempt, sub, 'legacy', created, result.scheme, audited, carried)), prompt };
   }
 
   const coexistence = legacyCfg?.coexistence;
@@ -574,9 +607,7 @@ export function createLogin(deps: LoginDeps) {
     }
   }
 
-  async function run(attempt: Attempt): Promise<LoginOutcome> {
-    const account = await accounts.findByIdentifier(attempt.identifier);
-    if (account) await attempt.hold.resolved(subjectOf(account));
+  async function run(attempt: Attempt, account: AccountRow | undefined): Promise<LoginOutcome> {
     if (account?.disabled_at) {
       // Refused like a wrong password, and at the cost of one, so it reveals nothing.
       await decoy(attempt.password);
@@ -592,10 +623,14 @@ export function createLogin(deps: LoginDeps) {
         const form =
           target.delivers && target.cheapPasswordForm ? await target.passwordForm(attempt.password) : null;
         const refill = form === null ? undefined : box.seal(form);
-        if (await recordLogin(attempt, account.sub, refill)) await notifyOutbox(db, account.sub);
+        const recorded = await recordLogin(attempt, account.sub, refill);
+        if (recorded.refilled) await notifyOutbox(db, account.sub);
         deps.accountSeen?.(account);
         const prompt = account.password_change_prompt === true;
-        return { ...(await succeed(attempt, account.sub, 'bridge', false, undefined, true)), prompt };
+        return {
+          ...(await succeed(attempt, account.sub, 'bridge', false, undefined, true, recorded.carried)),
+          prompt,
+        };
       }
       // The password may have been changed in the legacy application since migration.
       if (legacy && account.legacy_id) {
@@ -642,11 +677,14 @@ export function createLogin(deps: LoginDeps) {
   const login = {
     async authenticate(input: LoginAttempt): Promise<LoginOutcome> {
       const startedAt = performance.now();
-      const hold = await guard.reserve(input.identifier, input.ip);
+      // The store is asked first, so that a known user's counters go with the name's and the
+      // address's in one statement; the legacy database is asked only once they are held.
+      const account = await accounts.findByIdentifier(input.identifier);
+      const hold = await guard.reserve(input.identifier, input.ip, account ? subjectOf(account) : undefined);
       const attempt: Attempt = { ...input, hold, path: '' };
       let outcome: LoginOutcome;
       try {
-        outcome = await run(attempt);
+        outcome = await run(attempt, account);
       } catch (err) {
         await hold.release();
         throw err;

@@ -4,15 +4,11 @@
 // given back on success), so a burst of concurrent guesses gets no more than the limit
 // through. Identifiers count under their collation key, and a guess that finds a user counts
 // against that user too, whatever it was spelled. Counters live in the store's rate_limits
-// table, so every replica sees the same ones; the embedded store keeps them in memory.
+// table, so every replica sees the same ones, a step of a login in one statement
+// (src/security/counters.ts); the embedded store keeps them in memory.
 import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import {
-  type RateLimiterAbstract,
-  RateLimiterMemory,
-  RateLimiterPostgres,
-  type RateLimiterRes,
-} from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { Config } from '../config/schema.ts';
 import { ThrottledError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -20,9 +16,10 @@ import type { Metrics } from '../metrics.ts';
 import type { LoginGuard, LoginReservation } from '../migration/login.ts';
 import type { Store } from '../store/db.ts';
 import type { Audit } from './audit.ts';
+import { type Counter, type CounterKey, createCounters, RATE_LIMIT_TABLE } from './counters.ts';
 import { collationKey } from './identifier-key.ts';
 
-export const RATE_LIMIT_TABLE = 'rate_limits';
+export { RATE_LIMIT_TABLE };
 
 /** What a login waits before retrying when the legacy queue is full: it drains in a few queries. */
 export const QUEUE_FULL_RETRY_SECONDS = 2;
@@ -74,10 +71,6 @@ export function normaliseIp(ip: string | undefined): string {
 /** Counter keys are hashes: the rate_limits table never holds a login name or an address. */
 function keyOf(kind: string, value: string): string {
   return createHash('sha256').update(`oidc-bridge:rate-limit:${kind}\0${value}`).digest('base64url');
-}
-
-function seconds(res: RateLimiterRes | null): number {
-  return Math.max(1, Math.ceil((res?.msBeforeNext ?? 1000) / 1000));
 }
 
 /** A counting semaphore with a bounded queue: beyond it a caller is refused at once. */
@@ -142,17 +135,23 @@ export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
   const { store, metrics, audit, logger } = deps;
   const sec = deps.config.security;
   const lockout = sec.lockout;
-  const shared = store.kind === 'postgres';
-
-  const limiter = (keyPrefix: string, points: number, duration: number) =>
-    storeLimiter(store, keyPrefix, points, duration);
+  const counters = createCounters(store, logger);
+  const shared = counters.backend === 'postgres';
 
   // Consecutive failures of one identifier (or one user) from one IP; a lockout is a block on this key.
-  const consecutive = limiter('login_consecutive', lockout.free_attempts, lockout.reset_seconds);
+  const consecutive: Counter = {
+    prefix: 'login_consecutive',
+    points: lockout.free_attempts,
+    duration: lockout.reset_seconds,
+  };
   // How many lockouts that pair has had since it last succeeded: each one doubles.
-  const lockouts = limiter('login_lockouts', 1_000_000, lockout.reset_seconds);
-  const perIp = limiter('login_ip', sec.ip_failures_per_hour, HOUR);
-  const perIdentifier = limiter('login_identifier', sec.identifier_failures_per_hour, HOUR);
+  const lockouts: Counter = { prefix: 'login_lockouts', points: 1_000_000, duration: lockout.reset_seconds };
+  const perIp: Counter = { prefix: 'login_ip', points: sec.ip_failures_per_hour, duration: HOUR };
+  const perIdentifier: Counter = {
+    prefix: 'login_identifier',
+    points: sec.identifier_failures_per_hour,
+    duration: HOUR,
+  };
   const slots = createSemaphore(sec.legacy_concurrency, sec.legacy_queue);
 
   const sweep = shared
@@ -169,11 +168,12 @@ export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
 
   type Reason = 'identifier_ip' | 'ip' | 'identifier';
   /** One counter an attempt holds a point of, and what reaching its limit means. */
-  interface Held {
-    limiter: RateLimiterAbstract;
-    key: string;
+  interface Wanted extends CounterKey {
     reason: Reason;
-    limit: number;
+    /** Whether it counts the user found rather than the name typed. */
+    subject: boolean;
+  }
+  interface Held extends Wanted {
     /** Points on the key after this attempt's: exactly one attempt sees the limit reached. */
     consumed: number;
   }
@@ -207,25 +207,25 @@ export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
     identifier: 'identifier',
   };
 
-  type Refusal = [Reason, number];
+  type Refusal = [Reason, number, Wanted];
 
   /**
-   * Takes one point on each counter at once. When any refuses, the points the others gave are
-   * handed back (a refused attempt costs no budget) and the refusals say how long to wait.
+   * Takes one point on each counter, in one statement. When any refuses, the points the
+   * others gave are handed back (a refused attempt costs no budget) and the refusals say how
+   * long to wait.
    */
-  async function take(wanted: Array<Omit<Held, 'consumed'>>): Promise<{ held: Held[]; refused: Refusal[] }> {
-    const results = await Promise.allSettled(wanted.map((w) => w.limiter.consume(w.key, 1)));
+  async function take(wanted: Wanted[]): Promise<{ held: Held[]; refused: Refusal[] }> {
+    const counts = await counters.add(wanted);
     const refused: Refusal[] = [];
     const held: Held[] = [];
-    results.forEach((r, i) => {
+    counts.forEach((c, i) => {
       const w = wanted[i]!;
-      if (r.status === 'fulfilled') held.push({ ...w, consumed: r.value.consumedPoints });
-      else if (r.reason instanceof Error) throw r.reason;
-      else refused.push([w.reason, seconds(r.reason as RateLimiterRes)]);
+      if (c.points <= w.counter.points) held.push({ ...w, consumed: c.points });
+      else refused.push([w.reason, Math.max(1, Math.ceil(c.msBeforeNext / 1000)), w]);
     });
-    if (refused.length === 0) return { held, refused };
-    await giveBack(held);
-    return { held: [], refused };
+    // Every key took a point; the refused ones' points go back with the rest.
+    if (refused.length) await counters.giveBack(wanted);
+    return refused.length ? { held: [], refused } : { held, refused };
   }
 
   function refuse(refused: Refusal[]): never {
@@ -233,94 +233,108 @@ export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
     throw new ThrottledError(Math.max(...refused.map(([, s]) => s)));
   }
 
-  async function giveBack(held: Held[]): Promise<void> {
-    await Promise.all(held.map((h) => h.limiter.reward(h.key, 1)));
-  }
-
-  function countersFor(kind: 'identifier' | 'subject', value: string, address: string) {
+  function countersFor(kind: 'identifier' | 'subject', value: string, address: string): Wanted[] {
+    const subject = kind === 'subject';
     return [
       {
-        limiter: consecutive,
+        counter: consecutive,
         key: keyOf(`pair:${kind}`, `${address}\0${value}`),
-        reason: 'identifier_ip' as const,
-        limit: lockout.free_attempts,
+        reason: 'identifier_ip',
+        subject,
       },
-      {
-        limiter: perIdentifier,
-        key: keyOf(kind, value),
-        reason: 'identifier' as const,
-        limit: sec.identifier_failures_per_hour,
-      },
+      { counter: perIdentifier, key: keyOf(kind, value), reason: 'identifier', subject },
     ];
   }
 
   return {
-    backend: shared ? 'postgres' : 'memory',
+    backend: counters.backend,
 
-    async reserve(identifier, ip): Promise<LoginReservation> {
+    async reserve(identifier, ip, knownSubject): Promise<LoginReservation> {
       const address = normaliseIp(ip);
-      const byName = countersFor('identifier', collationKey(identifier), address);
-      const byIp = {
-        limiter: perIp,
-        key: keyOf('ip', address),
-        reason: 'ip' as const,
-        limit: sec.ip_failures_per_hour,
-      };
-      const first = await take([...byName, byIp]);
-      if (first.refused.length) refuse(first.refused);
-      const held = first.held;
       // The name typed, then the other names of the user it found (username, e-mail).
       const names = [collationKey(identifier)];
       /** Refuses every name of the user, from this IP (a lockout) or from all (the hourly cap). */
       const blockNames = (reason: Reason, secs: number) =>
-        Promise.all(
-          names.map((name) => {
-            const [pair, everywhere] = countersFor('identifier', name, address);
-            return reason === 'identifier_ip'
-              ? consecutive.block(pair!.key, secs)
-              : perIdentifier.block(everywhere!.key, secs);
-          }),
+        counters.block(
+          names.map((name) => countersFor('identifier', name, address)[reason === 'identifier_ip' ? 0 : 1]!),
+          secs,
         );
+      const held: Held[] = [];
+      let subject: string | undefined;
+      /**
+       * Takes the points, and when the user's own counters refuse: this guess reached the
+       * store or the legacy database once; until the user's wait is over every name the user
+       * has is refused up front, so none reaches it again.
+       */
+      const hold = async (wanted: Wanted[]) => {
+        const got = await take(wanted);
+        if (got.refused.length === 0) {
+          held.push(...got.held);
+          return;
+        }
+        if (held.length) await counters.giveBack(held);
+        held.length = 0;
+        const userRefusals = got.refused.filter(([, , w]) => w.subject);
+        if (userRefusals.length) {
+          for (const reason of new Set(userRefusals.map(([r]) => r))) {
+            const secs = Math.max(...userRefusals.filter(([r]) => r === reason).map(([, s]) => s));
+            await blockNames(reason, secs);
+          }
+        }
+        refuse(got.refused);
+      };
+      const byIp: Wanted = { counter: perIp, key: keyOf('ip', address), reason: 'ip', subject: false };
+      // A user the store already knows counts from the first statement.
+      if (knownSubject !== undefined) subject = knownSubject;
+      await hold([
+        ...countersFor('identifier', collationKey(identifier), address),
+        byIp,
+        ...(subject === undefined ? [] : countersFor('subject', subject, address)),
+      ]);
       let settled = false;
       const settle = () => {
         if (settled) throw new Error('a login reservation is settled once');
         settled = true;
       };
+      const clearAndBack = () => {
+        const clear = held.filter((h) => h.counter === consecutive);
+        return {
+          clear: [...clear, ...clear.map((h) => ({ counter: lockouts, key: h.key }))],
+          back: held.filter((h) => h.counter !== consecutive),
+        };
+      };
       return {
-        async resolved(subject, aliases = []) {
+        async resolved(found, aliases = []) {
           for (const a of aliases) {
             const k = collationKey(a);
             if (k && !names.includes(k)) names.push(k);
           }
-          const more = await take(countersFor('subject', subject, address));
-          if (more.refused.length === 0) {
-            held.push(...more.held);
-            return;
+          if (subject === found) return;
+          if (subject !== undefined) throw new Error('a login reservation resolves to one user');
+          subject = found;
+          try {
+            await hold(countersFor('subject', found, address));
+          } catch (err) {
+            settled = true;
+            throw err;
           }
-          // This guess reached the legacy database once; until the user's own wait is over
-          // every name the user has is refused up front, so none reaches the database again.
-          settle();
-          await giveBack(held);
-          await Promise.all(more.refused.map(([reason, secs]) => blockNames(reason, secs)));
-          refuse(more.refused);
         },
 
         async failed() {
           settle();
           // The upserts are atomic, so exactly one attempt sees each limit reached.
-          const reached = held.filter((h) => h.consumed === h.limit);
+          const reached = held.filter((h) => h.consumed === h.counter.points);
           const pairs = held.filter((h) => h.reason === 'identifier_ip');
-          if (reached.some((h) => h.reason === 'identifier_ip')) {
-            const counts = await Promise.all(
-              reached.filter((h) => h.reason === 'identifier_ip').map((h) => lockouts.penalty(h.key, 1)),
-            );
-            const n = Math.max(...counts.map((c) => c.consumedPoints));
+          const reachedPairs = reached.filter((h) => h.reason === 'identifier_ip');
+          if (reachedPairs.length) {
+            const counts = await counters.add(reachedPairs.map((h) => ({ counter: lockouts, key: h.key })));
+            const n = Math.max(...counts.map((c) => c.points));
             const secs = lockoutSeconds(n);
             // The user and every name it goes by are locked out together.
-            await Promise.all([
-              ...pairs.map((h) => consecutive.block(h.key, secs)),
-              blockNames('identifier_ip', secs),
-            ]);
+            await counters.block(
+              [...pairs, ...names.map((name) => countersFor('identifier', name, address)[0]!)],
+              secs,
+            );
             await lockoutStarted('identifier_ip', identifier, ip, { seconds: secs, lockout: n });
           }
           for (const reason of new Set(reached.map((h) => h.reason))) {
@@ -333,21 +347,23 @@ export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
           }
         },
 
-        async succeeded() {
+        successWrites(db) {
+          if (settled) return [];
+          const { clear, back } = clearAndBack();
+          return counters.settleWrites(db, clear, back);
+        },
+
+        async succeeded(carried = false) {
           settle();
-          await Promise.all(
-            held.map((h) =>
-              h.limiter === consecutive
-                ? Promise.all([consecutive.delete(h.key), lockouts.delete(h.key)])
-                : h.limiter.reward(h.key, 1),
-            ),
-          );
+          if (carried && shared) return;
+          const { clear, back } = clearAndBack();
+          await counters.settle(clear, back);
         },
 
         async release() {
           if (settled) return;
           settled = true;
-          await giveBack(held);
+          await counters.giveBack(held);
         },
       };
     },

@@ -6,7 +6,7 @@ import type * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { legacyLookups, startTestBridge, type TestBridge } from '../support/bridge.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
-import { beginLogin, REDIRECT_URI, relyingParty, submitLogin } from '../support/rp.ts';
+import { beginLogin, loginThroughBrowser, REDIRECT_URI, relyingParty, submitLogin } from '../support/rp.ts';
 import { registerSecret } from '../support/secrets.ts';
 import { createLegacyTable, type LegacyTable, pgTableScans } from './support.ts';
 
@@ -91,6 +91,37 @@ describe('50 wrong passwords for one legacy user', () => {
       expect(lockouts[0]).toMatchObject({ identifier: 'grace', reason: 'identifier_ip' });
     } finally {
       await check.close();
+    }
+  });
+});
+
+describe('successful logins', () => {
+  it('give every point back in the login’s own statements, so one address can log in again and again', async () => {
+    const store = await createPgDatabase();
+    const t = await startTestBridge(
+      { legacy: legacy.config, security: { ip_failures_per_hour: 2, identifier_failures_per_hour: 2 } },
+      { database: store },
+    );
+    try {
+      await t.addClient({ id: 'app', redirectUris: [REDIRECT_URI], secret: SECRET });
+      const rp = await relyingParty(t.url, 'app', SECRET);
+      // A first login (it migrates) and five more, far past both budgets of 2.
+      for (let i = 0; i < 6; i++) await loginThroughBrowser(rp, 'grace', PASSWORD);
+      const rows = (await t.bridge.store.db('rate_limits').select('key', 'points', 'expire')) as Array<{
+        key: string;
+        points: number;
+        expire: string;
+      }>;
+      const live = rows.filter((r) => Number(r.expire) > Date.now());
+      // The hourly budgets (the address, the name, the user) hold no point of a success.
+      const budgets = live.filter((r) => /^login_(ip|identifier):/.test(r.key));
+      expect(budgets).toHaveLength(3);
+      expect(budgets.every((r) => Number(r.points) === 0)).toBe(true);
+      // The consecutive-failure counters of the name and of the user are forgotten.
+      expect(live.filter((r) => r.key.startsWith('login_consecutive:'))).toEqual([]);
+    } finally {
+      await t.close();
+      await store.drop();
     }
   });
 });
