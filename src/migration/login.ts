@@ -12,6 +12,7 @@ import type { LegacyRow, LegacySource, SourceVerdict } from '../legacy/source.ts
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { TotpCarryOver } from '../mfa/carry-over.ts';
+import type { FactorSummary, SummaryOnLogin } from '../mfa/second-factors.ts';
 import type { Audit, AuditEvent } from '../security/audit.ts';
 import { createFailureFloor, type FailureFloor } from '../security/failure-floor.ts';
 import type { PasswordPolicy } from '../security/password-policy.ts';
@@ -49,6 +50,11 @@ export type LoginOutcome =
       migrated: boolean;
       /** The password fails the policy: the user is asked for a new one after login. */
       prompt?: boolean;
+      /**
+       * The account's second factors as this login read (or knew) them, for the step after
+       * the password; absent when it did not (the step then asks the store).
+       */
+      factors?: FactorSummary | undefined;
     }
   | { ok: false; reason: FailureReason };
 
@@ -121,6 +127,11 @@ export interface LoginDeps {
   floor?: FailureFloor | undefined;
   /** A legacy password that fails it still logs in; the account is then marked for a prompt. */
   policy?: PasswordPolicy | undefined;
+  /**
+   * The second-factor summary read with the account lookup and known for an account this login
+   * creates, carried on the outcome (see src/mfa/second-factors.ts). Without it, none is.
+   */
+  secondFactorSummary?: SummaryOnLogin | undefined;
   /** The row of an account that just logged in, as read or written (for the provider's read cache). */
   accountSeen?: ((account: AccountRow) => void) | undefined;
 }
@@ -375,7 +386,7 @@ export function createLogin(deps: LoginDeps) {
     matchedScheme: string,
     existing: AccountRow | undefined,
     attempt?: LoginAttempt,
-  ): Promise<{ sub: string; created: boolean; audited?: boolean }> {
+  ): Promise<{ sub: string; created: boolean; audited?: boolean; factors?: FactorSummary | undefined }> {
     let passwordHash: string | null = null;
     try {
       passwordHash = await hashBridgePassword(password);
@@ -464,7 +475,9 @@ export function createLogin(deps: LoginDeps) {
       return { sub: winner?.sub ?? sub, created: false };
     }
     metrics.migrations.inc();
-    return { sub, created: true, audited: !totp && attempt !== undefined };
+    // Just created, with no secret carried over: no second factor yet, known without asking.
+    const factors = totp ? undefined : deps.secondFactorSummary?.none;
+    return { sub, created: true, audited: !totp && attempt !== undefined, factors };
   }
 
   /**
@@ -520,7 +533,7 @@ export function createLogin(deps: LoginDeps) {
       if (!verdict.match || (existing?.legacy_id && verified.id !== existing.legacy_id)) {
         return fail(attempt, 'wrong_password', { source: 'legacy', scheme: verdict.scheme });
       }
-      const { sub, created, audited } = await migrate(
+      const { sub, created, audited, factors } = await migrate(
         attempt.password,
         verified,
         verdict.scheme,
@@ -528,7 +541,11 @@ export function createLogin(deps: LoginDeps) {
         attempt,
       );
       const prompt = await markIfWeak(sub, attempt.password, verified);
-      return { ...(await succeed(attempt, sub, 'legacy', created, verdict.scheme, audited)), prompt };
+      return {
+        ...(await succeed(attempt, sub, 'legacy', created, verdict.scheme, audited)),
+        prompt,
+        factors,
+      };
     }
     if (!row.password) {
       await decoy(attempt.password);
@@ -551,9 +568,15 @@ export function createLogin(deps: LoginDeps) {
       throw err;
     }
     if (!result.match) return fail(attempt, 'wrong_password', { source: 'legacy', scheme: result.scheme });
-    const { sub, created, audited } = await migrate(attempt.password, row, result.scheme, existing, attempt);
+    const { sub, created, audited, factors } = await migrate(
+      attempt.password,
+      row,
+      result.scheme,
+      existing,
+      attempt,
+    );
     const prompt = await markIfWeak(sub, attempt.password, row);
-    return { ...(await succeed(attempt, sub, 'legacy', created, result.scheme, audited)), prompt };
+    return { ...(await succeed(attempt, sub, 'legacy', created, result.scheme, audited)), prompt, factors };
   }
 
   const coexistence = legacyCfg?.coexistence;
@@ -574,8 +597,16 @@ export function createLogin(deps: LoginDeps) {
     }
   }
 
+  /** The account a name logs in with; with secondFactorSummary, its summary from the same statement. */
+  async function lookup(identifier: string): Promise<{ account?: AccountRow; factors?: FactorSummary }> {
+    const summary = deps.secondFactorSummary;
+    if (!summary) return { account: await accounts.findByIdentifier(identifier) };
+    const found = await accounts.findByIdentifierWith(identifier, summary.column);
+    return found ? { account: found.account, factors: summary.read(found.alongside) } : {};
+  }
+
   async function run(attempt: Attempt): Promise<LoginOutcome> {
-    const account = await accounts.findByIdentifier(attempt.identifier);
+    const { account, factors } = await lookup(attempt.identifier);
     if (account) await attempt.hold.resolved(subjectOf(account));
     if (account?.disabled_at) {
       // Refused like a wrong password, and at the cost of one, so it reveals nothing.
@@ -595,7 +626,11 @@ export function createLogin(deps: LoginDeps) {
         if (await recordLogin(attempt, account.sub, refill)) await notifyOutbox(db, account.sub);
         deps.accountSeen?.(account);
         const prompt = account.password_change_prompt === true;
-        return { ...(await succeed(attempt, account.sub, 'bridge', false, undefined, true)), prompt };
+        return {
+          ...(await succeed(attempt, account.sub, 'bridge', false, undefined, true)),
+          prompt,
+          factors,
+        };
       }
       // The password may have been changed in the legacy application since migration.
       if (legacy && account.legacy_id) {
