@@ -133,6 +133,7 @@ async function assemble(
     box,
     target,
     totpCarryOver: features.totpCarryOver,
+    secondFactorSummary: features.factors.summaryOnLogin,
     tracing,
     policy,
   });

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Config } from '../config/schema.ts';
 import { LegacyUnavailableError, ThrottledError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { FactorSummary } from '../mfa/second-factors.ts';
 import type { Login } from '../migration/login.ts';
 import { errorResponse } from '../ui/error-responses.ts';
 import { type MessageKey, retryWait } from '../ui/i18n.ts';
@@ -24,11 +25,15 @@ export interface InteractionDeps {
   login: Login;
   renderer: Renderer;
   logger: Logger;
-  /** Takes over once the password is right: second factors, the passkey offer, the result. */
+  /**
+   * Takes over once the password is right: second factors, the passkey offer, the result.
+   * `factors`: the second-factor summary the login read or knew, handed on as it came.
+   */
   afterPassword?: (
     ctx: Context,
     interaction: Awaited<ReturnType<Provider['interactionDetails']>>,
     sub: string,
+    factors?: FactorSummary,
   ) => Promise<void>;
   /** The login page offers passkey sign-in. */
   passkeys?: boolean;
@@ -297,7 +302,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
       });
     }
     if (await deps.reset?.promptIfNeeded(ctx, interaction, outcome.sub, outcome.prompt === true)) return;
-    if (deps.afterPassword) return deps.afterPassword(ctx, interaction, outcome.sub);
+    if (deps.afterPassword) return deps.afterPassword(ctx, interaction, outcome.sub, outcome.factors);
     await finish(ctx, { login: { accountId: outcome.sub } }, false);
   });
 

@@ -26,7 +26,7 @@ import {
   withSecondFactor,
 } from '../mfa/acr.ts';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '../mfa/passkeys.ts';
-import type { SecondFactors } from '../mfa/second-factors.ts';
+import type { FactorStatus, FactorSummary, SecondFactors } from '../mfa/second-factors.ts';
 import { enrolmentPicture, groupedSecret, newTotpSecret } from '../mfa/totp.ts';
 import type { Accounts } from '../migration/accounts.ts';
 import type { SecretBox } from '../security/secret-box.ts';
@@ -206,11 +206,19 @@ export function createSecondFactorRouter(deps: SecondFactorDeps) {
     );
   }
 
-  /** After the factors: the passkey offer when it makes sense, else the login result. */
-  async function offerOrFinish(ctx: Context, interaction: Interaction, pending: Pending): Promise<string> {
+  /**
+   * After the factors: the passkey offer when it makes sense, else the login result. `known`:
+   * the status this request has already read, when no factor was added since.
+   */
+  async function offerOrFinish(
+    ctx: Context,
+    interaction: Interaction,
+    pending: Pending,
+    known?: FactorStatus,
+  ): Promise<string> {
     const sub = pending.sub!;
     if (passkeysOn && config.mfa.passkeys.offer && pending.capable && pending.amr?.includes('pwd')) {
-      const status = await factors.status(sub);
+      const status = known ?? (await factors.status(sub));
       if (status.passkeys === 0 && !status.passkeyDeclined) {
         await keep(interaction, { ...pending, stage: 'offer', challenge: undefined });
         return `/interaction/${interaction.uid}/passkey`;
@@ -222,6 +230,7 @@ export function createSecondFactorRouter(deps: SecondFactorDeps) {
   /**
    * Decides what follows a first factor (a password, a passkey, or a session that needs more):
    * the code page, enrolment, the passkey offer or the login result. Returns where to go.
+   * `known`: the account's summary as the password login read it; else the store is asked.
    */
   async function afterFirstFactor(
     ctx: Context,
@@ -229,14 +238,15 @@ export function createSecondFactorRouter(deps: SecondFactorDeps) {
     sub: string,
     amr: Amr,
     capable: boolean,
+    known?: FactorSummary,
   ): Promise<string> {
     const requested = requestedOf(interaction);
     const pending: Pending = { sub, amr, requested, capable, stage: 'code' };
-    const status = await factors.status(sub);
+    const status = await factors.status(sub, known);
     const passkeyOnly = needsPasskey(requested) && !amr.includes('hwk');
     // A user who has an authenticator app is asked for it at every sign-in.
     const more = needsMore(config, requested, amr) || (status.totp && !isMultiFactor(amr));
-    if (!more) return offerOrFinish(ctx, interaction, pending);
+    if (!more) return offerOrFinish(ctx, interaction, pending, status);
     if (passkeyOnly) {
       if (!passkeysOn || status.passkeys === 0) return unmet(ctx);
       await keep(interaction, { ...pending, passkeyOnly: true });
@@ -549,11 +559,19 @@ export function createSecondFactorRouter(deps: SecondFactorDeps) {
 
   return {
     router,
-    /** Called by the login route once the password is right (see routes.ts). */
-    async afterPassword(ctx: Context, interaction: Interaction, sub: string): Promise<void> {
+    /**
+     * Called by the login route once the password is right (see routes.ts), with the
+     * second-factor summary the login read or knew, if it did.
+     */
+    async afterPassword(
+      ctx: Context,
+      interaction: Interaction,
+      sub: string,
+      known?: FactorSummary,
+    ): Promise<void> {
       const capable =
         (ctx.request.body as { passkey_capable?: unknown } | undefined)?.passkey_capable === '1';
-      const to = await afterFirstFactor(ctx, interaction, sub, AMR.password, capable);
+      const to = await afterFirstFactor(ctx, interaction, sub, AMR.password, capable, known);
       ctx.status = 303;
       ctx.redirect(to);
     },

@@ -39,6 +39,54 @@ export interface NewTotp {
   lastStep?: number | null;
 }
 
+/** What the login needs to know of an account's second factors. */
+export interface FactorSummary {
+  totp: boolean;
+  passkeyDeclinedAt: Date | null;
+  passkeys: number;
+  recoveryCodesLeft: number;
+}
+
+/** An account just created, with no TOTP secret carried over: it has no second factor yet. */
+export const NO_SECOND_FACTORS: Readonly<FactorSummary> = Object.freeze({
+  totp: false,
+  passkeyDeclinedAt: null,
+  passkeys: 0,
+  recoveryCodesLeft: 0,
+});
+
+/**
+ * The summary as one JSON column, for the account whose sub is `sub`: a value, or a column
+ * reference when the summary rides on a statement that reads the account anyway (the
+ * login's lookup). summaryOf reads what it gave.
+ */
+export function summaryColumn(db: Knex, sub: string | Knex.Ref<string, Record<string, string>>): Knex.Raw {
+  return db.raw(
+    `json_build_object(
+       'totp', (SELECT f.totp_secret IS NOT NULL FROM account_second_factors f WHERE f.sub = ?),
+       'declined', (SELECT f.passkey_declined_at FROM account_second_factors f WHERE f.sub = ?),
+       'passkeys', (SELECT count(*) FROM account_passkeys p WHERE p.sub = ?),
+       'codes', (SELECT count(*) FROM account_recovery_codes c WHERE c.sub = ? AND c.used_at IS NULL))`,
+    [sub, sub, sub, sub],
+  );
+}
+
+/** The summary from the value of summaryColumn (an object, or its JSON text). */
+export function summaryOf(value: unknown): FactorSummary {
+  const v = (typeof value === 'string' ? JSON.parse(value) : value) as {
+    totp: boolean | null;
+    declined: string | null;
+    passkeys: unknown;
+    codes: unknown;
+  };
+  return {
+    totp: v.totp === true,
+    passkeyDeclinedAt: v.declined === null ? null : new Date(v.declined),
+    passkeys: Number(v.passkeys),
+    recoveryCodesLeft: Number(v.codes),
+  };
+}
+
 export function createSecondFactorQueries(db: Knex) {
   return {
     async find(sub: string): Promise<SecondFactorRow | undefined> {
@@ -94,33 +142,11 @@ export function createSecondFactorQueries(db: Knex) {
     },
 
     /** What the login needs to know of an account's second factors, in one statement. */
-    async summary(sub: string): Promise<{
-      totp: boolean;
-      passkeyDeclinedAt: Date | null;
-      passkeys: number;
-      recoveryCodesLeft: number;
-    }> {
-      const result = (await db.raw(
-        `SELECT (SELECT f.totp_secret IS NOT NULL FROM account_second_factors f WHERE f.sub = ?) AS totp,
-                (SELECT f.passkey_declined_at FROM account_second_factors f WHERE f.sub = ?) AS declined,
-                (SELECT count(*) FROM account_passkeys p WHERE p.sub = ?) AS passkeys,
-                (SELECT count(*) FROM account_recovery_codes c WHERE c.sub = ? AND c.used_at IS NULL) AS codes`,
-        [sub, sub, sub, sub],
-      )) as {
-        rows: Array<{
-          totp: boolean | null;
-          declined: Date | string | null;
-          passkeys: unknown;
-          codes: unknown;
-        }>;
+    async summary(sub: string): Promise<FactorSummary> {
+      const result = (await db.raw('SELECT ? AS summary', [summaryColumn(db, sub)])) as {
+        rows: Array<{ summary: unknown }>;
       };
-      const row = result.rows[0]!;
-      return {
-        totp: row.totp === true,
-        passkeyDeclinedAt: row.declined === null ? null : new Date(row.declined),
-        passkeys: Number(row.passkeys),
-        recoveryCodesLeft: Number(row.codes),
-      };
+      return summaryOf(result.rows[0]!.summary);
     },
 
     async recoveryCodesLeft(sub: string): Promise<number> {

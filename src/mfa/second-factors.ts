@@ -13,7 +13,14 @@ import {
   createPasskeys,
   type RegistrationResponseJSON,
 } from './passkeys.ts';
-import { createSecondFactorQueries, type SecondFactorRow } from './queries.ts';
+import {
+  createSecondFactorQueries,
+  type FactorSummary,
+  NO_SECOND_FACTORS,
+  type SecondFactorRow,
+  summaryColumn,
+  summaryOf,
+} from './queries.ts';
 import { looksLikeRecoveryCode, newRecoveryCode, recoveryCodeDigester } from './recovery-codes.ts';
 import { createCodeThrottle } from './throttle.ts';
 import { checkTotp, DEFAULT_TOTP, type TotpParams } from './totp.ts';
@@ -37,6 +44,22 @@ export interface FactorStatus {
 export type CodeOutcome =
   | { ok: true; kind: 'totp' | 'recovery' }
   | { ok: false; reason: 'wrong' | 'replayed' | 'no_factor' };
+
+export type { FactorSummary };
+
+/**
+ * The summary a login carries to the second-factor step, so that the step sends no statement
+ * of its own: read in the account lookup, or known without asking for an account the login
+ * just created. The SQL is this module's; the login only selects the column and hands it on.
+ */
+export interface SummaryOnLogin {
+  /** The summary's column, for a statement that reads the account whose sub is `sub`. */
+  column(sub: Knex.Ref<string, Record<string, string>>): Knex.Raw;
+  /** The summary from what that column gave. */
+  read(value: unknown): FactorSummary;
+  /** An account created by this login with no TOTP secret carried over. */
+  none: Readonly<FactorSummary>;
+}
 
 const DECLINE_REMEMBERED_MS = 30 * 24 * 3600 * 1000;
 
@@ -63,8 +86,15 @@ export function createSecondFactors(deps: SecondFactorDeps) {
     return codes;
   }
 
+  const summaryOnLogin: SummaryOnLogin = {
+    column: (sub) => summaryColumn(store.db, sub),
+    read: summaryOf,
+    none: NO_SECOND_FACTORS,
+  };
+
   return {
     queries,
+    summaryOnLogin,
     /** Passkeys; a sign-in with one and a new one are audit rows, as password logins are. */
     passkeys: {
       ...passkeys,
@@ -86,8 +116,12 @@ export function createSecondFactors(deps: SecondFactorDeps) {
       },
     },
 
-    async status(sub: string): Promise<FactorStatus> {
-      const s = await queries.summary(sub);
+    /**
+     * What the account has. `known`: the summary the login already read or knew (see
+     * SummaryOnLogin); without it the store is asked.
+     */
+    async status(sub: string, known?: FactorSummary): Promise<FactorStatus> {
+      const s = known ?? (await queries.summary(sub));
       return {
         totp: s.totp,
         passkeys: s.passkeys,

@@ -70,19 +70,42 @@ export function identifierKeys(
   return keys;
 }
 
+/** The alias of a column that rides on the account lookup (see findByIdentifierWith). */
+const ALONGSIDE = '_alongside';
+
 export function createAccounts(db: Knex) {
+  // An exact name matches only as spelled; a folded one in any case. Exact wins a tie.
+  const byIdentifier = (identifier: string) =>
+    db('account_identifiers as i')
+      .join('accounts as a', 'a.sub', 'i.sub')
+      .where((w) =>
+        w
+          .where({ 'i.identifier': exactIdentifier(identifier), 'i.exact': true })
+          .orWhere({ 'i.identifier': normalizeIdentifier(identifier), 'i.exact': false }),
+      )
+      .orderBy('i.exact', 'desc');
+
   return {
     async findByIdentifier(identifier: string): Promise<AccountRow | undefined> {
-      // An exact name matches only as spelled; a folded one in any case. Exact wins a tie.
-      return db('account_identifiers as i')
-        .join('accounts as a', 'a.sub', 'i.sub')
-        .where((w) =>
-          w
-            .where({ 'i.identifier': exactIdentifier(identifier), 'i.exact': true })
-            .orWhere({ 'i.identifier': normalizeIdentifier(identifier), 'i.exact': false }),
-        )
-        .orderBy('i.exact', 'desc')
-        .first('a.*');
+      return byIdentifier(identifier).first('a.*');
+    },
+
+    /**
+     * findByIdentifier, with one more column of another concern read in the same statement:
+     * `alongside` makes it from a reference to the account's sub (the login's lookup carries
+     * the second-factor summary so). Its value comes back beside the row, never in it.
+     */
+    async findByIdentifierWith(
+      identifier: string,
+      alongside: (sub: Knex.Ref<string, Record<string, string>>) => Knex.Raw,
+    ): Promise<{ account: AccountRow; alongside: unknown } | undefined> {
+      const row = (await byIdentifier(identifier).first(
+        'a.*',
+        db.raw('? AS ??', [alongside(db.ref('a.sub')), ALONGSIDE]),
+      )) as (AccountRow & { [ALONGSIDE]?: unknown }) | undefined;
+      if (!row) return undefined;
+      const { [ALONGSIDE]: value, ...account } = row;
+      return { account, alongside: value };
     },
 
     /** A page of accounts in sub order, for `accounts list`. Never the password hash. */

@@ -12,6 +12,7 @@ import type { LegacyRow, LegacySource, SourceVerdict } from '../legacy/source.ts
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { TotpCarryOver } from '../mfa/carry-over.ts';
+import type { FactorSummary, SummaryOnLogin } from '../mfa/second-factors.ts';
 import type { Audit, AuditEvent } from '../security/audit.ts';
 import { createFailureFloor, type FailureFloor } from '../security/failure-floor.ts';
 import type { PasswordPolicy } from '../security/password-policy.ts';
@@ -49,6 +50,11 @@ export type LoginOutcome =
       migrated: boolean;
       /** The password fails the policy: the user is asked for a new one after login. */
       prompt?: boolean;
+      /**
+       * The account's second factors as this login read (or knew) them, for the step after
+       * the password; absent when it did not (the step then asks the store).
+       */
+      factors?: FactorSummary | undefined;
     }
   | { ok: false; reason: FailureReason };
 
@@ -130,6 +136,11 @@ export interface LoginDeps {
   floor?: FailureFloor | undefined;
   /** A legacy password that fails it still logs in; the account is then marked for a prompt. */
   policy?: PasswordPolicy | undefined;
+  /**
+   * The second-factor summary read with the account lookup and known for an account this login
+   * creates, carried on the outcome (see src/mfa/second-factors.ts). Without it, none is.
+   */
+  secondFactorSummary?: SummaryOnLogin | undefined;
   /** The row of an account that just logged in, as read or written (for the provider's read cache). */
   accountSeen?: ((account: AccountRow) => void) | undefined;
 }
@@ -395,7 +406,13 @@ export function createLogin(deps: LoginDeps) {
     matchedScheme: string,
     existing: AccountRow | undefined,
     attempt?: Attempt,
-  ): Promise<{ sub: string; created: boolean; audited?: boolean; carried?: boolean }> {
+  ): Promise<{
+    sub: string;
+    created: boolean;
+    audited?: boolean;
+    carried?: boolean;
+    factors?: FactorSummary | undefined;
+  }> {
     let passwordHash: string | null = null;
     try {
       passwordHash = await hashBridgePassword(password);
@@ -488,7 +505,9 @@ export function createLogin(deps: LoginDeps) {
       return { sub: winner?.sub ?? sub, created: false, carried };
     }
     metrics.migrations.inc();
-    return { sub, created: true, audited: !totp && attempt !== undefined, carried };
+    // Just created, with no secret carried over: no second factor yet, known without asking.
+    const factors = totp ? undefined : deps.secondFactorSummary?.none;
+    return { sub, created: true, audited: !totp && attempt !== undefined, carried, factors };
   }
 
   /**
@@ -544,7 +563,7 @@ export function createLogin(deps: LoginDeps) {
       if (!verdict.match || (existing?.legacy_id && verified.id !== existing.legacy_id)) {
         return fail(attempt, 'wrong_password', { source: 'legacy', scheme: verdict.scheme });
       }
-      const { sub, created, audited, carried } = await migrate(
+      const { sub, created, audited, carried, factors } = await migrate(
         attempt.password,
         verified,
         verdict.scheme,
@@ -555,6 +574,7 @@ export function createLogin(deps: LoginDeps) {
       return {
         ...(await succeed(attempt, sub, 'legacy', created, verdict.scheme, audited, carried)),
         prompt,
+        factors,
       };
     }
     if (!row.password) {
@@ -578,7 +598,7 @@ export function createLogin(deps: LoginDeps) {
       throw err;
     }
     if (!result.match) return fail(attempt, 'wrong_password', { source: 'legacy', scheme: result.scheme });
-    const { sub, created, audited, carried } = await migrate(
+    const { sub, created, audited, carried, factors } = await migrate(
       attempt.password,
       row,
       result.scheme,
@@ -586,7 +606,11 @@ export function createLogin(deps: LoginDeps) {
       attempt,
     );
     const prompt = await markIfWeak(sub, attempt.password, row);
-    return { ...(await succeed(attempt, sub, 'legacy', created, result.scheme, audited, carried)), prompt };
+    return {
+      ...(await succeed(attempt, sub, 'legacy', created, result.scheme, audited, carried)),
+      prompt,
+      factors,
+    };
   }
 
   const coexistence = legacyCfg?.coexistence;
@@ -607,7 +631,19 @@ export function createLogin(deps: LoginDeps) {
     }
   }
 
-  async function run(attempt: Attempt, account: AccountRow | undefined): Promise<LoginOutcome> {
+  /** The account a name logs in with; with secondFactorSummary, its summary from the same statement. */
+  async function lookup(identifier: string): Promise<{ account?: AccountRow; factors?: FactorSummary }> {
+    const summary = deps.secondFactorSummary;
+    if (!summary) return { account: await accounts.findByIdentifier(identifier) };
+    const found = await accounts.findByIdentifierWith(identifier, summary.column);
+    return found ? { account: found.account, factors: summary.read(found.alongside) } : {};
+  }
+
+  async function run(
+    attempt: Attempt,
+    account: AccountRow | undefined,
+    factors: FactorSummary | undefined,
+  ): Promise<LoginOutcome> {
     if (account?.disabled_at) {
       // Refused like a wrong password, and at the cost of one, so it reveals nothing.
       await decoy(attempt.password);
@@ -630,6 +666,7 @@ export function createLogin(deps: LoginDeps) {
         return {
           ...(await succeed(attempt, account.sub, 'bridge', false, undefined, true, recorded.carried)),
           prompt,
+          factors,
         };
       }
       // The password may have been changed in the legacy application since migration.
@@ -679,12 +716,12 @@ export function createLogin(deps: LoginDeps) {
       const startedAt = performance.now();
       // The store is asked first, so that a known user's counters go with the name's and the
       // address's in one statement; the legacy database is asked only once they are held.
-      const account = await accounts.findByIdentifier(input.identifier);
+      const { account, factors } = await lookup(input.identifier);
       const hold = await guard.reserve(input.identifier, input.ip, account ? subjectOf(account) : undefined);
       const attempt: Attempt = { ...input, hold, path: '' };
       let outcome: LoginOutcome;
       try {
-        outcome = await run(attempt, account);
+        outcome = await run(attempt, account, factors);
       } catch (err) {
         await hold.release();
         throw err;
