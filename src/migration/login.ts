@@ -331,7 +331,7 @@ export function createLogin(deps: LoginDeps) {
 
   /**
    * `audited`: the login's audit row went out with the migration's statement already;
-   * `carried`: so did the give-back of the attempt's counters.
+   * `carried`: so did the give-back of the attempt's counters, and the reservation is settled.
    */
   async function succeed(
     attempt: Attempt,
@@ -342,7 +342,7 @@ export function createLogin(deps: LoginDeps) {
     audited = false,
     carried = false,
   ) {
-    await attempt.hold.succeeded(carried);
+    if (!carried) await attempt.hold.succeeded();
     metrics.logins.inc({
       outcome: 'success',
       source,
@@ -366,6 +366,8 @@ export function createLogin(deps: LoginDeps) {
     const settles = attempt.hold.successWrites(db);
     try {
       const refilled = await accounts.recordLogin(sub, refill, [audit.insertOf(event), ...settles]);
+      // Settled the moment its statement is written: nothing after it may give the points back twice.
+      if (settles.length > 0) await attempt.hold.succeeded(true);
       return { refilled, carried: settles.length > 0 };
     } catch {
       const refilled = await accounts.recordLogin(sub, refill);
@@ -497,6 +499,8 @@ export function createLogin(deps: LoginDeps) {
           }),
         );
     const carried = settles.length > 0;
+    // Settled the moment its statement is written: nothing after it may give the points back twice.
+    if (carried) await attempt!.hold.succeeded(true);
 
     if (created) deps.accountSeen?.(created);
     if (!created) {

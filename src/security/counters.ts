@@ -78,7 +78,15 @@ function memoryCounters(): Counters {
       await Promise.all(keys.map((k) => limiterOf(k.counter).reward(k.key, 1)));
     },
     async block(keys, seconds) {
-      await Promise.all(distinct(keys).map((k) => limiterOf(k.counter).block(k.key, seconds)));
+      await Promise.all(
+        distinct(keys).map(async (k) => {
+          const l = limiterOf(k.counter);
+          const now = await l.get(k.key);
+          const running = now !== null && now.consumedPoints > k.counter.points;
+          if (running && now.msBeforeNext >= seconds * 1000) return;
+          await l.block(k.key, seconds);
+        }),
+      );
     },
     async settle(clear, back) {
       await Promise.all([
@@ -97,8 +105,14 @@ function postgresCounters(db: Knex, logger: Logger): Counters {
     try {
       return await fn();
     } catch (err) {
-      if (!asStoreFault(err)) throw err;
-      logger.debug({ errorCode: (err as { code?: string }).code }, 'rate limits counted in memory');
+      // As rate-limiter-flexible's insurance limiter does, whatever the error: a login is
+      // never failed by its counters.
+      const fault = asStoreFault(err);
+      (fault ? logger.debug : logger.warn).call(
+        logger,
+        { errorCode: (err as { code?: string }).code },
+        'rate limits counted in memory',
+      );
       return fallback();
     }
   }
@@ -117,14 +131,18 @@ function postgresCounters(db: Knex, logger: Logger): Counters {
     const now = Date.now();
     const rows = distinct(keys).map((k) => [fullKey(k), points(k), now + ms(k)]);
     const values = rows.map(() => '(?, ?, ?)').join(', ');
+    // A block never shortens one that is running (a lockout of the user must not cut short
+    // the hour its name is already refused for).
     const set = force
-      ? 'points = excluded.points, expire = excluded.expire'
+      ? `points = excluded.points,
+         expire = CASE WHEN r.points >= excluded.points AND r.expire > ? THEN GREATEST(r.expire, excluded.expire)
+                       ELSE excluded.expire END`
       : `points = CASE WHEN r.expire <= ? THEN excluded.points ELSE r.points + excluded.points END,
          expire = CASE WHEN r.expire <= ? THEN excluded.expire ELSE r.expire END`;
     const result = (await db.raw(
       `INSERT INTO ${RATE_LIMIT_TABLE} AS r (key, points, expire) VALUES ${values}
        ON CONFLICT (key) DO UPDATE SET ${set} RETURNING key, points, expire`,
-      [...rows.flat(), ...(force ? [] : [now, now])],
+      [...rows.flat(), ...(force ? [now] : [now, now])],
     )) as { rows: Array<{ key: string; points: number; expire: string | number | null }> };
     return new Map(
       result.rows.map((r) => [
@@ -157,7 +175,8 @@ function postgresCounters(db: Knex, logger: Logger): Counters {
           .select('key')
           .whereIn('key', all)
           .andWhere((w) => w.where(isCleared).orWhere('expire', '>', now))
-          .orderBy('key')
+          // Byte order, as the upserts' keys are sorted: the column's collation may differ.
+          .orderByRaw('?? COLLATE "C"', ['key'])
           .forUpdate(),
       )
       .update({

@@ -8,6 +8,7 @@
 // (src/security/counters.ts); the embedded store keeps them in memory.
 import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import type { Knex } from 'knex';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { Config } from '../config/schema.ts';
 import { ThrottledError } from '../errors.ts';
@@ -131,6 +132,30 @@ export function storeLimiter(
   });
 }
 
+/**
+ * Deletes counters expired an hour ago, a batch at a time, taking only rows no login holds:
+ * a sweep never waits on a login, nor a login on it.
+ */
+export async function sweepExpiredCounters(db: Knex, batch = 1000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await db(RATE_LIMIT_TABLE)
+      .whereIn(
+        'key',
+        db(RATE_LIMIT_TABLE)
+          .select('key')
+          .where('expire', '<', Date.now() - HOUR * 1000)
+          .orderByRaw('?? COLLATE "C"', ['key'])
+          .limit(batch)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .delete();
+    total += n;
+    if (n < batch) return total;
+  }
+}
+
 export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
   const { store, metrics, audit, logger } = deps;
   const sec = deps.config.security;
@@ -156,13 +181,9 @@ export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
 
   const sweep = shared
     ? setInterval(() => {
-        store
-          .db(RATE_LIMIT_TABLE)
-          .where('expire', '<', Date.now() - HOUR * 1000)
-          .delete()
-          .catch((err: { code?: string }) =>
-            logger.debug({ errorCode: err.code }, 'rate limit sweep failed'),
-          );
+        sweepExpiredCounters(store.db).catch((err: { code?: string }) =>
+          logger.debug({ errorCode: err.code }, 'rate limit sweep failed'),
+        );
       }, SWEEP_MS).unref()
     : undefined;
 
@@ -275,11 +296,9 @@ export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
         if (held.length) await counters.giveBack(held);
         held.length = 0;
         const userRefusals = got.refused.filter(([, , w]) => w.subject);
-        if (userRefusals.length) {
-          for (const reason of new Set(userRefusals.map(([r]) => r))) {
-            const secs = Math.max(...userRefusals.filter(([r]) => r === reason).map(([, s]) => s));
-            await blockNames(reason, secs);
-          }
+        for (const reason of new Set(userRefusals.map(([r]) => r))) {
+          const secs = Math.max(...userRefusals.filter(([r]) => r === reason).map(([, s]) => s));
+          await blockNames(reason, secs);
         }
         refuse(got.refused);
       };
@@ -312,12 +331,8 @@ export function createLoginGuard(deps: LoginGuardDeps): BridgeLoginGuard {
           if (subject === found) return;
           if (subject !== undefined) throw new Error('a login reservation resolves to one user');
           subject = found;
-          try {
-            await hold(countersFor('subject', found, address));
-          } catch (err) {
-            settled = true;
-            throw err;
-          }
+          // Refused, the points are given back already; any other error leaves them to release().
+          await hold(countersFor('subject', found, address));
         },
 
         async failed() {
