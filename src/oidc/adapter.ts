@@ -264,7 +264,8 @@ export function createAdapterClass(
         await writeRows([], [{ type: this.name, id: key }], []);
         return;
       }
-      if (scope.mustFlushBefore(this.name, key)) await scope.flush();
+      // One statement does not touch a row twice: a consume of it waiting goes first.
+      if (scope.consuming(this.name, key)) await scope.flush();
       scope.destroy(this.name, key, writeRows);
     }
 

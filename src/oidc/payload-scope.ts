@@ -69,6 +69,8 @@ interface PendingConsume {
 export class PayloadScope {
   readonly #entries = new Map<string, Entry>();
   #consumes: PendingConsume[] = [];
+  /** A consume of this request was refused: nothing of the request is written from then on. */
+  #refused = false;
   #flusher: FlushWrites | undefined;
   #closed = false;
 
@@ -114,16 +116,17 @@ export class PayloadScope {
    * consume of it (one statement does not touch a row twice).
    */
   mustFlushBefore(type: string, id: string): boolean {
-    return this.#entries.get(`${type}\0${id}`)?.pending === 'destroy' || this.#consuming(type, id);
+    return this.#entries.get(`${type}\0${id}`)?.pending === 'destroy' || this.consuming(type, id);
   }
 
-  #consuming(type: string, id: string): boolean {
+  /** Whether a consume of the row waits to be sent. */
+  consuming(type: string, id: string): boolean {
     return this.#consumes.some((c) => c.type === type && c.id === id);
   }
 
   /** Whether a consume must reach the store first: a write of the same row is pending. */
   mustFlushBeforeConsume(type: string, id: string): boolean {
-    return this.#entries.get(`${type}\0${id}`)?.pending !== undefined || this.#consuming(type, id);
+    return this.#entries.get(`${type}\0${id}`)?.pending !== undefined || this.consuming(type, id);
   }
 
   /**
@@ -199,6 +202,10 @@ export class PayloadScope {
   async #send(): Promise<void> {
     const consumes = this.#consumes;
     this.#consumes = [];
+    if (this.#refused) {
+      this.#dropPending();
+      return;
+    }
     const sent: Array<[string, Entry]> = [];
     const upserts: PayloadRow[] = [];
     const destroys: Array<{ type: string; id: string }> = [];
@@ -222,9 +229,12 @@ export class PayloadScope {
       throw err;
     }
     if (matched === false) {
-      // Another request consumed first and the statement wrote nothing: what it carried is
-      // dropped, and the store is asked again for those rows should the request read them.
+      // Another request consumed first and the statement wrote nothing. What it carried is
+      // dropped, and so is anything the request writes after (written meanwhile included):
+      // the store is asked again for those rows should the request read them.
+      this.#refused = true;
       for (const [key, e] of sent) if (this.#entries.get(key) === e) this.#entries.delete(key);
+      this.#dropPending();
       throw consumes[0]!.refused();
     }
     // Only what this statement carried is written; an entry replaced since stays pending.
@@ -233,6 +243,11 @@ export class PayloadScope {
       e.pending = undefined;
       e.row = undefined;
     }
+  }
+
+  #dropPending(): void {
+    this.#consumes = [];
+    for (const [key, e] of this.#entries) if (e.pending) this.#entries.delete(key);
   }
 
   /** Sends what is pending and takes no more writes: the answer is about to go out. */

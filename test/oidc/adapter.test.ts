@@ -388,6 +388,21 @@ describe('the knex adapter within one request', () => {
     expect(await stored('Interaction', 'i8')).toBeDefined();
   });
 
+  it('refuses, at the next read the scope cannot answer, a consume another request made first, and writes nothing of the request after it', async () => {
+    await new Adapter('RefreshToken').upsert('rt10', { jti: 'rt10', grantId: 'g10' } as never, 60);
+    await new Adapter('RefreshToken').consume('rt10');
+    await runInPayloadScope(async () => {
+      await new Adapter('RefreshToken').consume('rt10');
+      await new Adapter('RefreshToken').upsert('rt10b', { jti: 'rt10b', grantId: 'g10' } as never, 60);
+      // The read sends the consume first; its refusal is the read's answer, as oidc-provider's
+      // error handler would get it, and the request goes on to its end.
+      await expect(new Adapter('Session').find('s10')).rejects.toMatchObject({ error: 'invalid_grant' });
+      await new Adapter('AccessToken').upsert('at10', { jti: 'at10', grantId: 'g10' } as never, 60);
+    });
+    expect(await stored('RefreshToken', 'rt10b')).toBeUndefined();
+    expect(await stored('AccessToken', 'at10')).toBeUndefined();
+  });
+
   it('sends a pending consume before anything that needs the store, in order', async () => {
     await new Adapter('RefreshToken').upsert('rt9', { jti: 'rt9', grantId: 'g9' } as never, 60);
     await runInPayloadScope(async () => {
