@@ -1,7 +1,9 @@
 // oidc-provider's storage adapter on knex (PostgreSQL or the embedded PGlite). One table
-// for every model, keyed by type and id. `consume` is a single conditional UPDATE, so of
-// many concurrent redemptions of one code exactly one wins; expired rows are never
-// returned and are swept in the background. Clients come from the clients table.
+// for every model, keyed by type and id. `consume` is a conditional UPDATE, so of many
+// concurrent redemptions of one code exactly one wins; within a request it goes with the
+// request's writes, in one statement that writes them only if it matched (so the loser
+// stores no tokens). Expired rows are never returned and are swept in the background.
+// Clients come from the clients table.
 // A bearer token's row is keyed by a keyed hash of its value, and its payload keeps no copy
 // of the value (the jti comes back from the id asked for), so a copy of the store holds no
 // token that works.
@@ -44,6 +46,20 @@ export async function guardStore<T>(fn: () => Promise<T>): Promise<T> {
     throw fault ? new StoreTemporarilyUnavailable(fault) : err;
   }
 }
+
+/**
+ * The models consumed at the token endpoint, whose consume can wait for the request's final
+ * statement: a refusal there is answered as oidc-provider answers one, a 400 invalid_grant
+ * (provider.ts). A pushed authorization request is consumed at the authorization endpoint,
+ * whose answer is a redirect, and is consumed at once.
+ */
+const CONSUMED_AT_TOKEN_ENDPOINT = new Set([
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);
 
 const METHODS = [
   'upsert',
@@ -148,7 +164,10 @@ export function createAdapterClass(
         expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
       };
       const scope = currentPayloadScope();
-      if (!scope) return writeRows([row], []);
+      if (!scope) {
+        await writeRows([row], [], []);
+        return;
+      }
       if (scope.mustFlushBefore(row.type, row.id)) await scope.flush();
       scope.upsert(row, writeRows);
     }
@@ -214,17 +233,23 @@ export function createAdapterClass(
 
     async consume(id: string): Promise<void> {
       const scope = currentPayloadScope();
-      await scope?.flush();
       const key = this.#key(id);
+      const refused = () =>
+        new errors.InvalidGrant(
+          `${this.name === 'AuthorizationCode' ? 'authorization code' : 'grant'} already consumed`,
+        );
+      if (scope && CONSUMED_AT_TOKEN_ENDPOINT.has(this.name)) {
+        // Sent with the tokens the request writes, which are stored only if this matches.
+        if (scope.mustFlushBeforeConsume(this.name, key)) await scope.flush();
+        scope.consume(this.name, key, Math.floor(Date.now() / 1000), writeRows, refused);
+        return;
+      }
+      await scope?.flush();
       const updated = await db('oidc_payloads')
         .where({ type: this.name, id: key })
         .whereNull('consumed_at')
         .update({ consumed_at: db.fn.now() });
-      if (updated === 0) {
-        throw new errors.InvalidGrant(
-          `${this.name === 'AuthorizationCode' ? 'authorization code' : 'grant'} already consumed`,
-        );
-      }
+      if (updated === 0) throw refused();
       scope?.consumed(this.name, key, Math.floor(Date.now() / 1000));
     }
 
@@ -234,8 +259,14 @@ export function createAdapterClass(
         return;
       }
       const scope = currentPayloadScope();
-      if (scope) scope.destroy(this.name, this.#key(id), writeRows);
-      else await writeRows([], [{ type: this.name, id: this.#key(id) }]);
+      const key = this.#key(id);
+      if (!scope) {
+        await writeRows([], [{ type: this.name, id: key }], []);
+        return;
+      }
+      // One statement does not touch a row twice: a consume of it waiting goes first.
+      if (scope.consuming(this.name, key)) await scope.flush();
+      scope.destroy(this.name, key, writeRows);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
@@ -246,11 +277,17 @@ export function createAdapterClass(
     }
   };
 
-  /** Upserts and deletes of payload rows, in one statement (the keys of the two never meet). */
+  /**
+   * Upserts and deletes of payload rows, in one statement (the keys of the two never meet).
+   * With consumes, the statement consumes them first and upserts and deletes only if every one
+   * matched; false when one did not, and then it wrote nothing.
+   */
   async function writeRows(
     upserts: PayloadRow[],
     destroys: Array<{ type: string; id: string }>,
-  ): Promise<void> {
+    consumes: Array<{ type: string; id: string }>,
+  ): Promise<boolean | undefined> {
+    if (consumes.length > 0) return consumeAndWrite(upserts, destroys, consumes);
     const insert = db('oidc_payloads')
       .insert(upserts)
       .onConflict(['type', 'id'])
@@ -268,6 +305,46 @@ export function createAdapterClass(
       const d = del.toSQL();
       await db.raw(`WITH gone AS (${d.sql}) ${i.sql}`, [...d.bindings, ...i.bindings]);
     }
+    return undefined;
+  }
+
+  /**
+   * The consumes, then the upserts and deletes guarded by them: every part sees the same
+   * `consumed` rows, so either all of it is written or (a concurrent request consumed one of
+   * the rows first; its UPDATE waits for that one's commit and then matches nothing) none.
+   */
+  async function consumeAndWrite(
+    upserts: PayloadRow[],
+    destroys: Array<{ type: string; id: string }>,
+    consumes: Array<{ type: string; id: string }>,
+  ): Promise<boolean> {
+    const keys = (rows: Array<{ type: string; id: string }>) => rows.map(() => '(?, ?)').join(', ');
+    const pairs = (rows: Array<{ type: string; id: string }>) => rows.flatMap((r) => [r.type, r.id]);
+    const all = `(SELECT count(*) FROM consumed) = ${consumes.length}`;
+    const parts = [
+      `consumed AS (UPDATE oidc_payloads SET consumed_at = CURRENT_TIMESTAMP
+         WHERE (type, id) IN (${keys(consumes)}) AND consumed_at IS NULL RETURNING 1)`,
+    ];
+    const bindings: Knex.RawBinding[] = pairs(consumes);
+    if (destroys.length > 0) {
+      parts.push(`gone AS (DELETE FROM oidc_payloads WHERE (type, id) IN (${keys(destroys)}) AND ${all})`);
+      bindings.push(...pairs(destroys));
+    }
+    if (upserts.length > 0) {
+      const values = upserts
+        .map(() => '(?::varchar, ?::varchar, ?::jsonb, ?::varchar, ?::varchar, ?::varchar, ?::timestamptz)')
+        .join(', ');
+      parts.push(
+        `written AS (INSERT INTO oidc_payloads (type, id, payload, grant_id, uid, user_code, expires_at)
+           SELECT * FROM (VALUES ${values}) AS v WHERE ${all}
+           ON CONFLICT (type, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
+             uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at)`,
+      );
+      for (const r of upserts)
+        bindings.push(r.type, r.id, r.payload, r.grant_id, r.uid, r.user_code, r.expires_at);
+    }
+    const result = await db.raw(`WITH ${parts.join(', ')} SELECT ${all} AS matched`, bindings);
+    return (result.rows as Array<{ matched: boolean }>)[0]?.matched === true;
   }
 
   /**

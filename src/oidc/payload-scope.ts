@@ -1,9 +1,12 @@
 // One request's view of oidc-provider's payload rows, so that a login costs few round trips:
 // a row read once is not read again in the same request, a row written is found from here,
 // and the writes of a request (its upserts and deletes) go to the store together, in one
-// statement, before its answer is sent. Anything the scope cannot answer (a row it does not
-// hold, a consume, a revoke) first writes what is pending, then asks the store, so the store
-// always sees the request's writes in the order they were made. Outside a request, and once its answer has gone, every call goes straight through.
+// statement, before its answer is sent. A consume is part of that statement too: the statement
+// consumes first and writes the rest only if every consume matched, so a request that lost a
+// race for a code writes nothing. Anything the scope cannot answer (a row it does not hold, a
+// revoke) first writes what is pending, consumes included, then asks the store, so the store
+// always sees the request's writes in the order they were made. Outside a request, and once its
+// answer has gone, every call goes straight through.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'koa';
 
@@ -45,13 +48,29 @@ interface Entry {
 /** What a scope found for a lookup: a payload, known absent, or nothing known (ask the store). */
 export type ScopeAnswer = { payload: Record<string, unknown> } | { absent: true } | undefined;
 
+/**
+ * Writes upserts and deletes in one statement. With consumes, the statement consumes them first
+ * and writes the rest only if all of them matched; it answers false when one did not (a
+ * concurrent request consumed it first), and then nothing at all was written.
+ */
 export type FlushWrites = (
   upserts: PayloadRow[],
   destroys: Array<{ type: string; id: string }>,
-) => Promise<void>;
+  consumes: Array<{ type: string; id: string }>,
+) => Promise<boolean | undefined>;
+
+interface PendingConsume {
+  type: string;
+  id: string;
+  /** The error the request answers with when another one consumed the row first. */
+  refused: () => Error;
+}
 
 export class PayloadScope {
   readonly #entries = new Map<string, Entry>();
+  #consumes: PendingConsume[] = [];
+  /** A consume of this request was refused: nothing of the request is written from then on. */
+  #refused = false;
   #flusher: FlushWrites | undefined;
   #closed = false;
 
@@ -92,9 +111,32 @@ export class PayloadScope {
     this.#entries.set(key, { ...row, json: JSON.stringify(stored), consumed });
   }
 
-  /** Whether a write must reach the store first: a delete of the same row is pending. */
+  /**
+   * Whether a write must reach the store first: a delete of the same row is pending, or a
+   * consume of it (one statement does not touch a row twice).
+   */
   mustFlushBefore(type: string, id: string): boolean {
-    return this.#entries.get(`${type}\0${id}`)?.pending === 'destroy';
+    return this.#entries.get(`${type}\0${id}`)?.pending === 'destroy' || this.consuming(type, id);
+  }
+
+  /** Whether a consume of the row waits to be sent. */
+  consuming(type: string, id: string): boolean {
+    return this.#consumes.some((c) => c.type === type && c.id === id);
+  }
+
+  /** Whether a consume must reach the store first: a write of the same row is pending. */
+  mustFlushBeforeConsume(type: string, id: string): boolean {
+    return this.#entries.get(`${type}\0${id}`)?.pending !== undefined || this.consuming(type, id);
+  }
+
+  /**
+   * A consume, sent with the request's next statement (which writes nothing of the request
+   * unless it matches). The rest of the request sees the row as consumed from now on.
+   */
+  consume(type: string, id: string, at: number, flusher: FlushWrites, refused: () => Error): void {
+    this.#flusher = flusher;
+    this.#consumes.push({ type, id, refused });
+    this.consumed(type, id, at);
   }
 
   upsert(row: PayloadRow, flusher: FlushWrites): void {
@@ -158,6 +200,12 @@ export class PayloadScope {
   #flushing: Promise<void> = Promise.resolve();
 
   async #send(): Promise<void> {
+    const consumes = this.#consumes;
+    this.#consumes = [];
+    if (this.#refused) {
+      this.#dropPending();
+      return;
+    }
     const sent: Array<[string, Entry]> = [];
     const upserts: PayloadRow[] = [];
     const destroys: Array<{ type: string; id: string }> = [];
@@ -167,14 +215,39 @@ export class PayloadScope {
       else continue;
       sent.push([key, e]);
     }
-    if (sent.length === 0) return;
-    await this.#flusher!(upserts, destroys);
+    if (sent.length === 0 && consumes.length === 0) return;
+    let matched: boolean | undefined;
+    try {
+      matched = await this.#flusher!(
+        upserts,
+        destroys,
+        consumes.map(({ type, id }) => ({ type, id })),
+      );
+    } catch (err) {
+      // Not sent (an outage): the consumes stay pending with the writes, ahead of any made since.
+      this.#consumes = [...consumes, ...this.#consumes];
+      throw err;
+    }
+    if (matched === false) {
+      // Another request consumed first and the statement wrote nothing. What it carried is
+      // dropped, and so is anything the request writes after (written meanwhile included):
+      // the store is asked again for those rows should the request read them.
+      this.#refused = true;
+      for (const [key, e] of sent) if (this.#entries.get(key) === e) this.#entries.delete(key);
+      this.#dropPending();
+      throw consumes[0]!.refused();
+    }
     // Only what this statement carried is written; an entry replaced since stays pending.
     for (const [key, e] of sent) {
       if (this.#entries.get(key) !== e) continue;
       e.pending = undefined;
       e.row = undefined;
     }
+  }
+
+  #dropPending(): void {
+    this.#consumes = [];
+    for (const [key, e] of this.#entries) if (e.pending) this.#entries.delete(key);
   }
 
   /** Sends what is pending and takes no more writes: the answer is about to go out. */

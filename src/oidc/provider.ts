@@ -6,7 +6,7 @@
 
 import type { Knex } from 'knex';
 import type { Context } from 'koa';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { ACR_VALUES } from '../mfa/acr.ts';
@@ -129,6 +129,41 @@ function redirectOutage(ctx: KoaContextWithOIDC, err: StoreTemporarilyUnavailabl
   return true;
 }
 
+/**
+ * A token request whose final statement was refused: the code or refresh token it redeemed was
+ * consumed by a concurrent request first (adapter.ts), so none of its tokens were stored.
+ */
+function refusedAtTokenEndpoint(ctx: Context, err: unknown): err is InstanceType<typeof errors.InvalidGrant> {
+  const oidc = (ctx as unknown as KoaContextWithOIDC).oidc as KoaContextWithOIDC['oidc'] | undefined;
+  return oidc?.route === 'token' && err instanceof errors.InvalidGrant;
+}
+
+/**
+ * Answers `err` as oidc-provider's own error handler does at its endpoints: the error's status,
+ * `{ error, error_description }` as JSON (the page for a caller that asks for HTML), the headers
+ * its route already set (Cache-Control: no-store at the token endpoint), and its grant.error
+ * event. The token answer prepared before is replaced entirely.
+ */
+async function answerAsProvider(
+  ctx: Context,
+  err: InstanceType<typeof errors.InvalidGrant>,
+  configuration: Configuration,
+): Promise<void> {
+  const oidcCtx = ctx as unknown as KoaContextWithOIDC;
+  const description = (err as { error_description?: string }).error_description;
+  const out = {
+    error: err.message,
+    ...(description !== undefined ? { error_description: description } : {}),
+  };
+  ctx.status = err.statusCode;
+  if (ctx.accepts('json', 'html') === 'html' && configuration.renderError) {
+    await configuration.renderError(oidcCtx, out, err);
+  } else {
+    ctx.body = out;
+  }
+  oidcCtx.oidc.provider.emit('grant.error', oidcCtx, err);
+}
+
 /** Whether `client` may see what `token` (issued to token.clientId) carries. */
 export function mayIntrospect(
   client: { clientId: string; metadata(): Record<string, unknown> },
@@ -242,6 +277,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // A request's payload writes go to the store in one statement before its answer.
   provider.use(
     payloadScope(async (ctx, err) => {
+      if (refusedAtTokenEndpoint(ctx, err)) return answerAsProvider(ctx, err, configuration);
       const fault = asStoreFault(err);
       if (!fault) throw err;
       const unavailable = new StoreTemporarilyUnavailable(fault);

@@ -30,16 +30,17 @@ describe('SQL statements per login', () => {
     }
   }, 180_000);
 
-  it('sends at most 13 statements per first login and 12 per repeat login to PostgreSQL alone, its attempt counters included', () => {
+  it('sends at most 12 statements per first login and 11 per repeat login to PostgreSQL alone, its attempt counters included', () => {
     const pg = report.results.bridge!;
-    expect(withoutCacheExpiry(pg.first)).toBeLessThanOrEqual(13);
-    expect(withoutCacheExpiry(pg.repeat)).toBeLessThanOrEqual(12);
-    // authorize 1, login page 1, login post, resume 2, token 3. The login post: the
-    // interaction, the account lookup (with its second-factor summary), the attempt counters
-    // (a first login's twice: the user is known after the legacy lookup), the migration or the
-    // login record (with the counters' give-back), the interaction's result.
+    expect(withoutCacheExpiry(pg.first)).toBeLessThanOrEqual(12);
+    expect(withoutCacheExpiry(pg.repeat)).toBeLessThanOrEqual(11);
+    // authorize 1, login page 1, login post, resume 2, token 2 (the code with its grant and
+    // session; the consume with the tokens it guards). The login post: the interaction, the
+    // account lookup (with its second-factor summary), the attempt counters (a first login's
+    // twice: the user is known after the legacy lookup), the migration or the login record
+    // (with the counters' give-back), the interaction's result.
     expect(pg.first.phases).toMatchObject({ 'login page': 1, 'login post': 6 });
-    expect(pg.repeat.phases).toMatchObject({ authorize: 1, 'login page': 1, 'login post': 5, token: 3 });
+    expect(pg.repeat.phases).toMatchObject({ authorize: 1, 'login page': 1, 'login post': 5, token: 2 });
     const counterStatements = (p: typeof pg.first) =>
       Object.entries(p.sql ?? {})
         .filter(([phase]) => phase !== 'background')
@@ -49,6 +50,16 @@ describe('SQL statements per login', () => {
     expect(counterStatements(pg.first)).toBe(2);
     // Nothing is sent past knex's events any more.
     expect(pg.first.rateLimits).toBe(0);
+  });
+
+  it('consumes the code, and a rotated refresh token, in the statement that writes the new tokens', () => {
+    const pg = report.results.bridge!;
+    const token = pg.repeat.sql!.token ?? [];
+    expect(token.filter((s) => s.includes('WITH consumed AS (UPDATE')).length / LOGINS).toBe(1);
+    expect(token.filter((s) => /insert into "oidc_payloads"/.test(s))).toHaveLength(0);
+    // The refresh token with its grant and session, then the consume with the new tokens.
+    expect(pg.tokenPath.refresh).toBe(2);
+    expect(report.results['bridge-redis']!.tokenPath.refresh).toBe(2);
   });
 
   it('reads the interaction once per request and writes each request’s payloads in one statement', () => {

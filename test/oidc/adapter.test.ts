@@ -333,6 +333,97 @@ describe('the knex adapter within one request', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 
+  const consumedAt = async (type: string, id: string) =>
+    (
+      await s
+        .db('oidc_payloads')
+        .where({ type, id: storedId(type, id, ID_KEY) })
+        .first('consumed_at')
+    )?.consumed_at;
+
+  it("consumes a code with the request's writes in one statement, and sees it consumed for the rest of the request", async () => {
+    await new Adapter('Grant').upsert('g7', { jti: 'g7', accountId: 'g' } as never, 60);
+    await new Adapter('AuthorizationCode').upsert('c7', { jti: 'c7', grantId: 'g7' } as never, 60);
+    statements = [];
+    await runInPayloadScope(async () => {
+      const code = new Adapter('AuthorizationCode');
+      expect((await code.find('c7'))?.consumed).toBeUndefined();
+      await code.consume('c7');
+      expect((await code.find('c7'))?.consumed).toEqual(expect.any(Number));
+      await new Adapter('AccessToken').upsert('at7', { jti: 'at7', grantId: 'g7' } as never, 60);
+      await new Adapter('RefreshToken').upsert('rt7', { jti: 'rt7', grantId: 'g7' } as never, 60);
+      // The read so far: the consume waits for the tokens.
+      expect(statements).toHaveLength(1);
+      expect(await consumedAt('AuthorizationCode', 'c7')).toBeNull();
+      statements = [];
+    });
+    // Then one statement: the consume, and the tokens with it.
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/^WITH consumed AS \(UPDATE/);
+    expect(await consumedAt('AuthorizationCode', 'c7')).toBeInstanceOf(Date);
+    expect(await stored('AccessToken', 'at7')).toBeDefined();
+    expect(await stored('RefreshToken', 'rt7')).toBeDefined();
+  });
+
+  it('writes nothing of a request whose code another request consumed first, and answers invalid_grant', async () => {
+    await new Adapter('AuthorizationCode').upsert('c8', { jti: 'c8', grantId: 'g8' } as never, 60);
+    await new Adapter('Interaction').upsert('i8', { jti: 'i8', uid: 'iu8' } as never, 60);
+    const answer = runInPayloadScope(async () => {
+      const code = new Adapter('AuthorizationCode');
+      expect((await code.find('c8'))?.consumed).toBeUndefined();
+      // The concurrent request's consume lands between this one's read and its own.
+      await s
+        .db('oidc_payloads')
+        .where({ type: 'AuthorizationCode', id: storedId('AuthorizationCode', 'c8', ID_KEY) })
+        .update({ consumed_at: s.db.fn.now() });
+      await code.consume('c8');
+      await new Adapter('AccessToken').upsert('at8', { jti: 'at8', grantId: 'g8' } as never, 60);
+      await new Adapter('Interaction').destroy('i8');
+    });
+    await expect(answer).rejects.toMatchObject({
+      error: 'invalid_grant',
+      error_detail: 'authorization code already consumed',
+    });
+    expect(await stored('AccessToken', 'at8')).toBeUndefined();
+    expect(await stored('Interaction', 'i8')).toBeDefined();
+  });
+
+  it('refuses, at the next read the scope cannot answer, a consume another request made first, and writes nothing of the request after it', async () => {
+    await new Adapter('RefreshToken').upsert('rt10', { jti: 'rt10', grantId: 'g10' } as never, 60);
+    await new Adapter('RefreshToken').consume('rt10');
+    await runInPayloadScope(async () => {
+      await new Adapter('RefreshToken').consume('rt10');
+      await new Adapter('RefreshToken').upsert('rt10b', { jti: 'rt10b', grantId: 'g10' } as never, 60);
+      // The read sends the consume first; its refusal is the read's answer, as oidc-provider's
+      // error handler would get it, and the request goes on to its end.
+      await expect(new Adapter('Session').find('s10')).rejects.toMatchObject({ error: 'invalid_grant' });
+      await new Adapter('AccessToken').upsert('at10', { jti: 'at10', grantId: 'g10' } as never, 60);
+    });
+    expect(await stored('RefreshToken', 'rt10b')).toBeUndefined();
+    expect(await stored('AccessToken', 'at10')).toBeUndefined();
+  });
+
+  it('sends a pending consume before anything that needs the store, in order', async () => {
+    await new Adapter('RefreshToken').upsert('rt9', { jti: 'rt9', grantId: 'g9' } as never, 60);
+    await runInPayloadScope(async () => {
+      const rt = new Adapter('RefreshToken');
+      await rt.find('rt9');
+      await rt.consume('rt9');
+      await new Adapter('AccessToken').upsert('at9', { jti: 'at9', grantId: 'g9' } as never, 60);
+      await new Adapter('AccessToken').revokeByGrantId('other-grant');
+      expect(await consumedAt('RefreshToken', 'rt9')).toBeInstanceOf(Date);
+      expect(await stored('AccessToken', 'at9')).toBeDefined();
+    });
+    // A second consume of the same token, in a request of its own, is refused.
+    await expect(
+      runInPayloadScope(async () => {
+        await new Adapter('RefreshToken').consume('rt9');
+        await new Adapter('AccessToken').upsert('at9b', { jti: 'at9b', grantId: 'g9' } as never, 60);
+      }),
+    ).rejects.toMatchObject({ error: 'invalid_grant', error_detail: 'grant already consumed' });
+    expect(await stored('AccessToken', 'at9b')).toBeUndefined();
+  });
+
   it('sends what is pending before a revoke, so the revoke removes it too', async () => {
     await runInPayloadScope(async () => {
       await new Adapter('AccessToken').upsert('at4', { jti: 'at4', grantId: 'g4' } as never, 60);

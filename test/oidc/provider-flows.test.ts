@@ -6,6 +6,8 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashBridgePassword } from '../../src/hashing/bridge-hash.ts';
 import { createAccounts } from '../../src/migration/accounts.ts';
+import { tokenIdKey } from '../../src/oidc/adapter.ts';
+import { storedId } from '../../src/oidc/stored-id.ts';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
 import { Browser, formOf } from '../support/browser.ts';
 import {
@@ -53,6 +55,50 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
+
+/** The stored row of a token or code, found by its value. */
+function storedRow(type: string, value: string): Promise<Record<string, unknown> | undefined> {
+  const id = storedId(type, value, tokenIdKey(t.config.key_encryption_key));
+  return t.bridge.store.db('oidc_payloads').where({ type, id }).first();
+}
+
+/** A token request from the client "app", answered as status, headers and JSON body. */
+async function tokenRequest(params: Record<string, string>) {
+  const res = await fetch(rp.serverMetadata().token_endpoint!, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`app:${SECRET}`).toString('base64')}`,
+    },
+    body: new URLSearchParams(params),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+}
+
+/**
+ * Runs the requests while the row of `value` is locked, and lets them go once both wait at
+ * its consume: each has read the row unconsumed, so the consume alone decides between them.
+ */
+async function whileLocked<T>(type: string, value: string, start: () => Array<Promise<T>>): Promise<T[]> {
+  const db = t.bridge.store.db;
+  const id = storedId(type, value, tokenIdKey(t.config.key_encryption_key));
+  const lock = await db.transaction();
+  await lock('oidc_payloads').where({ type, id }).forUpdate().first('id');
+  const requests = Promise.all(start());
+  const waiting = async () =>
+    Number(
+      (
+        await db.raw(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+      ).rows[0].n,
+    );
+  const until = Date.now() + 10_000;
+  while ((await waiting()) < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  expect(await waiting()).toBe(2);
+  await lock.commit();
+  return requests;
+}
 
 describe('discovery', () => {
   it('lists the code flow, S256, userinfo, revocation, introspection, end_session and a JWKS with RS256 and ES256 keys', async () => {
@@ -175,6 +221,80 @@ describe('failures a relying party relies on', () => {
     for (const r of results.filter((x) => x.status === 'rejected')) {
       expect((r as PromiseRejectedResult).reason).toMatchObject({ error: 'invalid_grant' });
     }
+  });
+
+  it('gives one of two exchanges of one code, both past their read of it, the tokens, and the other a 400 invalid_grant with nothing stored', async () => {
+    const { run, callbackUrl } = await loginThroughBrowser(rp, 'ada', PASSWORD);
+    const code = callbackUrl.searchParams.get('code')!;
+    const row = await storedRow('AuthorizationCode', code);
+    const grantId = row!.grant_id as string;
+    const answers = await whileLocked('AuthorizationCode', code, () => [
+      tokenRequest({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT_URI,
+        code_verifier: run.verifier,
+      }),
+      tokenRequest({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT_URI,
+        code_verifier: run.verifier,
+      }),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
+    const winner = answers.find((a) => a.status === 200)!;
+    const loser = answers.find((a) => a.status === 400)!;
+    expect(loser.body).toEqual({ error: 'invalid_grant', error_description: 'grant request is invalid' });
+    expect(loser.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(loser.headers.get('cache-control')).toBe('no-store');
+
+    // The winner's tokens verify and are the store's: the only ones issued under the grant.
+    const jwks = jose.createRemoteJWKSet(new URL(`${t.url}/jwks`));
+    const { payload } = await jose.jwtVerify(winner.body.id_token as string, jwks, {
+      issuer: t.url,
+      audience: 'app',
+    });
+    expect(payload.sub).toBe('user-1');
+    expect(await storedRow('AccessToken', winner.body.access_token as string)).toBeDefined();
+    expect(await storedRow('RefreshToken', winner.body.refresh_token as string)).toBeDefined();
+    const issued = await t.bridge.store
+      .db('oidc_payloads')
+      .where({ grant_id: grantId })
+      .whereIn('type', ['AccessToken', 'RefreshToken'])
+      .select('type');
+    expect(issued.map((r) => r.type).sort()).toEqual(['AccessToken', 'RefreshToken']);
+    expect((await oidc.tokenIntrospection(rp, winner.body.access_token as string)).active).toBe(true);
+    expect((await storedRow('AuthorizationCode', code))?.consumed_at).toBeInstanceOf(Date);
+  });
+
+  it('rotates a refresh token for one of two concurrent refreshes with it, and still revokes the grant when it comes back', async () => {
+    const { run, callbackUrl } = await loginThroughBrowser(rp, 'ada', PASSWORD);
+    const tokens = await exchange(rp, run, callbackUrl);
+    const used = tokens.refresh_token!;
+    const answers = await whileLocked('RefreshToken', used, () => [
+      tokenRequest({ grant_type: 'refresh_token', refresh_token: used }),
+      tokenRequest({ grant_type: 'refresh_token', refresh_token: used }),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
+    const winner = answers.find((a) => a.status === 200)!;
+    expect(answers.find((a) => a.status === 400)!.body).toMatchObject({ error: 'invalid_grant' });
+    const rotated = winner.body.refresh_token as string;
+    expect(await storedRow('RefreshToken', rotated)).toBeDefined();
+    expect(await storedRow('AccessToken', winner.body.access_token as string)).toBeDefined();
+    const grantId = (await storedRow('RefreshToken', used))!.grant_id;
+    const refreshTokens = await t.bridge.store
+      .db('oidc_payloads')
+      .where({ grant_id: grantId, type: 'RefreshToken' });
+    expect(refreshTokens).toHaveLength(2);
+
+    // The used one presented again: the grant ends, with the token that replaced it.
+    const replay = await tokenRequest({ grant_type: 'refresh_token', refresh_token: used });
+    expect(replay).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await storedRow('RefreshToken', rotated)).toBeUndefined();
+    const next = await tokenRequest({ grant_type: 'refresh_token', refresh_token: rotated });
+    expect(next).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect((await oidc.tokenIntrospection(rp, winner.body.access_token as string)).active).toBe(false);
   });
 
   it('renders a readable error page, not a redirect, for a wrong redirect_uri', async () => {
