@@ -5,9 +5,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import type { PasswordPolicyConfig } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
+import { lazyWorkerPool } from '../hashing/worker-pool.ts';
+import type { StrengthTask } from './strength-worker.ts';
 
 export type PolicyProblem = 'too_short' | 'too_weak' | 'breached';
 
@@ -17,23 +18,19 @@ export interface PasswordPolicy {
   readonly minLength: number;
 }
 
-// The estimator and its dictionaries take most of a second to load: only when first needed,
-// so that no command that never checks a new password pays for them.
-let zxcvbn: Promise<ZxcvbnFactory> | undefined;
-function estimator(): Promise<ZxcvbnFactory> {
-  zxcvbn ??= Promise.all([
-    import('@zxcvbn-ts/core'),
-    import('@zxcvbn-ts/language-common'),
-    import('@zxcvbn-ts/language-en'),
-  ]).then(
-    ([core, common, english]) =>
-      new core.ZxcvbnFactory({
-        dictionary: { ...common.dictionary, ...english.dictionary },
-        graphs: common.adjacencyGraphs,
-        translations: english.translations,
-      }),
-  );
-  return zxcvbn;
+// The estimate runs on a worker thread: it spends tens of milliseconds of CPU on a long
+// password (its l33t variants), which would stall every other request, and its dictionaries
+// take most of a second to load, only there and only when first needed, so that no command
+// that never checks a new password pays for them. One thread: it is asked once per new or
+// migrated password, and its dictionaries are tens of megabytes.
+const strength = lazyWorkerPool(new URL('./strength-worker.ts', import.meta.url), {
+  maxThreads: 1,
+  idleTimeout: 5 * 60_000,
+});
+
+/** Stops the estimate's thread (graceful shutdown, end of a test file). */
+export function closeStrengthWorker(): Promise<void> {
+  return strength.close();
 }
 
 const SHA1_LINE = /^([0-9a-fA-F]{40})(?::\d+)?\s*$/;
@@ -71,8 +68,8 @@ export function createPasswordPolicy(config: PasswordPolicyConfig, breached?: Se
       if (config.min_score > 0 && password.length > 0) {
         // The estimate's cost grows with length; past 100 characters any password is strong.
         const sample = password.slice(0, 100);
-        if ((await estimator()).check(sample, userInputs.filter(Boolean)).score < config.min_score)
-          found.push('too_weak');
+        const task: StrengthTask = { password: sample, userInputs: userInputs.filter(Boolean) };
+        if ((await strength.run<number>(task)) < config.min_score) found.push('too_weak');
       }
       if (breached) {
         const digest = createHash('sha1').update(password, 'utf8').digest('hex').toUpperCase();

@@ -43,6 +43,20 @@ describe('the password policy', () => {
     ).resolves.toEqual(['too_weak']);
   });
 
+  it('estimates the strength on a worker thread: the event loop goes on while it runs', async () => {
+    const policy = createPasswordPolicy(passwordPolicySchema.parse({}));
+    // The first estimate loads the dictionaries; the second is the one watched.
+    await policy.problems(STRONG);
+    const order: string[] = [];
+    // A long password with many l33t variants: tens of milliseconds of estimate.
+    const estimate = policy
+      .problems('Bench-legacy-password-2024-and-s0me-m0re')
+      .then(() => order.push('estimate'));
+    setImmediate(() => order.push('event loop'));
+    await estimate;
+    expect(order).toEqual(['event loop', 'estimate']);
+  });
+
   it('refuses a password on the local breached list, with no network lookup', async () => {
     const policy = await loadPasswordPolicy(
       passwordPolicySchema.parse({ breached_sha1_file: file, min_score: 0 }),
