@@ -224,8 +224,14 @@ export class PayloadScope {
         consumes.map(({ type, id }) => ({ type, id })),
       );
     } catch (err) {
-      // Not sent (an outage): the consumes stay pending with the writes, ahead of any made since.
-      this.#consumes = [...consumes, ...this.#consumes];
+      // Not written. A consume is never sent again: oidc-provider went on past it, and the
+      // request answers with this error (an outage's 503), so a later send would spend a code
+      // or a refresh token whose client was told to retry. With it goes the rest of the
+      // request's writes, as with a refusal. Without one, the writes stay pending.
+      if (consumes.length > 0) {
+        this.#refused = true;
+        this.#dropPending();
+      }
       throw err;
     }
     if (matched === false) {

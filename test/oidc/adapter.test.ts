@@ -403,6 +403,37 @@ describe('the knex adapter within one request', () => {
     expect(await stored('AccessToken', 'at10')).toBeUndefined();
   });
 
+  it('never sends a consume again once the statement carrying it failed: the client is told to retry', async () => {
+    await new Adapter('AuthorizationCode').upsert('c11', { jti: 'c11', grantId: 'g11' } as never, 60);
+    // Statements of this store give up on a lock after a moment; a row lock held elsewhere
+    // makes the one carrying the consume fail.
+    await s.db.raw(`ALTER DATABASE "${db.name}" SET lock_timeout = '300ms'`);
+    const timed = createStore({ database: db.url });
+    const Timed = createAdapterClass(timed.db, async () => undefined);
+    const lock = await s.db.transaction();
+    try {
+      await lock.raw(`SELECT 1 FROM oidc_payloads WHERE type = 'AuthorizationCode' AND id = ? FOR UPDATE`, [
+        storedId('AuthorizationCode', 'c11', ID_KEY),
+      ]);
+      await runInPayloadScope(async () => {
+        const code = new Timed('AuthorizationCode');
+        await code.find('c11');
+        await code.consume('c11');
+        await new Timed('AccessToken').upsert('at11', { jti: 'at11', grantId: 'g11' } as never, 60);
+        // A read the scope cannot answer sends the consume first; the statement fails.
+        await expect(new Timed('Session').find('s11')).rejects.toThrow(/lock timeout/);
+        await lock.commit();
+      });
+    } finally {
+      if (!lock.isCompleted()) await lock.rollback();
+      await timed.close();
+      await s.db.raw(`ALTER DATABASE "${db.name}" RESET lock_timeout`);
+    }
+    // The code is still the client's to redeem on its retry, and no token of the failed request is kept.
+    expect(await consumedAt('AuthorizationCode', 'c11')).toBeNull();
+    expect(await stored('AccessToken', 'at11')).toBeUndefined();
+  });
+
   it('sends a pending consume before anything that needs the store, in order', async () => {
     await new Adapter('RefreshToken').upsert('rt9', { jti: 'rt9', grantId: 'g9' } as never, 60);
     await runInPayloadScope(async () => {
