@@ -40,6 +40,12 @@ export interface ProcessRun {
   perSec: number;
   /** Statements to the store per login on the request path (authorize to code exchange). */
   statementsPerLogin: number;
+  /**
+   * Of those, the reads of a cold or expired per-process read cache (a client's metadata, an
+   * account by sub), per login: each process has its caches, and they expire every
+   * `oidc.read_cache_seconds`, so they come with processes and seconds, not with logins.
+   */
+  cacheReadsPerLogin: number;
   /** The same by request phase (authorize, login page, login post, resume, token). */
   statementsByPhase: Record<string, number>;
   /** Statements outside requests (the delivery workers, their polls), per login. */
@@ -56,7 +62,10 @@ export interface TwoProcessReport {
   migratedOnce: boolean;
   deliveredOnce: boolean;
   outboxDrained: boolean;
-  /** Two-process statements per login not higher than one process's, same logins. */
+  /**
+   * Two-process statements per login not higher than one process's, same logins, the reads of
+   * the per-process read caches left out (both figures are printed).
+   */
   statementsNotHigher: boolean;
 }
 
@@ -134,6 +143,7 @@ async function run(
       overlapping: Math.ceil(users / overlapEvery),
       perSec: round(logins / seconds, 2),
       statementsPerLogin: round(request / logins, 2),
+      cacheReadsPerLogin: round(sum(counts.map((c) => c.cacheReads ?? 0)) / logins, 2),
       statementsByPhase: Object.fromEntries(
         Object.entries(byPhase)
           .sort(([x], [y]) => x.localeCompare(y))
@@ -166,7 +176,9 @@ export async function benchTwoProcess(opts: TwoProcessOptions = {}): Promise<Two
     migratedOnce: twoProcess.migration.once,
     deliveredOnce: twoProcess.delivery.once,
     outboxDrained: twoProcess.drain.drained,
-    statementsNotHigher: twoProcess.statementsPerLogin <= oneProcess.statementsPerLogin,
+    statementsNotHigher:
+      twoProcess.statementsPerLogin - twoProcess.cacheReadsPerLogin <=
+      oneProcess.statementsPerLogin - oneProcess.cacheReadsPerLogin,
   };
 }
 
@@ -185,7 +197,9 @@ export function twoProcessLines(r: TwoProcessReport): Line[] {
         `  SQL statements per login, ${on}`,
         `${x.statementsPerLogin} on the request path (${Object.entries(x.statementsByPhase)
           .map(([k, n]) => `${k} ${n}`)
-          .join(', ')}); worker ${x.backgroundPerLogin}; legacy ${x.legacyPerLogin}`,
+          .join(
+            ', ',
+          )}), of which read-cache reads ${x.cacheReadsPerLogin}; worker ${x.backgroundPerLogin}; legacy ${x.legacyPerLogin}`,
       ],
       [
         `  migrated, ${on}`,
@@ -214,8 +228,11 @@ export function twoProcessLines(r: TwoProcessReport): Line[] {
     ],
     ['two processes: outbox drained', String(r.outboxDrained), verdict(r.outboxDrained, 'all delivered')],
     [
-      'two processes: SQL statements per login / one process',
-      `${r.twoProcess.statementsPerLogin} / ${r.oneProcess.statementsPerLogin}`,
+      'two processes: SQL statements per login / one process, less read-cache reads',
+      `${round(r.twoProcess.statementsPerLogin - r.twoProcess.cacheReadsPerLogin, 2)} / ${round(
+        r.oneProcess.statementsPerLogin - r.oneProcess.cacheReadsPerLogin,
+        2,
+      )} (with them ${r.twoProcess.statementsPerLogin} / ${r.oneProcess.statementsPerLogin})`,
       verdict(r.statementsNotHigher, 'not higher'),
     ],
   );

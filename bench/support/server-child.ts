@@ -183,6 +183,9 @@ let legacyAtReset = 0;
  * Every statement the store is sent, under the request it serves: the listener runs first
  * in the request's synchronous dispatch, so the handler's work inherits the phase.
  */
+/** The reads behind the read caches of clients and accounts (src/oidc/clients.ts, the account cache). */
+const CACHE_READ = /^select (\* from "accounts" where "sub"|"metadata" from "clients")/;
+
 function countStatements(server: Server, db: Knex): void {
   server.prependListener('request', (req: IncomingMessage) => requestPhase.enterWith(phaseOf(req)));
   const keepSql = process.env.BENCH_STATEMENTS_SQL === '1';
@@ -198,7 +201,10 @@ function countStatements(server: Server, db: Knex): void {
       sql[key] = [...(sql[key] ?? []), model ? `[${model}] ${text}` : text];
     }
     if (phase === undefined) counts.background++;
-    else counts.store[phase] = (counts.store[phase] ?? 0) + 1;
+    else {
+      counts.store[phase] = (counts.store[phase] ?? 0) + 1;
+      if (CACHE_READ.test(q.sql)) counts.cacheReads = (counts.cacheReads ?? 0) + 1;
+    }
   });
   // Counters kept by rate-limiter-flexible (the second-factor throttle, the reset limits) take
   // a connection from the pool and query it themselves, past knex's query events: counted

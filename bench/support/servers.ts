@@ -22,8 +22,14 @@ export interface StatementCounts {
   background: number;
   /** Queries to the legacy database. */
   legacy: number;
-  /** Statements of the login guard's counters in requests, which pass knex's query events by. */
+  /** Statements of counters kept by rate-limiter-flexible in requests, which pass knex's query events by. */
   rateLimits?: number;
+  /**
+   * Of `store`, the reads a per-process read cache makes when it is cold or has expired
+   * (`oidc.read_cache_seconds`: a client's metadata, an account by sub). They come with each
+   * process and each few seconds, not with each login.
+   */
+  cacheReads?: number;
   /** With BENCH_STATEMENTS_SQL=1: each statement's SQL, by phase, to see what to cut. */
   sql?: Record<string, string[]>;
 }

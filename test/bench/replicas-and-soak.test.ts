@@ -16,6 +16,9 @@ describe('two bridge processes on one store, and the soak, with tiny parameters'
       expect(run.delivery).toMatchObject({ held: 8, createdOnce: 8, maxKeysPerUser: 1, alreadyExists: 0 });
       expect(run.drain.byStatus).toEqual({ delivered: 8 + run.processes });
       expect(run.statementsPerLogin).toBeGreaterThan(0);
+      // The reads of the per-process read caches are counted apart, and are some of the total.
+      expect(run.cacheReadsPerLogin).toBeGreaterThanOrEqual(0);
+      expect(run.cacheReadsPerLogin).toBeLessThan(run.statementsPerLogin);
     }
     expect(r).toMatchObject({ migratedOnce: true, deliveredOnce: true, outboxDrained: true });
   }, 180_000);
