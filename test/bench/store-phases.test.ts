@@ -43,8 +43,9 @@ describe("the store's bench phases, with tiny parameters", () => {
     // The coexistence re-check: one indexed lookup of the migrated user's legacy row.
     expect(pg.repeat.legacy).toBe(1);
     // A first login writes the account, its job and its audit rows in one statement, as a
-    // repeat login records itself with its audit row in one.
-    expect(pg.first.phases['login post']).toBe(pg.repeat.phases['login post']);
+    // repeat login records itself with its audit row in one; the first login's one more is the
+    // user's attempt counters, taken once the legacy database has said who the user is.
+    expect(pg.first.phases['login post']).toBe(pg.repeat.phases['login post']! + 1);
     const redis = r.results['bridge-redis']!;
     // With Redis, oidc-provider's short-lived payloads leave PostgreSQL.
     expect(redis.first.total).toBeLessThan(pg.first.total);
@@ -61,8 +62,9 @@ describe("the store's bench phases, with tiny parameters", () => {
       'SQL statements per first login, Redis store (1 logins)',
       'SQL statements per repeat login, Redis store (1 logins)',
     ]);
-    // Judged on everything a login sends to the store, the attempt counters included.
-    expect(pg.first.rateLimits).toBeGreaterThan(0);
+    // Judged on everything a login sends to the store: the attempt counters go through knex
+    // with the rest, and nothing passes its events by any more.
+    expect(pg.first.rateLimits).toBe(0);
     expect(rows[0]).toMatchObject({
       target: `<= ${GOALS.statementsPerLogin}`,
       met: pg.first.total + pg.first.rateLimits <= GOALS.statementsPerLogin,
