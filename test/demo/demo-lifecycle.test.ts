@@ -138,7 +138,10 @@ describe('oidc-bridge demo, started and stopped', () => {
     shell.kill('SIGKILL');
     try {
       const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline && ((await listening(p.port)) || (await listening(p.rpPort)))) {
+      // The demo stops its parts in the reverse order of their start: the target is last.
+      const anyListening = async () =>
+        (await listening(p.port)) || (await listening(p.rpPort)) || (await listening(p.targetPort));
+      while (Date.now() < deadline && (await anyListening())) {
         await new Promise((r) => setTimeout(r, 200));
       }
       expect(await listening(p.port)).toBe(false);
