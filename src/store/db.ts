@@ -194,6 +194,14 @@ function createSqlStore(opts: StoreOptions): Omit<Store, 'shortLived'> {
     dialect: 'postgres',
     connection,
   });
+  // knex-pglite starts the database as the client is made, before any query asks for it. A store
+  // closed before its first query must still wait for that start and close the database, or the
+  // start goes on with its files (and fails unheard when they are removed).
+  const lite = opts.pglite
+    ? undefined
+    : (db.client as { pglite?: { waitReady: Promise<void>; closed: boolean; close(): Promise<void> } })
+        .pglite;
+  lite?.waitReady.catch(() => {});
   return {
     db,
     kind: 'pglite',
@@ -213,6 +221,13 @@ function createSqlStore(opts: StoreOptions): Omit<Store, 'shortLived'> {
     },
     async close() {
       await db.destroy();
+      if (lite) {
+        const started = await lite.waitReady.then(
+          () => true,
+          () => false,
+        );
+        if (started && !lite.closed) await lite.close();
+      }
       tighten();
     },
   };

@@ -56,6 +56,20 @@ describe('the embedded store directory', () => {
     expectPrivate(join(parent, 'data'));
   });
 
+  it('closes the database it started when it is closed before any query, and leaves its files whole', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'obt-modes-'));
+    made.push(parent);
+    const store = createStore({ data_dir: join(parent, 'data') });
+    await store.close();
+    const lite = (store.db.client as { pglite: { closed: boolean } }).pglite;
+    expect(lite.closed).toBe(true);
+    // The start it finished is a whole database: the next start opens and migrates it.
+    const again = createStore({ data_dir: join(parent, 'data') });
+    await again.migrate();
+    await expect(again.db('audit_events').count({ n: '*' })).resolves.toEqual([{ n: 0 }]);
+    await again.close();
+  });
+
   it('closes a data_dir left open by an earlier start at the next one', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'obt-modes-'));
     made.push(parent);
