@@ -274,27 +274,23 @@ export function createProvider(deps: ProviderDeps): Provider {
     await next();
     if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '5');
   });
-  // A request's payload writes go to the store in one statement before its answer. Discovery
-  // and the key set read no payload: they are answered without a scope.
-  const scoped = payloadScope(async (ctx, err) => {
-    if (refusedAtTokenEndpoint(ctx, err)) return answerAsProvider(ctx, err, configuration);
-    const fault = asStoreFault(err);
-    if (!fault) throw err;
-    const unavailable = new StoreTemporarilyUnavailable(fault);
-    if (redirectOutage(ctx as unknown as KoaContextWithOIDC, unavailable)) return;
-    if (ctx.status >= 300 && ctx.status < 400) ctx.body = undefined;
-    const page = ctx.response.is('html') || ctx.body === undefined;
-    if (page) return renderErrorResponse(ctx, renderer, errorResponse(fault));
-    ctx.status = 503;
-    ctx.body = {
-      error: unavailable.message,
-      error_description: (unavailable as { error_description?: string }).error_description,
-    };
-  });
-  const unscoped = new Set(['/.well-known/openid-configuration', '/jwks']);
-  provider.use(((ctx: Context, next: () => Promise<unknown>) =>
-    ctx.method === 'GET' && unscoped.has(ctx.path) ? next() : scoped(ctx, next)) as unknown as Parameters<
-    Provider['use']
-  >[0]);
+  // A request's payload writes go to the store in one statement before its answer.
+  provider.use(
+    payloadScope(async (ctx, err) => {
+      if (refusedAtTokenEndpoint(ctx, err)) return answerAsProvider(ctx, err, configuration);
+      const fault = asStoreFault(err);
+      if (!fault) throw err;
+      const unavailable = new StoreTemporarilyUnavailable(fault);
+      if (redirectOutage(ctx as unknown as KoaContextWithOIDC, unavailable)) return;
+      if (ctx.status >= 300 && ctx.status < 400) ctx.body = undefined;
+      const page = ctx.response.is('html') || ctx.body === undefined;
+      if (page) return renderErrorResponse(ctx, renderer, errorResponse(fault));
+      ctx.status = 503;
+      ctx.body = {
+        error: unavailable.message,
+        error_description: (unavailable as { error_description?: string }).error_description,
+      };
+    }) as unknown as Parameters<Provider['use']>[0],
+  );
   return provider;
 }
