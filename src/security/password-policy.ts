@@ -18,11 +18,12 @@ export interface PasswordPolicy {
   readonly minLength: number;
 }
 
-// The estimate runs on a worker thread: it spends tens of milliseconds of CPU on a long
-// password (its l33t variants), which would stall every other request, and its dictionaries
-// take most of a second to load, only there and only when first needed, so that no command
-// that never checks a new password pays for them. One thread: it is asked once per new or
-// migrated password, and its dictionaries are tens of megabytes.
+// The estimate runs on a worker thread: it spends milliseconds of CPU on a long password (its
+// l33t variants; strength-dictionary.ts keeps that to a few), which would stall every other
+// request, and its dictionaries and their index take most of a second to load, only there and
+// only when first needed, so that no command that never checks a new password pays for them.
+// One thread: it is asked once per new or migrated password, and its dictionaries are tens of
+// megabytes.
 const strength = lazyWorkerPool(new URL('./strength-worker.ts', import.meta.url), {
   maxThreads: 1,
   idleTimeout: 5 * 60_000,
