@@ -40,6 +40,8 @@ export interface LoginPhase {
   bridge: Measurement;
   /** Bridge CPU time per login, and the share of both cores the bridge process used. */
   bridgeCpuMsPerLogin: number;
+  /** Of it, the main thread's (the event loop's), when the machine has /proc. */
+  bridgeMainThreadCpuMsPerLogin?: number;
   bridgeCpuShare: number;
 }
 
@@ -105,6 +107,9 @@ export async function benchLoginThroughput(
         latencyP99Ms: round(percentile(latencies, 99), 1),
         bridge,
         bridgeCpuMsPerLogin: round(bridge.cpuMs / completed, 1),
+        ...(bridge.mainThreadCpuMs !== undefined
+          ? { bridgeMainThreadCpuMsPerLogin: round(bridge.mainThreadCpuMs / completed, 1) }
+          : {}),
         bridgeCpuShare: round(bridge.cpuMs / bridge.wallMs / 2, 3),
       };
     };

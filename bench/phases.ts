@@ -2,10 +2,12 @@
 // npm run bench` runs only those, prints their table and writes bench-phases.json, without
 // the rest of the run. BENCH_QUICK=1 shortens them as it does the whole run.
 import { writeFileSync } from 'node:fs';
+import { benchCeiling } from './ceiling.ts';
 import { benchEndpoints } from './endpoints.ts';
+import { benchLoginThroughput } from './login-throughput.ts';
 import { benchQueue, type QueueFigures } from './queue.ts';
 import { benchRedisClients } from './redis-clients.ts';
-import { type Row, statementRows, tokenPathRows } from './report-rows.ts';
+import { loginRows, type Row, statementRows, tokenPathRows } from './report-rows.ts';
 import { benchStatements } from './statements.ts';
 import { type Line, printLines, verdict } from './support/table.ts';
 import { benchTwoProcess, twoProcessLines } from './two-process.ts';
@@ -31,6 +33,16 @@ const linesOf = (rows: Row[]): Line[] =>
   rows.map((r) => [r.figure, r.value, r.met === undefined ? undefined : verdict(r.met, r.target)]);
 
 const PHASES: Record<string, () => Promise<{ result: unknown; lines: Line[] }>> = {
+  /** The hash ceilings, then first and repeat logins against them, as in the whole run. */
+  async logins() {
+    const ceiling = await benchCeiling({ durationMs: quick ? 500 : 4000 });
+    const login = await benchLoginThroughput({
+      users: quick ? 24 : 300,
+      concurrency: 8,
+      bracketCeiling: { durationMs: quick ? 300 : 2000 },
+    });
+    return { result: { ceiling, login }, lines: linesOf(loginRows(ceiling, login)) };
+  },
   async queue() {
     const result = await benchQueue(quick ? { jobs: 200 } : { jobs: 2000, concurrency: 4 });
     return { result, lines: queueLines(result) };

@@ -3,6 +3,7 @@
 // bridge's knex adapter, or bare oidc-provider on its memory adapter. Driven over IPC by
 // servers.ts; run with `--cpu-prof` (BENCH_CPU_PROF=dir) to profile what it spends.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
@@ -293,6 +294,19 @@ soakWindow.enable();
 let cpuAtStart = process.cpuUsage();
 let wallAtStart = process.hrtime.bigint();
 
+/** The main thread's CPU milliseconds (user + system), from /proc; undefined without it. */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 1/100 s
+  } catch {
+    return undefined;
+  }
+}
+let mainAtStart = mainThreadCpuMs();
+
 process.on('message', async (m: ToChild) => {
   if (m.type === 'sample') {
     const memory = process.memoryUsage();
@@ -314,11 +328,13 @@ process.on('message', async (m: ToChild) => {
     histogram = monitorEventLoopDelay({ resolution: 1 });
     histogram.enable();
     cpuAtStart = process.cpuUsage();
+    mainAtStart = mainThreadCpuMs();
     wallAtStart = process.hrtime.bigint();
     send({ type: 'measure-started' });
   } else if (m.type === 'measure-stop') {
     histogram?.disable();
     const cpu = process.cpuUsage(cpuAtStart);
+    const mainNow = mainThreadCpuMs();
     const ms = (ns: number) => Math.round(ns / 1e4) / 100;
     send({
       type: 'measured',
@@ -328,6 +344,7 @@ process.on('message', async (m: ToChild) => {
         maxMs: ms(histogram?.max ?? 0),
       },
       cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      mainThreadCpuMs: mainNow !== undefined && mainAtStart !== undefined ? mainNow - mainAtStart : undefined,
       wallMs: Math.round(Number(process.hrtime.bigint() - wallAtStart) / 1e6),
     });
   } else if (m.type === 'statements-reset') {

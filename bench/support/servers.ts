@@ -62,6 +62,11 @@ export interface Measurement {
   eventLoop: { p50Ms: number; p99Ms: number; maxMs: number };
   /** CPU time of the whole server process (main thread and thread pool) over wallMs. */
   cpuMs: number;
+  /**
+   * CPU time of the main thread alone (the event loop: the bridge's own code, and the kernel's
+   * work for its sockets), from /proc; undefined where there is no /proc.
+   */
+  mainThreadCpuMs?: number;
   wallMs: number;
 }
 
