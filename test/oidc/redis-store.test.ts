@@ -77,6 +77,26 @@ describe('the bridge with the Redis store', () => {
     expect((await oidc.tokenIntrospection(rp, refreshed.access_token)).active).toBe(false);
   });
 
+  it('introspects a refresh token without a hint from PostgreSQL, beside access tokens looked up at the same moment', async () => {
+    const { run, callbackUrl } = await loginThroughBrowser(rp, 'grace', PASSWORD);
+    const tokens = await exchange(rp, run, callbackUrl);
+    // The refresh-token lookups wait for the Redis lookups of the same value; other values go on.
+    const [refresh, access, again] = await Promise.all([
+      oidc.tokenIntrospection(rp, tokens.refresh_token!),
+      oidc.tokenIntrospection(rp, tokens.access_token),
+      oidc.tokenIntrospection(rp, tokens.refresh_token!),
+    ]);
+    // oidc-provider names the type of an access token only; a refresh token outlives it.
+    expect(access).toMatchObject({ active: true, token_type: 'Bearer', sub: 'user-r' });
+    for (const r of [refresh, again]) {
+      expect(r).toMatchObject({ active: true, sub: 'user-r', client_id: 'app' });
+      expect(r.token_type).toBeUndefined();
+      expect(r.exp!).toBeGreaterThan(access.exp!);
+    }
+    await oidc.tokenRevocation(rp, tokens.refresh_token!);
+    expect((await oidc.tokenIntrospection(rp, tokens.refresh_token!)).active).toBe(false);
+  });
+
   it("lists the account's sessions from Redis and ends them, revoking the grant's tokens in both stores", async () => {
     const { run, callbackUrl } = await loginThroughBrowser(rp, 'grace@example.com', PASSWORD);
     const tokens = await exchange(rp, run, callbackUrl);
