@@ -101,6 +101,15 @@ interface StoredRow {
   consumed_at: Date | string | null;
 }
 
+/**
+ * PostgreSQL's text holds no NUL character (U+0000): a statement given one fails as a whole.
+ * An id with one names no row; a payload with one (a parameter of the request it comes from)
+ * is refused with invalid_request, before it is queued with the request's other writes.
+ */
+const hasNul = (value: string): boolean => value.includes('\0');
+// JSON.stringify writes U+0000 as \u0000; a backslash typed before "u0000" comes out doubled.
+const NUL_IN_JSON = /(?<!\\)(?:\\\\)*\\u0000/;
+
 /** A stored row's payload as oidc-provider expects it; kept in the request's scope, if any. */
 function payloadOf(type: string, row: StoredRow, scope: PayloadScope | undefined): AdapterPayload {
   const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as AdapterPayload;
@@ -154,10 +163,16 @@ export function createAdapterClass(
         return;
       }
       const stored = this.#hashed ? { ...payload, jti: undefined } : payload;
+      const json = JSON.stringify(stored);
+      if (NUL_IN_JSON.test(json) || hasNul(id)) {
+        throw new errors.InvalidRequest(
+          'a parameter holds a NUL character (U+0000), which no parameter may hold; remove it',
+        );
+      }
       const row: PayloadRow = {
         type: this.name,
         id: this.#key(id),
-        payload: JSON.stringify(stored),
+        payload: json,
         grant_id: GRANTABLE.has(this.name) ? (payload.grantId ?? null) : null,
         uid: payload.uid ?? null,
         user_code: payload.userCode ?? null,
@@ -173,6 +188,7 @@ export function createAdapterClass(
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      if (hasNul(id)) return undefined;
       if (this.name === 'Client') {
         return (await findClient(id)) as AdapterPayload | undefined;
       }
@@ -211,6 +227,7 @@ export function createAdapterClass(
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      if (hasNul(uid)) return undefined;
       const scope = currentPayloadScope();
       const held = scope?.findByUid(this.name, uid);
       if (held) return 'absent' in held ? undefined : (held.payload as AdapterPayload);
@@ -219,6 +236,7 @@ export function createAdapterClass(
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      if (hasNul(userCode)) return undefined;
       await currentPayloadScope()?.flush();
       return this.#findBy({ user_code: userCode });
     }

@@ -146,8 +146,9 @@ function refusedAtTokenEndpoint(ctx: Context, err: unknown): err is InstanceType
  */
 async function answerAsProvider(
   ctx: Context,
-  err: InstanceType<typeof errors.InvalidGrant>,
+  err: InstanceType<typeof errors.OIDCProviderError>,
   configuration: Configuration,
+  event: 'grant.error' | undefined = 'grant.error',
 ): Promise<void> {
   const oidcCtx = ctx as unknown as KoaContextWithOIDC;
   const description = (err as { error_description?: string }).error_description;
@@ -161,7 +162,7 @@ async function answerAsProvider(
   } else {
     ctx.body = out;
   }
-  oidcCtx.oidc.provider.emit('grant.error', oidcCtx, err);
+  if (event) oidcCtx.oidc.provider.emit(event, oidcCtx, err);
 }
 
 /** Whether `client` may see what `token` (issued to token.clientId) carries. */
@@ -273,6 +274,19 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.use(async (ctx, next) => {
     await next();
     if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '5');
+  });
+  // An OAuth error thrown past a route's own error handler (the session oidc-provider writes
+  // when a route is done, holding a parameter the store refuses) is answered as that handler
+  // would, never as koa's bare text.
+  provider.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (!(err instanceof errors.OIDCProviderError) || err.statusCode >= 500 || ctx.headerSent) throw err;
+      ctx.remove('Location');
+      ctx.res.removeHeader('Set-Cookie');
+      await answerAsProvider(ctx, err, configuration, undefined);
+    }
   });
   // A request's payload writes go to the store in one statement before its answer.
   provider.use(

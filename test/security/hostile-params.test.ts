@@ -1,6 +1,7 @@
 // Hostile input the form fuzzing does not reach: a repeated ui_locales on the interaction
-// page, the login POST and /auth, and a login POST whose body claims gzip or br and is not.
-// Each answers a clear 400 page, never a 500 or a stack trace.
+// page, the login POST and /auth, a login POST whose body claims gzip or br and is not, and a
+// NUL character (which PostgreSQL's text cannot hold) in the parameters and tokens of the
+// OAuth endpoints. Each answers a clear 4xx, never a 500 or a stack trace.
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import type * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +74,70 @@ describe('a repeated ui_locales', () => {
     const back = new URL(res.headers.get('location') ?? '');
     expect(back.searchParams.get('error')).toBe('invalid_request');
     expect(back.searchParams.get('error_description')).toContain('ui_locales');
+  });
+});
+
+describe('a NUL character (U+0000) in a request', () => {
+  const form = (path: string, body: string) =>
+    fetch(`${t.url}${path}`, {
+      method: 'POST',
+      body,
+      redirect: 'manual',
+      headers: {
+        authorization: `Basic ${Buffer.from(`app:${SECRET}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+    });
+
+  it.each(['state=%00', 'nonce=a%00b', 'login_hint=%00', 'ui_locales=%00', 'acr_values=%00'])(
+    'in /auth (%s) sends invalid_request back to the client',
+    async (param) => {
+      const url = new URL(`${t.url}/auth`);
+      url.search = `client_id=app&response_type=code&scope=openid&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&${param}`;
+      url.searchParams.set('redirect_uri', REDIRECT_URI);
+      const res = await fetch(url, { redirect: 'manual' });
+      expect(res.status).toBe(303);
+      const back = new URL(res.headers.get('location') ?? '');
+      expect(back.origin + back.pathname).toBe(REDIRECT_URI);
+      expect(back.searchParams.get('error')).toBe('invalid_request');
+      expect(back.searchParams.get('error_description')).toContain('NUL character');
+    },
+  );
+
+  it('in a token, a code or a refresh token answers as a token the bridge does not know', async () => {
+    const code = await form(
+      '/token',
+      `grant_type=authorization_code&code=ab%00cd&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code_verifier=${'a'.repeat(43)}`,
+    );
+    expect(code.status).toBe(400);
+    expect(await code.json()).toMatchObject({ error: 'invalid_grant' });
+    const refresh = await form('/token', 'grant_type=refresh_token&refresh_token=ab%00cd');
+    expect(refresh.status).toBe(400);
+    expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+    const introspection = await form('/token/introspection', 'token=ab%00cd');
+    expect(introspection.status).toBe(200);
+    expect(await introspection.json()).toEqual({ active: false });
+    expect((await form('/token/revocation', 'token=ab%00cd')).status).toBe(200);
+  });
+
+  it('in the logout request answers a 400 page that names it', async () => {
+    const res = await fetch(`${t.url}/session/end?client_id=app&state=%00`, {
+      redirect: 'manual',
+      headers: { accept: 'text/html' },
+    });
+    const body = await res.text();
+    expectClear400(res.status, body);
+    expect(body).toContain('NUL character');
+  });
+
+  it('is answered beside a login page asked for in the same moment, which still loads', async () => {
+    const run = await beginLogin(rp);
+    const [hostile, page] = await Promise.all([
+      form('/token/introspection', 'token=ab%00cd'),
+      fetch(run.loginPage.url, { headers: { cookie: cookies(run) } }),
+    ]);
+    expect(hostile.status).toBe(200);
+    expect(page.status).toBe(200);
   });
 });
 
