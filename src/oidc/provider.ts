@@ -275,17 +275,33 @@ export function createProvider(deps: ProviderDeps): Provider {
     await next();
     if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '5');
   });
-  // An OAuth error thrown past a route's own error handler (the session oidc-provider writes
-  // when a route is done, holding a parameter the store refuses) is answered as that handler
-  // would, never as koa's bare text.
+  // An error thrown past a route's own error handler is answered as that handler would, never
+  // as koa's bare text: an OAuth error as it is (the session oidc-provider writes when a route
+  // is done, holding a parameter the store refuses), anything else, logged, as server_error
+  // (a write the store refused for a reason that is no outage, in the request's last flush).
   provider.use(async (ctx, next) => {
     try {
       await next();
     } catch (err) {
-      if (!(err instanceof errors.OIDCProviderError) || err.statusCode >= 500 || ctx.headerSent) throw err;
+      if (ctx.headerSent) throw err;
+      // A page or a redirect was on its way: a browser is waiting, and gets a page.
+      const page = ctx.response.is('html') || ctx.body == null;
       ctx.remove('Location');
       ctx.res.removeHeader('Set-Cookie');
-      await answerAsProvider(ctx, err, configuration, undefined);
+      if (err instanceof errors.OIDCProviderError && err.statusCode < 500) {
+        await answerAsProvider(ctx, err, configuration, undefined);
+        return;
+      }
+      logger.error({ err }, 'request failed');
+      if (page) {
+        await renderErrorResponse(ctx, renderer, errorResponse(err));
+        return;
+      }
+      ctx.status = 500;
+      ctx.body = {
+        error: 'server_error',
+        error_description: 'the request could not be completed; try again',
+      };
     }
   });
   // A request's payload writes go to the store in one statement before its answer.
