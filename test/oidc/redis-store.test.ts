@@ -8,8 +8,6 @@ import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountCommands } from '../../src/cli/commands/accounts.ts';
-import { hashBridgePassword } from '../../src/hashing/bridge-hash.ts';
-import { createAccounts } from '../../src/migration/accounts.ts';
 import { createPayloads } from '../../src/sessions/payloads.ts';
 import { createSessions } from '../../src/sessions/sessions.ts';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
@@ -33,14 +31,11 @@ beforeAll(async () => {
     secret: SECRET,
     firstParty: true,
   });
-  await t.bridge.store.db.transaction(async (trx) => {
-    await createAccounts(t.bridge.store.db).insert(trx, {
-      sub: 'user-r',
-      passwordHash: await hashBridgePassword(PASSWORD),
-      claims: { email: 'grace@example.com', given_name: 'Grace' },
-      source: 'local',
-      identifiers: ['grace', 'grace@example.com'],
-    });
+  await t.addAccount({
+    sub: 'user-r',
+    password: PASSWORD,
+    claims: { email: 'grace@example.com', given_name: 'Grace' },
+    identifiers: ['grace', 'grace@example.com'],
   });
   rp = await relyingParty(t.url, 'app', SECRET);
 });
@@ -114,14 +109,11 @@ describe('the bridge with the Redis store', () => {
   });
 
   it('ends the access tokens and sessions it keeps in Redis when accounts disable disables the account', async () => {
-    await t.bridge.store.db.transaction(async (trx) => {
-      await createAccounts(t.bridge.store.db).insert(trx, {
-        sub: 'user-d',
-        passwordHash: await hashBridgePassword(PASSWORD),
-        claims: { email: 'dora@example.com' },
-        source: 'local',
-        identifiers: ['dora'],
-      });
+    await t.addAccount({
+      sub: 'user-d',
+      password: PASSWORD,
+      claims: { email: 'dora@example.com' },
+      identifiers: ['dora'],
     });
     const { run, callbackUrl } = await loginThroughBrowser(rp, 'dora', PASSWORD);
     const tokens = await exchange(rp, run, callbackUrl);

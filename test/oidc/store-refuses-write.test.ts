@@ -4,8 +4,6 @@
 // server_error for a client, with nothing of the statement or a stack in it.
 import type * as oidc from 'openid-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hashBridgePassword } from '../../src/hashing/bridge-hash.ts';
-import { createAccounts } from '../../src/migration/accounts.ts';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
 import { beginLogin, loginThroughBrowser, REDIRECT_URI, relyingParty, submitLogin } from '../support/rp.ts';
 
@@ -18,14 +16,11 @@ let rp: oidc.Configuration;
 beforeAll(async () => {
   t = await startTestBridge();
   await t.addClient({ id: 'app', redirectUris: [REDIRECT_URI], secret: SECRET, firstParty: true });
-  await t.bridge.store.db.transaction(async (trx) => {
-    await createAccounts(t.bridge.store.db).insert(trx, {
-      sub: 'user-w',
-      passwordHash: await hashBridgePassword(PASSWORD),
-      claims: { email: 'wu@example.com' },
-      source: 'local',
-      identifiers: ['wu'],
-    });
+  await t.addAccount({
+    sub: 'user-w',
+    password: PASSWORD,
+    claims: { email: 'wu@example.com' },
+    identifiers: ['wu'],
   });
   rp = await relyingParty(t.url, 'app', SECRET);
 });

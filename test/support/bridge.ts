@@ -7,7 +7,9 @@ import type { Knex } from 'knex';
 import { type Bridge, createBridge } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
+import { hashBridgePassword } from '../../src/hashing/bridge-hash.ts';
 import { createLogger } from '../../src/logger.ts';
+import { createAccounts } from '../../src/migration/accounts.ts';
 import { createClientStore } from '../../src/oidc/clients.ts';
 import { freePort } from '../../src/util/free-port.ts';
 import { createPgDatabase, type TestDatabase } from './databases.ts';
@@ -33,6 +35,13 @@ export interface TestBridge {
     firstParty?: boolean;
     postLogoutRedirectUris?: string[];
     introspectFor?: string[];
+  }): Promise<void>;
+  /** A local account with an argon2id hash of `password`, as a migrated user has. */
+  addAccount(a: {
+    sub: string;
+    password: string;
+    claims: Record<string, unknown>;
+    identifiers: string[];
   }): Promise<void>;
   close(): Promise<void>;
 }
@@ -80,6 +89,18 @@ export async function startTestBridge(
     async addClient(c) {
       if (c.secret && c.secret.length >= 8) registerSecret('client_secret', c.secret);
       await createClientStore(bridge.store.db, bridge.box).add(c);
+    },
+    async addAccount(a) {
+      const passwordHash = await hashBridgePassword(a.password);
+      await bridge.store.db.transaction(async (trx) => {
+        await createAccounts(bridge.store.db).insert(trx, {
+          sub: a.sub,
+          passwordHash,
+          claims: a.claims,
+          source: 'local',
+          identifiers: a.identifiers,
+        });
+      });
     },
     async close() {
       await bridge.stop();
