@@ -8,7 +8,7 @@
 //   only the substrings that hold a substitution are looked up, and the whole password, whose
 //   match stops the later spellings as it does there.
 // The index costs about 25 MB of heap and 0.3 s at the thread's first estimate, once; an estimate
-// of the bench's 26-character password then takes about a ninth of the library's time
+// of the bench's 26-character password then takes a sixth to a ninth of the library's time
 // (bench/strength.ts). Same order, same ranks, same matches: the score, the guesses and the feedback are the
 // library's own; test/security/strength-dictionary.test.ts compares the two on a corpus.
 //
