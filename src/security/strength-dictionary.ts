@@ -285,6 +285,7 @@ class L33tMatcher extends IndexedMatcher {
       if (hasFullMatch) break;
       const lower = spelling.password.toLowerCase();
       const n = spelling.password.length;
+      const sameLength = lower.length === n;
       // nextChange[k]: the first substituted position at k or after it.
       const nextChange = new Int32Array(n + 1).fill(n);
       for (const change of spelling.changes) nextChange[change.i] = change.i;
@@ -294,8 +295,10 @@ class L33tMatcher extends IndexedMatcher {
         for (let j = i; j < n; j++) {
           const isWhole = i === 0 && j === n - 1;
           if (j - i + 1 > lookup.maxWidth && !isWhole) break;
-          // No substitution in i..j: its match would be the password's own text, thrown away below.
-          if (first > j && !isWhole) continue;
+          // No substitution in i..j: its match would be the password's own text, thrown away
+          // below. Unless lowercasing changed the length ("İ" becomes two characters): then the
+          // library's substrings of the lowercased spelling are shifted, and it keeps some.
+          if (first > j && !isWhole && sameLength) continue;
           const word = lower.slice(i, j + 1);
           const found = lookup.ranks(word, isWhole);
           if (found.length === 0) continue;

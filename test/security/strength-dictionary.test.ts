@@ -56,6 +56,11 @@ function corpus(): string[] {
     'constructor2024',
     'My__proto__Pass',
     'htimsecila',
+    // Lowercasing "İ" gives two characters: the library's substrings shift after it.
+    'İİİp4ssword',
+    'İİm0nkey',
+    'İİİİf00tball',
+    'Straße-P4ss',
   ]);
   for (let n = 0; n < 20; n++) out.add([...l33t(pick(common.slice(0, 2000)), 0.3)].reverse().join(''));
   for (let n = 0; n < 80; n++) out.add(l33t(pick(common.slice(0, 5000)), 0.6));
