@@ -110,6 +110,18 @@ const hasNul = (value: string): boolean => value.includes('\0');
 // JSON.stringify writes U+0000 as \u0000; a backslash typed before "u0000" comes out doubled.
 const NUL_IN_JSON = /(?<!\\)(?:\\\\)*\\u0000/;
 
+/**
+ * Refuses a payload (as JSON) holding a NUL, in either store: with Redis, the refresh token
+ * that a code later becomes (its nonce, its claims) is still written to PostgreSQL.
+ */
+export function refuseNul(id: string, json: string): void {
+  if (NUL_IN_JSON.test(json) || hasNul(id)) {
+    throw new errors.InvalidRequest(
+      'a parameter holds a NUL character (U+0000), which no parameter may hold; remove it',
+    );
+  }
+}
+
 /** A stored row's payload as oidc-provider expects it; kept in the request's scope, if any. */
 function payloadOf(type: string, row: StoredRow, scope: PayloadScope | undefined): AdapterPayload {
   const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as AdapterPayload;
@@ -164,11 +176,7 @@ export function createAdapterClass(
       }
       const stored = this.#hashed ? { ...payload, jti: undefined } : payload;
       const json = JSON.stringify(stored);
-      if (NUL_IN_JSON.test(json) || hasNul(id)) {
-        throw new errors.InvalidRequest(
-          'a parameter holds a NUL character (U+0000), which no parameter may hold; remove it',
-        );
-      }
+      refuseNul(id, json);
       const row: PayloadRow = {
         type: this.name,
         id: this.#key(id),

@@ -7,7 +7,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { StoreUnavailableError } from '../errors.ts';
 import { type RedisClient, type RedisKeys, revokeGrantInRedis } from '../store/redis-keys.ts';
-import { guardMethods, StoreTemporarilyUnavailable } from './adapter.ts';
+import { guardMethods, refuseNul, StoreTemporarilyUnavailable } from './adapter.ts';
 import { HASHED_ID_MODELS, storedId } from './stored-id.ts';
 
 /** The models kept in Redis when `store.redis_url` is set. */
@@ -72,7 +72,9 @@ export function createRedisAdapterClass(
       const key = this.#key(id);
       const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : undefined;
       const stored = this.#hashed ? { ...payload, jti: undefined } : payload;
-      const m = redis.multi().hSet(key, 'payload', JSON.stringify(stored));
+      const json = JSON.stringify(stored);
+      refuseNul(id, json);
+      const m = redis.multi().hSet(key, 'payload', json);
       if (ttl) m.expire(key, ttl);
       else m.persist(key);
       if (payload.grantId) {

@@ -92,6 +92,21 @@ describe('the bridge with the Redis store', () => {
     expect((await oidc.tokenIntrospection(rp, tokens.refresh_token!)).active).toBe(false);
   });
 
+  it('refuses a NUL character in an authorization parameter at /auth, before a code exists', async () => {
+    // Redis could keep it; the refresh token the code would become is written to PostgreSQL.
+    const url = new URL(`${t.url}/auth`);
+    url.search =
+      'client_id=app&response_type=code&scope=openid%20offline_access&prompt=consent&nonce=a%00b' +
+      '&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256';
+    url.searchParams.set('redirect_uri', 'http://127.0.0.1:8080/cb');
+    const res = await fetch(url, { redirect: 'manual' });
+    expect(res.status).toBe(303);
+    const back = new URL(res.headers.get('location') ?? '');
+    expect(back.searchParams.get('error')).toBe('invalid_request');
+    expect(back.searchParams.get('error_description')).toContain('NUL character');
+    expect(back.searchParams.has('code')).toBe(false);
+  });
+
   it("lists the account's sessions from Redis and ends them, revoking the grant's tokens in both stores", async () => {
     const { run, callbackUrl } = await loginThroughBrowser(rp, 'grace@example.com', PASSWORD);
     const tokens = await exchange(rp, run, callbackUrl);
