@@ -283,7 +283,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     try {
       await next();
     } catch (err) {
-      if (ctx.headerSent) throw err;
+      // Sent already, or a 4xx of koa's own kind (http-errors), which koa answers as it is.
+      const status = (err as { status?: unknown }).status;
+      const httpClientError =
+        !(err instanceof errors.OIDCProviderError) && typeof status === 'number' && status < 500;
+      if (ctx.headerSent || httpClientError) throw err;
       // A page or a redirect was on its way: a browser is waiting, and gets a page.
       const page = ctx.response.is('html') || ctx.body == null;
       ctx.remove('Location');
