@@ -165,6 +165,11 @@ async function answerAsProvider(
   if (event) oidcCtx.oidc.provider.emit(event, oidcCtx, err);
 }
 
+/** Whether a page or a redirect was on its way: a browser is waiting, and an error gets a page. */
+function answersWithPage(ctx: Context): boolean {
+  return (ctx.status >= 300 && ctx.status < 400) || Boolean(ctx.response.is('html')) || ctx.body == null;
+}
+
 /** Whether `client` may see what `token` (issued to token.clientId) carries. */
 export function mayIntrospect(
   client: { clientId: string; metadata(): Record<string, unknown> },
@@ -288,8 +293,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       const httpClientError =
         !(err instanceof errors.OIDCProviderError) && typeof status === 'number' && status < 500;
       if (ctx.headerSent || httpClientError) throw err;
-      // A page or a redirect was on its way: a browser is waiting, and gets a page.
-      const page = ctx.response.is('html') || ctx.body == null;
+      const page = answersWithPage(ctx);
       ctx.remove('Location');
       ctx.res.removeHeader('Set-Cookie');
       if (err instanceof errors.OIDCProviderError && err.statusCode < 500) {
@@ -316,9 +320,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (!fault) throw err;
       const unavailable = new StoreTemporarilyUnavailable(fault);
       if (redirectOutage(ctx as unknown as KoaContextWithOIDC, unavailable)) return;
-      if (ctx.status >= 300 && ctx.status < 400) ctx.body = undefined;
-      const page = ctx.response.is('html') || ctx.body === undefined;
-      if (page) return renderErrorResponse(ctx, renderer, errorResponse(fault));
+      if (answersWithPage(ctx)) {
+        ctx.body = undefined;
+        return renderErrorResponse(ctx, renderer, errorResponse(fault));
+      }
       ctx.status = 503;
       ctx.body = {
         error: unavailable.message,
