@@ -45,11 +45,41 @@ export function helpText(commands: Command[]): string {
   ].join('\n');
 }
 
+// A string option's value may begin with a dash: identifiers in base64url do (a session
+// "-UwP…"). parseArgs refuses `--revoke -UwP…` as ambiguous, so a value that names no option
+// of the command is joined to its option (`--revoke=-UwP…`) before parsing.
+function joinDashValues(argv: string[], options: OptionSpec): string[] {
+  const byFlag = new Map<string, { name: string; type: string }>();
+  for (const [name, o] of Object.entries(options)) {
+    byFlag.set(`--${name}`, { name, type: o.type });
+    if (o.short) byFlag.set(`-${o.short}`, { name, type: o.type });
+  }
+  const namesOption = (a: string) => a === '--' || byFlag.has(a.split('=')[0]!);
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const opt = byFlag.get(a);
+    const next = argv[i + 1];
+    if (opt?.type === 'string' && next?.startsWith('-') && next.length > 1 && !namesOption(next)) {
+      out.push(`--${opt.name}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+    if (a === '--') {
+      out.push(...argv.slice(i + 1));
+      break;
+    }
+  }
+  return out;
+}
+
 function parseFor(cmd: Command, argv: string[]) {
+  const options = { ...CONFIG_OPTION, ...cmd.options };
   try {
     return parseArgs({
-      args: argv,
-      options: { ...CONFIG_OPTION, ...cmd.options },
+      args: joinDashValues(argv, options),
+      options,
       allowPositionals: (cmd.positionals?.length ?? 0) > 0,
       strict: true,
     });
