@@ -56,6 +56,7 @@ import {
 import { scryptCryptVerifier } from './scrypt-crypt.ts';
 import { shaCryptVerifier } from './sha-crypt.ts';
 import { sha1CryptVerifier } from './sha1-crypt.ts';
+import { inHashSlot } from './slots.ts';
 import { createSpringVerifier } from './spring.ts';
 import { sunMd5Verifier } from './sun-md5.ts';
 import { symfonyMessageDigestVerifier } from './symfony-message-digest.ts';
@@ -217,7 +218,11 @@ function parseScheme(
  * UnusableHashError when no verifier can use the hash (or the given salt or pepper),
  * SchemeExpressionError for a bad expression.
  */
-export async function verifyPassword(options: VerifyPasswordOptions): Promise<VerifyPasswordResult> {
+export function verifyPassword(options: VerifyPasswordOptions): Promise<VerifyPasswordResult> {
+  return inHashSlot(() => verifyNow(options));
+}
+
+async function verifyNow(options: VerifyPasswordOptions): Promise<VerifyPasswordResult> {
   const { password, salt, pepper } = options;
   // A char(n) column or an exported file can pad the value; no hash format has outer whitespace.
   const stored = options.stored.trim();

@@ -16,6 +16,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { LoginGuard, LoginReservation } from '../migration/login.ts';
 import type { Store } from '../store/db.ts';
+import { createSemaphore } from '../util/semaphore.ts';
 import type { Audit } from './audit.ts';
 import { type Counter, type CounterKey, createCounters, RATE_LIMIT_TABLE } from './counters.ts';
 import { collationKey } from './identifier-key.ts';
@@ -72,37 +73,6 @@ export function normaliseIp(ip: string | undefined): string {
 /** Counter keys are hashes: the rate_limits table never holds a login name or an address. */
 function keyOf(kind: string, value: string): string {
   return createHash('sha256').update(`oidc-bridge:rate-limit:${kind}\0${value}`).digest('base64url');
-}
-
-/** A counting semaphore with a bounded queue: beyond it a caller is refused at once. */
-export function createSemaphore(limit: number, queueMax: number) {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return {
-    get active() {
-      return active;
-    },
-    get queued() {
-      return waiting.length;
-    },
-    /** Resolves when a slot is held; undefined when the queue is full and no slot was taken. */
-    async acquire(): Promise<boolean> {
-      if (active < limit) {
-        active++;
-        return true;
-      }
-      if (waiting.length >= queueMax) return false;
-      // A released slot passes straight to the next waiter, so `active` never dips below
-      // the cap while callers wait and no newcomer can jump the queue.
-      await new Promise<void>((resolve) => waiting.push(resolve));
-      return true;
-    },
-    release(): void {
-      const next = waiting.shift();
-      if (next) next();
-      else active--;
-    },
-  };
 }
 
 /**

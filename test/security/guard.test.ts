@@ -10,13 +10,13 @@ import type { LoginReservation } from '../../src/migration/login.ts';
 import { createAudit } from '../../src/security/audit.ts';
 import {
   createLoginGuard,
-  createSemaphore,
   normaliseIdentifier,
   normaliseIp,
   QUEUE_FULL_RETRY_SECONDS,
   RATE_LIMIT_TABLE,
 } from '../../src/security/guard.ts';
 import { createStore, type Store } from '../../src/store/db.ts';
+import { createSemaphore } from '../../src/util/semaphore.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
 
 let database: TestDatabase;
