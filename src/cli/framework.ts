@@ -47,14 +47,16 @@ export function helpText(commands: Command[]): string {
 
 // A string option's value may begin with a dash: identifiers in base64url do (a session
 // "-UwP…"). parseArgs refuses `--revoke -UwP…` as ambiguous, so a value that names no option
-// of the command is joined to its option (`--revoke=-UwP…`) before parsing.
+// of the command, and is not spelled like one (`--dryrun`, a typo, stays an unknown option),
+// is joined to its option (`--revoke=-UwP…`) before parsing.
 function joinDashValues(argv: string[], options: OptionSpec): string[] {
   const byFlag = new Map<string, { name: string; type: string }>();
   for (const [name, o] of Object.entries(options)) {
     byFlag.set(`--${name}`, { name, type: o.type });
     if (o.short) byFlag.set(`-${o.short}`, { name, type: o.type });
   }
-  const namesOption = (a: string) => a === '--' || byFlag.has(a.split('=')[0]!);
+  const namesOption = (a: string) =>
+    a === '--' || byFlag.has(a.split('=')[0]!) || /^--[a-z][a-z0-9-]*(=|$)/.test(a);
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;

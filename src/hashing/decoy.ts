@@ -1,8 +1,10 @@
 // Helpers for the verifiers' decoys (Verifier.decoy): a random password that is thrown away
 // once its hash is made, and a memo so that a decoy of one cost is computed once, off the
-// event loop, and then kept. The decoys themselves live with their verifiers.
+// event loop and within the cap on hashes in flight (slots.ts), and then kept. No verifier
+// asks for a decoy while it holds a slot. The decoys themselves live with their verifiers.
 
 import { randomBytes } from 'node:crypto';
+import { inHashSlot } from './slots.ts';
 
 /** A password nobody knows: 24 random bytes, never stored. */
 export function discardedPassword(): string {
@@ -15,7 +17,7 @@ const made = new Map<string, Promise<string>>();
 export function memoDecoy(key: string, make: () => Promise<string>): Promise<string> {
   let decoy = made.get(key);
   if (!decoy) {
-    decoy = make();
+    decoy = inHashSlot(make);
     made.set(key, decoy);
     decoy.catch(() => made.delete(key));
   }

@@ -77,6 +77,17 @@ describe('an option value that begins with a dash', () => {
     expect(await sessionsLeft()).toEqual(['kept-session']);
   });
 
+  it('is an unknown option, not a value, when it is spelled like one: a typo does not become a secret', async () => {
+    const r = await runCommands(
+      accountCommands,
+      ['accounts', 'sessions', 'grace', '--revoke', '--revokeall'],
+      env,
+    );
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("Option '--revoke' argument is ambiguous");
+    expect(await sessionsLeft()).toEqual(['kept-session']);
+  });
+
   it('names an unknown session in the answer, dash and all', async () => {
     const r = await runCommands(accountCommands, ['accounts', 'sessions', 'grace', '--revoke', '-nope'], env);
     expect(r.code).toBe(2);

@@ -1,8 +1,10 @@
 // The password form a webhook carries, chosen in config: an argon2id or bcrypt hash the
 // receiver can store as it is (both verify with any standard library), or the commerce
-// platform's `{algorithm}${salt}${hash}`. Made from the password at login, off the event loop.
+// platform's `{algorithm}${salt}${hash}`. Made from the password at login, off the event loop,
+// within the cap on hashes in flight (src/hashing/slots.ts).
 import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
 import argon2 from 'argon2';
+import { inHashSlot } from '../../hashing/slots.ts';
 import { passwordFromPlain, verifyPassword } from '../commerce-import/password.ts';
 
 export type WebhookPasswordForm = 'argon2id' | 'bcrypt' | 'commerce';
@@ -14,9 +16,9 @@ const BCRYPT_COST = 12;
 export async function makeForm(form: WebhookPasswordForm, password: string): Promise<string> {
   switch (form) {
     case 'argon2id':
-      return argon2.hash(password, ARGON2);
+      return inHashSlot(() => argon2.hash(password, ARGON2));
     case 'bcrypt':
-      return bcryptHash(password, BCRYPT_COST);
+      return inHashSlot(() => bcryptHash(password, BCRYPT_COST));
     case 'commerce':
       return passwordFromPlain(password, 'sha256');
   }
