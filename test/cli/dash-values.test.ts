@@ -1,4 +1,4 @@
-// An option's value may begin with a dash: session ids are base64url, and one in 32 begins
+// An option's value may begin with a dash: session ids are base64url, and one in 64 begins
 // with "-". `accounts sessions ID --revoke -Uw…` ends that session, as it does any other;
 // an option named after such an option is still an option.
 import { mkdtempSync, writeFileSync } from 'node:fs';
