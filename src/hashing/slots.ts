@@ -4,8 +4,9 @@
 // waits for a core behind them: in `BENCH_PHASES=logins` the event loop's p99 delay was
 // 18.5 to 19.3 ms with 4 in flight and 10.2 to 14.8 ms with 2, at the same logins per
 // second. Hashes beyond the cap wait here, in arrival order, and the pool keeps threads
-// free for file and DNS work. Every verification of a login passes through the same cap,
-// the decoys of unknown users included, so waiting here reveals nothing.
+// free for file and DNS work. With a SQL legacy source every verification of a login passes
+// through the same cap, the decoys of unknown users included, so waiting here reveals
+// nothing; with an HTTP or LDAP source only the decoys do (docs/threat-model.md).
 import { availableParallelism } from 'node:os';
 import { createSemaphore } from '../util/semaphore.ts';
 
