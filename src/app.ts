@@ -25,6 +25,7 @@ import { createClientStore } from './oidc/clients.ts';
 import { createKeyStore, type ProviderKeys } from './oidc/keys.ts';
 import { payloadScope } from './oidc/payload-scope.ts';
 import { createProvider, maxSignedTokenLifetime } from './oidc/provider.ts';
+import { createStaticDocuments } from './oidc/static-documents.ts';
 import { createPasswordReset, type PasswordReset } from './reset/password-reset.ts';
 import { createLoginGuard } from './security/guard.ts';
 import { loadPasswordPolicy } from './security/password-policy.ts';
@@ -170,8 +171,11 @@ async function assemble(
       shortLived: store.shortLived,
       accountCache,
     });
+  const documentsOf = (p: Provider) =>
+    createStaticDocuments(['/.well-known/openid-configuration', p.pathFor('jwks')]);
   let provider = build(keys);
   let providerHandler = provider.callback();
+  let documents = documentsOf(provider);
 
   async function refreshKeys(): Promise<boolean> {
     await keyStore.prune();
@@ -180,6 +184,7 @@ async function assemble(
     keys = next;
     provider = build(keys);
     providerHandler = provider.callback();
+    documents = documentsOf(provider);
     logger.info({ keys: next.jwks.keys.map((k) => k.kid) }, 'keys changed in the store; provider reloaded');
     return true;
   }
@@ -334,6 +339,7 @@ async function assemble(
     }
     if (stopping) res.setHeader('Connection', 'close');
     securityHeadersForProvider(res, https);
+    if (documents.answer(req, res)) return;
     void providerHandler(req, res);
   };
 
