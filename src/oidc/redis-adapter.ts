@@ -3,11 +3,17 @@
 // the rest. One hash per payload (the JSON and, once consumed, when), expiring with it; a
 // set per grant and per account names the keys to revoke or list. `consume` is one Lua
 // script, so of many concurrent redemptions of one code exactly one wins.
+//
+// An access token keeps a copy of its grant as the request that issued it read it, so that
+// userinfo and introspection read Redis alone: the copy goes with the token when the grant is
+// revoked (the grant's set names both), and a token written after a revocation began keeps
+// none (revokeGrantInRedis marks the grant first), so its use asks PostgreSQL, as before.
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { StoreUnavailableError } from '../errors.ts';
 import { type RedisClient, type RedisKeys, revokeGrantInRedis } from '../store/redis-keys.ts';
 import { guardMethods, refuseNul, StoreTemporarilyUnavailable } from './adapter.ts';
+import { currentPayloadScope } from './payload-scope.ts';
 import { HASHED_ID_MODELS, storedId } from './stored-id.ts';
 
 /** The models kept in Redis when `store.redis_url` is set. */
@@ -26,6 +32,16 @@ export const REDIS_MODELS = new Set([
 // Marks the payload consumed unless it is gone or already consumed: -1 gone, 0 consumed.
 const CONSUME = `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
+
+// Keeps the grant's copy beside a token unless the grant is marked revoked.
+const KEEP_GRANT = `if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('HSET', KEYS[1], 'grant', ARGV[1]) end
+return 1`;
+
+/** The grant the request read (or wrote), as JSON, if it holds it. */
+function grantHeld(grantId: string): string | undefined {
+  const held = currentPayloadScope()?.find('Grant', grantId);
+  return held && 'payload' in held ? JSON.stringify(held.payload) : undefined;
+}
 
 /** Extends a set's expiry to cover a member that lives `ttl` seconds, never shortens it. */
 function extend(m: ReturnType<RedisClient['multi']>, key: string, ttl: number | undefined): void {
@@ -75,6 +91,8 @@ export function createRedisAdapterClass(
       const json = JSON.stringify(stored);
       refuseNul(id, json);
       const m = redis.multi().hSet(key, 'payload', json);
+      const grant = this.name === 'AccessToken' && payload.grantId ? grantHeld(payload.grantId) : undefined;
+      if (grant) m.eval(KEEP_GRANT, { keys: [key, keys.revokedGrant(payload.grantId!)], arguments: [grant] });
       if (ttl) m.expire(key, ttl);
       else m.persist(key);
       if (payload.grantId) {
@@ -97,9 +115,25 @@ export function createRedisAdapterClass(
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      const [json, consumed] = await redis.hmGet(this.#key(id), ['payload', 'consumed']);
+      const [json, consumed, grant] = await redis.hmGet(this.#key(id), ['payload', 'consumed', 'grant']);
       if (!json) return undefined;
       const payload = JSON.parse(json) as AdapterPayload;
+      const scope = currentPayloadScope();
+      if (grant && scope && payload.grantId) {
+        // Found by the knex adapter's Grant.find in this request's scope (an expired one as gone).
+        const g = JSON.parse(grant) as AdapterPayload;
+        scope.remember(
+          {
+            type: 'Grant',
+            id: payload.grantId,
+            uid: null,
+            grantId: payload.grantId,
+            expiresAt: typeof g.exp === 'number' ? g.exp * 1000 : null,
+          },
+          g,
+          null,
+        );
+      }
       if (consumed) payload.consumed = Number(consumed);
       if (this.#hashed) payload.jti = id;
       return payload;

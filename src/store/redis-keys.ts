@@ -11,7 +11,15 @@ export interface RedisKeys {
   uid(uid: string): string;
   userCode(code: string): string;
   accountSessions(accountId: string): string;
+  /** Set when a grant is revoked: an access token written after it keeps no copy of the grant. */
+  revokedGrant(grantId: string): string;
 }
+
+/**
+ * How long a revoked grant's mark stays: longer than any request that read the grant before
+ * the revocation can take to write its access token (statements time out within seconds).
+ */
+export const REVOKED_GRANT_MARK_SECONDS = 600;
 
 export function redisKeys(prefix: string): RedisKeys {
   return {
@@ -20,16 +28,23 @@ export function redisKeys(prefix: string): RedisKeys {
     uid: (uid) => `${prefix}uid:${uid}`,
     userCode: (code) => `${prefix}user_code:${code}`,
     accountSessions: (accountId) => `${prefix}account_sessions:${accountId}`,
+    revokedGrant: (grantId) => `${prefix}revoked_grant:${grantId}`,
   };
 }
 
-/** Every payload key a grant's tokens were stored under is deleted, then the grant's set. */
+/**
+ * Every payload key a grant's tokens were stored under is deleted, then the grant's set. The
+ * grant is marked revoked first: an access token written later (by a request that read the
+ * grant before) is stored without a copy of it, so its use asks PostgreSQL, where the grant
+ * is gone.
+ */
 export async function revokeGrantInRedis(
   redis: RedisClient,
   keys: RedisKeys,
   grantId: string,
 ): Promise<void> {
   const grantKey = keys.grant(grantId);
+  await redis.set(keys.revokedGrant(grantId), '1', { EX: REVOKED_GRANT_MARK_SECONDS });
   const members = await redis.sMembers(grantKey);
   await redis.del([...members, grantKey]);
 }

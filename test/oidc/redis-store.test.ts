@@ -8,8 +8,11 @@ import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountCommands } from '../../src/cli/commands/accounts.ts';
+import { currentPayloadScope, runInPayloadScope } from '../../src/oidc/payload-scope.ts';
+import { createRedisAdapterClass } from '../../src/oidc/redis-adapter.ts';
 import { createPayloads } from '../../src/sessions/payloads.ts';
 import { createSessions } from '../../src/sessions/sessions.ts';
+import { revokeGrantInRedis } from '../../src/store/redis-keys.ts';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
 import { runCommands } from '../support/cli.ts';
 import { createRedisPrefix, type TestRedisPrefix } from '../support/redis.ts';
@@ -157,5 +160,67 @@ describe('the bridge with the Redis store', () => {
     const store = t.bridge.store;
     const sessions = createSessions(store.db, createPayloads(store.db, store.shortLived));
     expect(await sessions.list('user-d')).toEqual([]);
+  });
+
+  it('answers userinfo and introspection of an access token from Redis alone, with no statement to PostgreSQL', async () => {
+    const { run, callbackUrl } = await loginThroughBrowser(rp, 'grace', PASSWORD);
+    const tokens = await exchange(rp, run, callbackUrl);
+    const calls = async () => {
+      expect((await oidc.fetchUserInfo(rp, tokens.access_token, 'user-r')).email).toBe('grace@example.com');
+      expect(await oidc.tokenIntrospection(rp, tokens.access_token)).toMatchObject({
+        active: true,
+        sub: 'user-r',
+      });
+    };
+    await calls(); // the client and the account are in the read cache from here
+    const statements: string[] = [];
+    const count = (q: { sql: string }) => statements.push(q.sql);
+    t.bridge.store.db.on('query', count);
+    try {
+      await calls();
+    } finally {
+      t.bridge.store.db.off('query', count);
+    }
+    expect(statements).toEqual([]);
+  });
+
+  it('keeps no copy of a grant beside an access token written after the revocation of that grant began', async () => {
+    const { redis: client, keys } = t.bridge.store.shortLived!;
+    const AccessToken = createRedisAdapterClass(client, keys, Buffer.alloc(32, 7));
+    const tokens = new AccessToken('AccessToken');
+    const grant = {
+      jti: 'grant-r1',
+      kind: 'Grant',
+      accountId: 'user-r',
+      clientId: 'app',
+      exp: 4_000_000_000,
+    };
+    const issue = (id: string) =>
+      runInPayloadScope(async () => {
+        currentPayloadScope()!.remember(
+          { type: 'Grant', id: grant.jti, uid: null, grantId: grant.jti, expiresAt: null },
+          grant,
+          null,
+        );
+        await tokens.upsert(
+          id,
+          { accountId: 'user-r', clientId: 'app', grantId: grant.jti, kind: 'AccessToken' },
+          60,
+        );
+      });
+    const copyFound = (id: string) =>
+      runInPayloadScope(async () => {
+        expect(await tokens.find(id)).toMatchObject({ grantId: grant.jti });
+        return currentPayloadScope()!.find('Grant', grant.jti);
+      });
+
+    await issue('token-before');
+    expect(await copyFound('token-before')).toEqual({ payload: grant });
+
+    await revokeGrantInRedis(client, keys, grant.jti);
+    expect(await tokens.find('token-before')).toBeUndefined();
+    // A request that read the grant before the revocation writes its token after it.
+    await issue('token-after');
+    expect(await copyFound('token-after')).toBeUndefined();
   });
 });
