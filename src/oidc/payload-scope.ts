@@ -79,9 +79,12 @@ export class PayloadScope {
     return !this.#closed;
   }
 
+  #live(e: Entry): e is Entry & { json: string } {
+    return e.json !== null && (e.expiresAt === null || e.expiresAt > Date.now());
+  }
+
   #answer(e: Entry): ScopeAnswer {
-    if (e.json === null) return { absent: true };
-    if (e.expiresAt !== null && e.expiresAt <= Date.now()) return { absent: true };
+    if (!this.#live(e)) return { absent: true };
     if (e.consumed === undefined) return undefined;
     const payload = JSON.parse(e.json) as Record<string, unknown>;
     if (e.consumed !== null) payload.consumed = e.consumed;
@@ -91,6 +94,12 @@ export class PayloadScope {
   find(type: string, id: string): ScopeAnswer {
     const e = this.#entries.get(`${type}\0${id}`);
     return e ? this.#answer(e) : undefined;
+  }
+
+  /** The payload as stored, JSON, when the scope holds it live and it was never consumed. */
+  findJson(type: string, id: string): string | undefined {
+    const e = this.#entries.get(`${type}\0${id}`);
+    return e && this.#live(e) && e.consumed === null ? e.json : undefined;
   }
 
   /** By uid: a row this request holds with that uid. */

@@ -37,12 +37,6 @@ return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
 const KEEP_GRANT = `if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('HSET', KEYS[1], 'grant', ARGV[1]) end
 return 1`;
 
-/** The grant the request read (or wrote), as JSON, if it holds it. */
-function grantHeld(grantId: string): string | undefined {
-  const held = currentPayloadScope()?.find('Grant', grantId);
-  return held && 'payload' in held ? JSON.stringify(held.payload) : undefined;
-}
-
 /** Extends a set's expiry to cover a member that lives `ttl` seconds, never shortens it. */
 function extend(m: ReturnType<RedisClient['multi']>, key: string, ttl: number | undefined): void {
   if (ttl) m.expire(key, ttl, 'GT').expire(key, ttl, 'NX');
@@ -91,7 +85,11 @@ export function createRedisAdapterClass(
       const json = JSON.stringify(stored);
       refuseNul(id, json);
       const m = redis.multi().hSet(key, 'payload', json);
-      const grant = this.name === 'AccessToken' && payload.grantId ? grantHeld(payload.grantId) : undefined;
+      // The grant the request read (or wrote), as it holds it.
+      const grant =
+        this.name === 'AccessToken' && payload.grantId
+          ? currentPayloadScope()?.findJson('Grant', payload.grantId)
+          : undefined;
       if (grant) m.eval(KEEP_GRANT, { keys: [key, keys.revokedGrant(payload.grantId!)], arguments: [grant] });
       if (ttl) m.expire(key, ttl);
       else m.persist(key);

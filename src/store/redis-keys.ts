@@ -44,8 +44,11 @@ export async function revokeGrantInRedis(
   grantId: string,
 ): Promise<void> {
   const grantKey = keys.grant(grantId);
-  await redis.set(keys.revokedGrant(grantId), '1', { EX: REVOKED_GRANT_MARK_SECONDS });
-  const members = await redis.sMembers(grantKey);
+  const [, members] = (await redis
+    .multi()
+    .set(keys.revokedGrant(grantId), '1', { EX: REVOKED_GRANT_MARK_SECONDS })
+    .sMembers(grantKey)
+    .exec()) as unknown as [unknown, string[]];
   await redis.del([...members, grantKey]);
 }
 
