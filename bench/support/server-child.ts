@@ -20,6 +20,7 @@ import { protocolConfiguration } from '../../src/oidc/provider.ts';
 import { RATE_LIMIT_TABLE } from '../../src/security/guard.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { createStore } from '../../src/store/db.ts';
+import { STORE_STATEMENT_NAME } from '../../src/store/prepared-statements.ts';
 import type { Sample, ServerSpec, StatementCounts, ToChild, ToParent } from './servers.ts';
 
 /** The parts of knex's tarn pool the soak reads. */
@@ -209,7 +210,8 @@ function countStatements(server: Server, db: Knex): void {
   });
   // Counters kept by rate-limiter-flexible (the second-factor throttle, the reset limits) take
   // a connection from the pool and query it themselves, past knex's query events: counted
-  // apart, at the driver (their statements are named; knex's are not). The login guard's
+  // apart, at the driver (their statements carry rate-limiter-flexible's names; knex's carry the
+  // store's, src/store/prepared-statements.ts, or none). The login guard's
   // counters go through knex and are counted with the rest.
   const driver = db.client as { acquireConnection(): Promise<unknown> };
   const acquire = driver.acquireConnection.bind(driver);
@@ -222,7 +224,8 @@ function countStatements(server: Server, db: Knex): void {
       conn.query = (q: unknown, ...rest: unknown[]) => {
         const text = typeof q === 'string' ? q : (q as { text?: string } | undefined)?.text;
         const phase = requestPhase.getStore();
-        const named = typeof q === 'object' && q !== null && 'name' in q;
+        const name = typeof q === 'object' && q !== null ? (q as { name?: unknown }).name : undefined;
+        const named = typeof name === 'string' && !STORE_STATEMENT_NAME.test(name);
         if (phase !== undefined && named && text?.includes(RATE_LIMIT_TABLE)) {
           counts.rateLimits = (counts.rateLimits ?? 0) + 1;
         }

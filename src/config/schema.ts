@@ -764,6 +764,12 @@ export const configSchema = z.strictObject({
         'How long a request waits for a free store connection (or a new one to connect) before it answers 503.',
         5000,
       ),
+      prepared_statements: z
+        .boolean()
+        .default(true)
+        .describe(
+          'Send the store\'s statements as named prepared statements, parsed and planned once per connection. Set false behind a pooler that cannot keep them (PgBouncer before 1.21 in transaction mode, or without max_prepared_statements).',
+        ),
       redis_url: z
         .string()
         .refine((v) => /^rediss?:\/\//.test(v), {

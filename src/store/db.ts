@@ -9,6 +9,7 @@ import { migrationSource } from '../../migrations/index.ts';
 import { BridgeError } from '../errors.ts';
 import { createLogger, knexLog, type Logger } from '../logger.ts';
 import { ensurePrivateDir, restrict } from './data-dir.ts';
+import { preparingPgClient } from './prepared-statements.ts';
 import { createShortLivedStore, type ShortLivedStore } from './redis.ts';
 
 const { knex } = knexPkg;
@@ -53,6 +54,8 @@ export interface StoreOptions {
   timeouts?: { statement_timeout_ms?: number; acquire_timeout_ms?: number };
   /** Where the driver's warnings go; default JSON lines at warn on stderr. */
   logger?: Logger;
+  /** Named prepared statements on the store's connections (postgres only). Default true. */
+  preparedStatements?: boolean;
   /** Redis for the short-lived models (the config's store.redis_url and redis_prefix). */
   redis?: { redis_url?: string | undefined; redis_prefix: string } | undefined;
 }
@@ -66,12 +69,14 @@ export function storeOptions(config: {
     acquire_timeout_ms: number;
     redis_url?: string | undefined;
     redis_prefix: string;
+    prepared_statements: boolean;
   };
 }): StoreOptions {
   return {
     database: config.database,
     data_dir: config.data_dir,
     timeouts: config.store,
+    preparedStatements: config.store.prepared_statements,
     redis: config.store,
   };
 }
@@ -109,7 +114,7 @@ function createSqlStore(opts: StoreOptions): Omit<Store, 'shortLived'> {
     const statementMs = opts.timeouts?.statement_timeout_ms ?? 5000;
     const acquireMs = opts.timeouts?.acquire_timeout_ms ?? 5000;
     const db = knex({
-      client: 'pg',
+      client: opts.preparedStatements === false ? 'pg' : preparingPgClient(),
       // The server cancels a slow statement; the client gives up on one the server never
       // answers (a stalled network), a little later, and on a connect that does not finish.
       connection: {

@@ -1,0 +1,152 @@
+// The store sends its statements with bindings as named prepared statements, which each
+// connection parses once and PostgreSQL plans once; a migration run by another replica does
+// not break the statements a running one has prepared; and the switch turns them off.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStore, type Store } from '../../src/store/db.ts';
+import {
+  createStatementNames,
+  MAX_PREPARED_LENGTH,
+  STORE_STATEMENT_NAME,
+} from '../../src/store/prepared-statements.ts';
+import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createPgDatabase();
+});
+afterAll(async () => {
+  await database?.drop();
+});
+
+/** One connection, so that every statement of a test runs where the last one was prepared. */
+const oneConnection = (preparedStatements?: boolean): Store =>
+  createStore({ database: database.url, pool: { min: 0, max: 1 }, preparedStatements });
+
+interface PreparedRow {
+  name: string;
+  statement: string;
+  generic_plans: number;
+  custom_plans: number;
+}
+const prepared = async (store: Store): Promise<PreparedRow[]> =>
+  (
+    await store.db.raw<{ rows: PreparedRow[] }>(
+      'select name, statement, generic_plans::int, custom_plans::int from pg_prepared_statements order by name',
+    )
+  ).rows;
+
+/** Alters a table from a connection of its own, as another replica's migration would. */
+async function elsewhere(sql: string): Promise<void> {
+  const other = new pg.Client({ connectionString: database.url });
+  await other.connect();
+  try {
+    await other.query(sql);
+  } finally {
+    await other.end();
+  }
+}
+
+describe('prepared statements on the bridge store', () => {
+  it('prepare a statement with bindings once on its connection, and plan it once after five runs', async () => {
+    const store = oneConnection();
+    try {
+      for (let i = 0; i < 8; i++) {
+        const { rows } = await store.db.raw<{ rows: { n: number }[] }>('select ?::int + 1 as n', [i]);
+        expect(rows[0]?.n).toBe(i + 1);
+      }
+      const rows = await prepared(store);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.statement).toBe('select $1::int + 1 as n');
+      expect(rows[0]?.name).toMatch(STORE_STATEMENT_NAME);
+      expect(rows[0]?.name).toMatch(/^ob0_/);
+      // Five custom plans, then the generic plan is kept and planned no more.
+      expect(rows[0]?.custom_plans).toBe(5);
+      expect(rows[0]?.generic_plans).toBe(3);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('leave a statement without bindings unnamed, so that several statements in one still run', async () => {
+    const store = oneConnection();
+    try {
+      await store.db.raw('create table if not exists several (n int); insert into several values (1)');
+      expect(await store.db('several').count({ n: '*' })).toEqual([{ n: 1 }]);
+      expect((await prepared(store)).map((r) => r.statement)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('prepare nothing with store.prepared_statements set to false', async () => {
+    const store = oneConnection(false);
+    try {
+      for (let i = 0; i < 3; i++) await store.db.raw('select ?::int as n', [i]);
+      expect(await prepared(store)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('go on answering a select * after another replica adds a column to its table', async () => {
+    const store = oneConnection();
+    try {
+      await store.db.schema.createTable('widened', (t) => {
+        t.integer('id').primary();
+        t.text('label');
+      });
+      await store.db('widened').insert({ id: 1, label: 'one' });
+      const read = () => store.db('widened').select('*').where({ id: 1 });
+      expect(await read()).toEqual([{ id: 1, label: 'one' }]);
+      await elsewhere('alter table widened add column added int default 7');
+      // PostgreSQL refuses the prepared statement now; the store prepares it again.
+      expect(await read()).toEqual([{ id: 1, label: 'one', added: 7 }]);
+      expect(await read()).toEqual([{ id: 1, label: 'one', added: 7 }]);
+      const names = (await prepared(store))
+        .filter((r) => r.statement.includes('"widened"'))
+        .map((r) => r.name);
+      expect(names.some((n) => n.startsWith('ob1_'))).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fail a statement in a transaction the change aborted, and answer it again afterwards', async () => {
+    const store = oneConnection();
+    try {
+      await store.db.schema.createTable('widened_in_tx', (t) => {
+        t.integer('id').primary();
+      });
+      await store.db('widened_in_tx').insert({ id: 1 });
+      const read = (db = store.db) => db('widened_in_tx').select('*').where({ id: 1 });
+      await read();
+      await elsewhere('alter table widened_in_tx add column added int default 3');
+      await expect(store.db.transaction((trx) => read(trx))).rejects.toMatchObject({ code: '0A000' });
+      expect(await store.db.transaction((trx) => read(trx))).toEqual([{ id: 1, added: 3 }]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('statement names', () => {
+  it('name a text the same every time, and a renewed text under a new generation', () => {
+    const names = createStatementNames();
+    const first = names.nameOf('select $1');
+    expect(names.nameOf('select $1')).toBe(first);
+    expect(names.nameOf('select $2')).not.toBe(first);
+    names.renew();
+    expect(names.nameOf('select $1')).toMatch(/^ob1_/);
+  });
+
+  it('send statements past the cap, and long ones, unnamed', () => {
+    const names = createStatementNames(2);
+    expect(names.nameOf('select 1')).toBeDefined();
+    expect(names.nameOf('x'.repeat(MAX_PREPARED_LENGTH + 1))).toBeUndefined();
+    expect(names.nameOf('select 2')).toBeDefined();
+    expect(names.nameOf('select 3')).toBeUndefined();
+    expect(names.nameOf('select 1')).toBeDefined();
+    expect(names.size).toBe(2);
+  });
+});
