@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { type CeilingReport, measureLoginCeilings } from './ceiling.ts';
 import { keepAliveAgent, loginFlow } from './support/http-client.ts';
+import { cpuSnapshot, type MachineCpu, machineCpuBetween } from './support/machine-cpu.ts';
 import { BENCH_PASSWORD, legacyFixture, type Measurement, startServer } from './support/servers.ts';
 import { round, runLanes } from './support/stats.ts';
 
@@ -22,6 +23,21 @@ export interface LoginThroughputOptions {
    * phase's ceiling), so that the ratio compares minutes with the same background load.
    */
   bracketCeiling?: { durationMs: number };
+  /**
+   * After the login phases, the same code flow against bare oidc-provider (no login page, no
+   * password: the interaction finishes at once), on the bridge's knex adapter and on its
+   * memory adapter: the CPU a login costs any server built on oidc-provider. Default false.
+   */
+  floor?: boolean;
+}
+
+/** The code flow against bare oidc-provider, as many logins as a phase, with the same clients. */
+export interface FloorPhase {
+  logins: number;
+  perSec: number;
+  /** The server process's CPU per login. */
+  serverCpuMsPerLogin: number;
+  machine?: MachineCpu;
 }
 
 export interface LoginPhase {
@@ -43,6 +59,8 @@ export interface LoginPhase {
   /** Of it, the main thread's (the event loop's), when the machine has /proc. */
   bridgeMainThreadCpuMsPerLogin?: number;
   bridgeCpuShare: number;
+  /** Every process's CPU per login over the phase, from /proc (Linux). */
+  machine?: MachineCpu;
 }
 
 export interface LoginThroughputReport {
@@ -50,6 +68,7 @@ export interface LoginThroughputReport {
   users: number;
   firstLogin: LoginPhase;
   repeatLogin: LoginPhase;
+  floor?: { 'bare-knex': FloorPhase; 'bare-memory': FloorPhase };
 }
 
 const percentile = (xs: number[], p: number) => {
@@ -83,6 +102,7 @@ export async function benchLoginThroughput(
         ? await measureLoginCeilings(opts.bracketCeiling.durationMs)
         : undefined;
       await server.measureStart();
+      const cpuBefore = cpuSnapshot();
       const { completed, seconds } = await runLanes(
         concurrency,
         async (i) => {
@@ -92,6 +112,7 @@ export async function benchLoginThroughput(
         },
         { total: names.length },
       );
+      const cpuAfter = cpuSnapshot();
       const bridge = await server.measureStop();
       const after = opts.bracketCeiling
         ? await measureLoginCeilings(opts.bracketCeiling.durationMs)
@@ -111,6 +132,7 @@ export async function benchLoginThroughput(
           ? { bridgeMainThreadCpuMsPerLogin: round(bridge.mainThreadCpuMs / completed, 1) }
           : {}),
         bridgeCpuShare: round(bridge.cpuMs / bridge.wallMs / 2, 3),
+        ...optional('machine', machineCpuBetween(cpuBefore, cpuAfter, completed, [server.pid])),
       };
     };
     // Warm-up logins migrate their users too; the measured ones are all first logins.
@@ -123,7 +145,12 @@ export async function benchLoginThroughput(
     const fresh = fixture.usernames.slice(warmup);
     const firstLogin = await phase(fresh, 'firstLoginPerSec');
     const repeatLogin = await phase(fresh, 'repeatLoginPerSec');
-    return { concurrency, users, firstLogin, repeatLogin };
+    if (!opts.floor) return { concurrency, users, firstLogin, repeatLogin };
+    const floor = {
+      'bare-knex': await floorPhase('bare-knex', fixture.store.url, fresh.length, concurrency),
+      'bare-memory': await floorPhase('bare-memory', undefined, fresh.length, concurrency),
+    };
+    return { concurrency, users, firstLogin, repeatLogin, floor };
   } finally {
     agent.destroy();
     await server.stop();
@@ -131,8 +158,44 @@ export async function benchLoginThroughput(
   }
 }
 
+const optional = <K extends string, V>(key: K, value: V | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
+
+async function floorPhase(
+  kind: 'bare-knex' | 'bare-memory',
+  storeUrl: string | undefined,
+  logins: number,
+  concurrency: number,
+): Promise<FloorPhase> {
+  const server = await startServer(kind, { storeUrl });
+  const agent = keepAliveAgent();
+  const login = () => loginFlow(agent, server.url, server.client, 'bench-user', 'unused').then(() => {});
+  try {
+    await runLanes(concurrency, login, { total: 2 * concurrency });
+    await server.measureStart();
+    const before = cpuSnapshot();
+    const { completed, seconds } = await runLanes(concurrency, login, { total: logins });
+    const after = cpuSnapshot();
+    const measured = await server.measureStop();
+    return {
+      logins: completed,
+      perSec: round(completed / seconds, 2),
+      serverCpuMsPerLogin: round(measured.cpuMs / completed, 1),
+      ...optional('machine', machineCpuBetween(before, after, completed, [server.pid])),
+    };
+  } finally {
+    agent.destroy();
+    await server.stop();
+  }
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [users, concurrency] = process.argv.slice(2).map(Number);
-  const report = await benchLoginThroughput({ users, concurrency, bracketCeiling: { durationMs: 2000 } });
+  const report = await benchLoginThroughput({
+    users,
+    concurrency,
+    bracketCeiling: { durationMs: 2000 },
+    floor: true,
+  });
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

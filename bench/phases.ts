@@ -40,6 +40,7 @@ const PHASES: Record<string, () => Promise<{ result: unknown; lines: Line[] }>> 
       users: quick ? 24 : 300,
       concurrency: 8,
       bracketCeiling: { durationMs: quick ? 300 : 2000 },
+      floor: true,
     });
     return { result: { ceiling, login }, lines: linesOf(loginRows(ceiling, login)) };
   },

@@ -100,6 +100,34 @@ export function loginRows(ceiling: CeilingReport, login: LoginThroughputReport):
         `${p.bridgeMainThreadCpuMsPerLogin} ms; the other threads (hash pool, strength estimate, V8's helpers) ${round(p.bridgeCpuMsPerLogin - p.bridgeMainThreadCpuMsPerLogin, 1)} ms`,
       );
     }
+    if (p.machine) {
+      const m = p.machine.perLoginMs;
+      add(
+        `${name}: every process's CPU per login; cores busy`,
+        `${m.all} ms: bridge ${m.bridge} (hashing ${hashMs}), bench clients ${m['bench clients']}, PostgreSQL ${m.PostgreSQL}, MariaDB ${m.MariaDB}, Redis ${m.Redis}, other ${m.other}; ${p.machine.busyShare}`,
+      );
+      // On saturated cores the rate is the cores' time over every process's CPU per login,
+      // so hashing's share of that CPU is about the ratio to the ceiling.
+      add(
+        `${name}: hashing's share of every process's CPU x cores busy (what bounds the ratio)`,
+        String(round((hashMs / m.all) * p.machine.busyShare, 3)),
+      );
+    }
+    for (const [kind, f] of Object.entries(login.floor ?? {})) {
+      const all = f.machine?.perLoginMs.all;
+      if (all === undefined) continue;
+      add(
+        `${name} / hash ceiling at most, were the bridge only bare oidc-provider (${kind})`,
+        `${round(hashMs / (hashMs + all), 3)} (hashing ${hashMs} ms + that flow's ${all} ms of every process)`,
+      );
+    }
+  }
+  for (const [kind, f] of Object.entries(login.floor ?? {})) {
+    const m = f.machine?.perLoginMs;
+    add(
+      `bare oidc-provider (${kind}), the same flow with no login form or password, ${login.concurrency} clients`,
+      `${f.perSec}/s; its CPU per login ${f.serverCpuMsPerLogin} ms${m ? `; every process ${m.all} ms (bench clients ${m['bench clients']}, PostgreSQL ${m.PostgreSQL})` : ''}`,
+    );
   }
   return rows;
 }

@@ -212,6 +212,7 @@ const login = await part('login', () =>
     // The ceiling again around each phase: the login figure is divided by the ceiling of
     // the same minutes, not of minutes ago.
     bracketCeiling: { durationMs: quick ? 300 : 2000 },
+    floor: true,
   }),
 );
 // The Redis-store rows (statements, token path) when the Redis a bridge would be given answers.
