@@ -768,7 +768,7 @@ export const configSchema = z.strictObject({
         .boolean()
         .default(true)
         .describe(
-          'Send the store\'s statements as named prepared statements, parsed and planned once per connection. Set false behind a pooler that cannot keep them (PgBouncer before 1.21 in transaction mode, or without max_prepared_statements).',
+          "Send the login and token path's statements to the store as named prepared statements, parsed and planned once per connection. Set false behind a pooler that cannot keep them (PgBouncer before 1.21 in transaction mode, or without max_prepared_statements).",
         ),
       redis_url: z
         .string()

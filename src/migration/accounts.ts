@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import type { LegacyConfig } from '../config/schema.ts';
 import { caseInsensitiveColumns } from '../legacy/identifier-case.ts';
+import { planOnce } from '../store/prepared-statements.ts';
 
 export interface AccountRow {
   sub: string;
@@ -99,7 +100,7 @@ export function createAccounts(db: Knex) {
       identifier: string,
       alongside: (sub: Knex.Ref<string, Record<string, string>>) => Knex.Raw,
     ): Promise<{ account: AccountRow; alongside: unknown } | undefined> {
-      const row = (await byIdentifier(identifier).first(
+      const row = (await planOnce(byIdentifier(identifier)).first(
         'a.*',
         db.raw('? AS ??', [alongside(db.ref('a.sub')), ALONGSIDE]),
       )) as (AccountRow & { [ALONGSIDE]?: unknown }) | undefined;
@@ -221,7 +222,9 @@ export function createAccounts(db: Knex) {
         params.push(opts.notify);
         notified = ', (SELECT count(*) FROM n) AS notified';
       }
-      const result = (await trx.raw(`WITH ${ctes.join(',\n')} SELECT a.*${notified} FROM a`, params)) as {
+      const result = (await planOnce(
+        trx.raw(`WITH ${ctes.join(',\n')} SELECT a.*${notified} FROM a`, params),
+      )) as {
         rows: Array<AccountRow & { notified?: unknown }>;
       };
       const row = result.rows[0];
@@ -261,7 +264,7 @@ export function createAccounts(db: Knex) {
           WHERE sub = ? AND status = 'failed' AND secret IS NULL
          RETURNING id`;
       if (refillSecret !== undefined) params.push(refillSecret, sub);
-      const result = await db.raw(`WITH ${ctes.join(',\n')} ${refill}`, params);
+      const result = await planOnce(db.raw(`WITH ${ctes.join(',\n')} ${refill}`, params));
       return (result.rows as unknown[]).length > 0;
     },
 

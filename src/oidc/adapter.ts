@@ -87,6 +87,7 @@ export function guardMethods<T extends new (name: string) => Adapter>(
   return cls;
 }
 
+import { planOnce } from '../store/prepared-statements.ts';
 import { createPayloadReader } from './payload-reads.ts';
 import { currentPayloadScope, type PayloadRow, type PayloadScope } from './payload-scope.ts';
 import { HASHED_ID_MODELS, storedId, tokenIdKey } from './stored-id.ts';
@@ -250,7 +251,7 @@ export function createAdapterClass(
     }
 
     async #findBy(where: Record<string, string>, scope?: PayloadScope): Promise<AdapterPayload | undefined> {
-      const row = await db('oidc_payloads')
+      const row = await planOnce(db('oidc_payloads'))
         .where({ type: this.name, ...where })
         .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
         .first('id', 'uid', 'grant_id', 'expires_at', 'payload', 'consumed_at');
@@ -314,11 +315,11 @@ export function createAdapterClass(
     consumes: Array<{ type: string; id: string }>,
   ): Promise<boolean | undefined> {
     if (consumes.length > 0) return consumeAndWrite(upserts, destroys, consumes);
-    const insert = db('oidc_payloads')
+    const insert = planOnce(db('oidc_payloads'))
       .insert(upserts)
       .onConflict(['type', 'id'])
       .merge(['payload', 'grant_id', 'uid', 'user_code', 'expires_at']);
-    const del = db('oidc_payloads')
+    const del = planOnce(db('oidc_payloads'))
       .whereIn(
         ['type', 'id'],
         destroys.map((d) => [d.type, d.id]),
@@ -329,7 +330,7 @@ export function createAdapterClass(
     else {
       const i = insert.toSQL();
       const d = del.toSQL();
-      await db.raw(`WITH gone AS (${d.sql}) ${i.sql}`, [...d.bindings, ...i.bindings]);
+      await planOnce(db.raw(`WITH gone AS (${d.sql}) ${i.sql}`, [...d.bindings, ...i.bindings]));
     }
     return undefined;
   }
@@ -369,7 +370,7 @@ export function createAdapterClass(
       for (const r of upserts)
         bindings.push(r.type, r.id, r.payload, r.grant_id, r.uid, r.user_code, r.expires_at);
     }
-    const result = await db.raw(`WITH ${parts.join(', ')} SELECT ${all} AS matched`, bindings);
+    const result = await planOnce(db.raw(`WITH ${parts.join(', ')} SELECT ${all} AS matched`, bindings));
     return (result.rows as Array<{ matched: boolean }>)[0]?.matched === true;
   }
 
@@ -379,14 +380,16 @@ export function createAdapterClass(
    */
   async function findCodeWithItsGrant(key: string, scope: PayloadScope): Promise<AdapterPayload | undefined> {
     const live = '(p.expires_at IS NULL OR p.expires_at > CURRENT_TIMESTAMP)';
-    const result = await db.raw(
-      `WITH c AS (SELECT p.* FROM oidc_payloads p WHERE p.type = 'AuthorizationCode' AND p.id = ? AND ${live})
+    const result = await planOnce(
+      db.raw(
+        `WITH c AS (SELECT p.* FROM oidc_payloads p WHERE p.type = 'AuthorizationCode' AND p.id = ? AND ${live})
        SELECT c.type, c.id, c.uid, c.grant_id, c.expires_at, c.payload, c.consumed_at FROM c
        UNION ALL
        SELECT p.type, p.id, p.uid, p.grant_id, p.expires_at, p.payload, p.consumed_at FROM oidc_payloads p, c
         WHERE ((p.type = 'Grant' AND p.id = c.payload->>'grantId')
             OR (p.type = 'Session' AND p.uid = c.payload->>'sessionUid')) AND ${live}`,
-      [key],
+        [key],
+      ),
     );
     let code: AdapterPayload | undefined;
     for (const row of result.rows as StoredRow[]) {

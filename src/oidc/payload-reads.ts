@@ -10,6 +10,7 @@
 // read is of the store as it was when the request read its token, so a token, grant or
 // session revoked before that is seen as gone at once, on every replica.
 import type { Knex } from 'knex';
+import { planOnce } from '../store/prepared-statements.ts';
 import { currentPayloadScope, type PayloadScope } from './payload-scope.ts';
 
 /** A row as read, with what a payload scope keeps of it. */
@@ -68,7 +69,7 @@ export function createPayloadReader(db: Knex, remember: Remember): PayloadReader
   };
 
   async function select(pairs: Array<[string, string]>, joined: boolean): Promise<Joined[]> {
-    const result = await db.raw(`${joined ? JOINED : PLAIN}${inList(pairs.length)}`, pairs.flat());
+    const result = await planOnce(db.raw(`${joined ? JOINED : PLAIN}${inList(pairs.length)}`, pairs.flat()));
     return result.rows as Joined[];
   }
 

@@ -13,6 +13,7 @@ import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/db.ts';
 import { asStoreFault } from '../store/faults.ts';
+import { planOnce } from '../store/prepared-statements.ts';
 
 export const RATE_LIMIT_TABLE = 'rate_limits';
 
@@ -139,10 +140,12 @@ function postgresCounters(db: Knex, logger: Logger): Counters {
                        ELSE excluded.expire END`
       : `points = CASE WHEN r.expire <= ? THEN excluded.points ELSE r.points + excluded.points END,
          expire = CASE WHEN r.expire <= ? THEN excluded.expire ELSE r.expire END`;
-    const result = (await db.raw(
-      `INSERT INTO ${RATE_LIMIT_TABLE} AS r (key, points, expire) VALUES ${values}
-       ON CONFLICT (key) DO UPDATE SET ${set} RETURNING key, points, expire`,
-      [...rows.flat(), ...(force ? [now] : [now, now])],
+    const result = (await planOnce(
+      db.raw(
+        `INSERT INTO ${RATE_LIMIT_TABLE} AS r (key, points, expire) VALUES ${values}
+         ON CONFLICT (key) DO UPDATE SET ${set} RETURNING key, points, expire`,
+        [...rows.flat(), ...(force ? [now] : [now, now])],
+      ),
     )) as { rows: Array<{ key: string; points: number; expire: string | number | null }> };
     return new Map(
       result.rows.map((r) => [

@@ -1,16 +1,19 @@
-// The bridge store's statements as named prepared statements. PostgreSQL parses, analyses and
-// plans an unnamed statement every time it is sent; a named one is parsed once per connection,
-// and after five runs its plan is usually the generic one, planned once too. Most of a login's
-// statements are short lookups and upserts whose parse and plan cost more than their run
-// (BENCHMARKS.md, "Prepared statements"), so naming them cuts what PostgreSQL spends per login
-// by about two fifths. node-postgres remembers what each connection has prepared and sends only
-// Bind and Execute for the next use.
+// The statements of the login and token path as named prepared statements. PostgreSQL
+// parses, analyses and plans an unnamed statement every time it is sent; a named one is parsed
+// once per connection, and after five runs its plan is usually the generic one, planned once
+// too. A login's statements are short lookups and upserts by key whose parse and plan cost
+// more than their run (BENCHMARKS.md, "Prepared statements"): preparing them cuts what
+// PostgreSQL spends per login by about two fifths. node-postgres remembers what each
+// connection has prepared and sends only Bind and Execute for the next use.
 //
-// Named: statements with bindings (already sent with the extended protocol, so nothing else
-// changes) of a bounded length. A prepared statement's result columns are fixed: once a
-// migration adds a column to a table a `*` expands, PostgreSQL refuses to run it again
-// ("cached plan must not change result type"). Then every name is dropped, so each statement is
-// prepared afresh under a new one, and a statement outside a transaction is sent again
+// Only statements marked with planOnce() are named. A generic plan is made without the
+// values and kept until the table's statistics change: right for a lookup by key, whatever
+// the table's size, but not for a statement whose best plan depends on its values or on how
+// big a table has just grown (an import's batches, the console's reports, the sweeps), which
+// stay unnamed and are planned each time. A prepared statement's result columns are fixed as
+// well: once a migration adds a column to a table a `*` expands, PostgreSQL refuses to run it
+// again ("cached plan must not change result type"). Then every name is dropped, so each
+// statement is prepared afresh under a new one, and one outside a transaction is sent again
 // unnamed: a replica still running while another migrates goes on answering. Poolers that
 // cannot hold prepared statements (PgBouncer before 1.21 in transaction mode) need
 // `store.prepared_statements: false`.
@@ -28,10 +31,26 @@ interface Compiled {
   options?: Record<string, unknown>;
 }
 
+/** The option planOnce() gives a statement; knex hands it to the dialect with the statement. */
+const PLAN_ONCE = 'oidcBridgePlanOnce';
+
+/**
+ * Marks a statement of the hot path, a lookup or write by key, to be prepared on its
+ * connection and planned once. Returns the statement.
+ */
+export function planOnce<Q extends { options(options: Readonly<Record<string, unknown>>): unknown }>(
+  q: Q,
+): Q {
+  q.options({ [PLAN_ONCE]: true });
+  return q;
+}
+
 /** Distinct statements named per process: a connection never holds more than this many. */
 export const MAX_PREPARED = 500;
 /** Longer statements (an import's batch) are sent unnamed: their plans would take memory for a single use. */
 export const MAX_PREPARED_LENGTH = 8192;
+/** More bindings than this and a marked statement goes unnamed too (many rows in one write). */
+export const MAX_PREPARED_BINDINGS = 64;
 /** "cached plan must not change result type": feature_not_supported, told apart by its text. */
 const resultTypeChanged = (err: unknown) =>
   (err as { code?: unknown }).code === '0A000' && /cached plan/i.test(String((err as Error).message));
@@ -68,7 +87,7 @@ export function createStatementNames(max = MAX_PREPARED): {
   };
 }
 
-/** knex's PostgreSQL client, sending each eligible statement under its name. */
+/** knex's PostgreSQL client, sending each statement planOnce() marked under its name. */
 export function preparingPgClient(): typeof knexPkg.Client {
   const names = createStatementNames();
   const send = (ClientPg.prototype as unknown as { _query(c: unknown, o: Compiled): Promise<unknown> })
@@ -80,8 +99,9 @@ export function preparingPgClient(): typeof knexPkg.Client {
     }
 
     _query(connection: unknown, obj: Compiled): Promise<unknown> {
-      const name =
-        obj.bindings?.length && obj.options?.name === undefined ? names.nameOf(obj.sql) : undefined;
+      const n = obj.bindings?.length ?? 0;
+      const marked = obj.options?.[PLAN_ONCE] === true && obj.options.name === undefined;
+      const name = marked && n > 0 && n <= MAX_PREPARED_BINDINGS ? names.nameOf(obj.sql) : undefined;
       if (name === undefined) return send.call(this, connection, obj);
       // In place: knex reads the response back from this object.
       obj.options = { ...obj.options, name };

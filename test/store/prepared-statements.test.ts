@@ -1,12 +1,15 @@
-// The store sends its statements with bindings as named prepared statements, which each
-// connection parses once and PostgreSQL plans once; a migration run by another replica does
-// not break the statements a running one has prepared; and the switch turns them off.
+// The store sends the statements marked planOnce() as named prepared statements, which each
+// connection parses once and PostgreSQL plans once, and every other one unnamed as before; a
+// migration run by another replica does not break the statements a running one has prepared;
+// and the switch turns them off.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore, type Store } from '../../src/store/db.ts';
 import {
   createStatementNames,
+  MAX_PREPARED_BINDINGS,
   MAX_PREPARED_LENGTH,
+  planOnce,
   STORE_STATEMENT_NAME,
 } from '../../src/store/prepared-statements.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
@@ -52,7 +55,9 @@ describe('prepared statements on the bridge store', () => {
     const store = oneConnection();
     try {
       for (let i = 0; i < 8; i++) {
-        const { rows } = await store.db.raw<{ rows: { n: number }[] }>('select ?::int + 1 as n', [i]);
+        const { rows } = await planOnce(
+          store.db.raw<{ rows: { n: number }[] }>('select ?::int + 1 as n', [i]),
+        );
         expect(rows[0]?.n).toBe(i + 1);
       }
       const rows = await prepared(store);
@@ -68,12 +73,30 @@ describe('prepared statements on the bridge store', () => {
     }
   });
 
-  it('leave a statement without bindings unnamed, so that several statements in one still run', async () => {
+  it('leave unmarked statements unnamed, planned with their values each time', async () => {
     const store = oneConnection();
     try {
-      await store.db.raw('create table if not exists several (n int); insert into several values (1)');
+      await store.db.schema.createTable('unmarked', (t) => t.integer('n').primary());
+      await store.db('unmarked').insert([{ n: 1 }, { n: 2 }]);
+      for (let i = 0; i < 6; i++)
+        expect(await store.db('unmarked').whereIn('n', [1, 2]).pluck('n')).toEqual([1, 2]);
+      expect(await prepared(store)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('leave a marked statement without bindings, or with too many, unnamed', async () => {
+    const store = oneConnection();
+    try {
+      // Several statements in one text run only unprepared.
+      await planOnce(
+        store.db.raw('create table if not exists several (n int); insert into several values (1)'),
+      );
       expect(await store.db('several').count({ n: '*' })).toEqual([{ n: 1 }]);
-      expect((await prepared(store)).map((r) => r.statement)).toEqual([]);
+      const many = Array.from({ length: MAX_PREPARED_BINDINGS + 1 }, (_, i) => i);
+      await planOnce(store.db('several').whereIn('n', many).select('n'));
+      expect(await prepared(store)).toEqual([]);
     } finally {
       await store.close();
     }
@@ -82,7 +105,7 @@ describe('prepared statements on the bridge store', () => {
   it('prepare nothing with store.prepared_statements set to false', async () => {
     const store = oneConnection(false);
     try {
-      for (let i = 0; i < 3; i++) await store.db.raw('select ?::int as n', [i]);
+      for (let i = 0; i < 3; i++) await planOnce(store.db.raw('select ?::int as n', [i]));
       expect(await prepared(store)).toEqual([]);
     } finally {
       await store.close();
@@ -97,7 +120,7 @@ describe('prepared statements on the bridge store', () => {
         t.text('label');
       });
       await store.db('widened').insert({ id: 1, label: 'one' });
-      const read = () => store.db('widened').select('*').where({ id: 1 });
+      const read = () => planOnce(store.db('widened')).select('*').where({ id: 1 });
       expect(await read()).toEqual([{ id: 1, label: 'one' }]);
       await elsewhere('alter table widened add column added int default 7');
       // PostgreSQL refuses the prepared statement now; the store prepares it again.
@@ -119,7 +142,7 @@ describe('prepared statements on the bridge store', () => {
         t.integer('id').primary();
       });
       await store.db('widened_in_tx').insert({ id: 1 });
-      const read = (db = store.db) => db('widened_in_tx').select('*').where({ id: 1 });
+      const read = (db = store.db) => planOnce(db('widened_in_tx')).select('*').where({ id: 1 });
       await read();
       await elsewhere('alter table widened_in_tx add column added int default 3');
       await expect(store.db.transaction((trx) => read(trx))).rejects.toMatchObject({ code: '0A000' });
