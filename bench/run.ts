@@ -140,6 +140,7 @@ function rows(r: {
     pages?: Record<string, { medianMs: number; p95Ms: number }>;
   };
   if (cp.missing) add('console (benchConsole)', 'missing: bench/console.ts not present');
+  else if (cp.error) add('console (benchConsole)', `not measured: ${cp.error.split(' - ').at(-1)}`);
   else if (cp.pages?.progress) {
     const size = `${cp.auditRows} audit rows, ${cp.accounts} accounts`;
     add(
