@@ -23,8 +23,17 @@ afterAll(async () => {
 });
 
 /** One connection, so that every statement of a test runs where the last one was prepared. */
-const oneConnection = (preparedStatements?: boolean): Store =>
-  createStore({ database: database.url, pool: { min: 0, max: 1 }, preparedStatements });
+async function onOneConnection(
+  fn: (store: Store) => Promise<void>,
+  preparedStatements?: boolean,
+): Promise<void> {
+  const store = createStore({ database: database.url, pool: { min: 0, max: 1 }, preparedStatements });
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+  }
+}
 
 interface PreparedRow {
   name: string;
@@ -51,9 +60,8 @@ async function elsewhere(sql: string): Promise<void> {
 }
 
 describe('prepared statements on the bridge store', () => {
-  it('prepare a statement with bindings once on its connection, and plan it once after five runs', async () => {
-    const store = oneConnection();
-    try {
+  it('prepare a statement with bindings once on its connection, and plan it once after five runs', () =>
+    onOneConnection(async (store) => {
       for (let i = 0; i < 8; i++) {
         const { rows } = await planOnce(
           store.db.raw<{ rows: { n: number }[] }>('select ?::int + 1 as n', [i]),
@@ -68,27 +76,19 @@ describe('prepared statements on the bridge store', () => {
       // Five custom plans, then the generic plan is kept and planned no more.
       expect(rows[0]?.custom_plans).toBe(5);
       expect(rows[0]?.generic_plans).toBe(3);
-    } finally {
-      await store.close();
-    }
-  });
+    }));
 
-  it('leave unmarked statements unnamed, planned with their values each time', async () => {
-    const store = oneConnection();
-    try {
+  it('leave unmarked statements unnamed, planned with their values each time', () =>
+    onOneConnection(async (store) => {
       await store.db.schema.createTable('unmarked', (t) => t.integer('n').primary());
       await store.db('unmarked').insert([{ n: 1 }, { n: 2 }]);
       for (let i = 0; i < 6; i++)
         expect(await store.db('unmarked').whereIn('n', [1, 2]).pluck('n')).toEqual([1, 2]);
       expect(await prepared(store)).toEqual([]);
-    } finally {
-      await store.close();
-    }
-  });
+    }));
 
-  it('leave a marked statement without bindings, or with too many, unnamed', async () => {
-    const store = oneConnection();
-    try {
+  it('leave a marked statement without bindings, or with too many, unnamed', () =>
+    onOneConnection(async (store) => {
       // Several statements in one text run only unprepared.
       await planOnce(
         store.db.raw('create table if not exists several (n int); insert into several values (1)'),
@@ -97,24 +97,16 @@ describe('prepared statements on the bridge store', () => {
       const many = Array.from({ length: MAX_PREPARED_BINDINGS + 1 }, (_, i) => i);
       await planOnce(store.db('several').whereIn('n', many).select('n'));
       expect(await prepared(store)).toEqual([]);
-    } finally {
-      await store.close();
-    }
-  });
+    }));
 
-  it('prepare nothing with store.prepared_statements set to false', async () => {
-    const store = oneConnection(false);
-    try {
+  it('prepare nothing with store.prepared_statements set to false', () =>
+    onOneConnection(async (store) => {
       for (let i = 0; i < 3; i++) await planOnce(store.db.raw('select ?::int as n', [i]));
       expect(await prepared(store)).toEqual([]);
-    } finally {
-      await store.close();
-    }
-  });
+    }, false));
 
-  it('go on answering a select * after another replica adds a column to its table', async () => {
-    const store = oneConnection();
-    try {
+  it('go on answering a select * after another replica adds a column to its table', () =>
+    onOneConnection(async (store) => {
       await store.db.schema.createTable('widened', (t) => {
         t.integer('id').primary();
         t.text('label');
@@ -130,14 +122,10 @@ describe('prepared statements on the bridge store', () => {
         .filter((r) => r.statement.includes('"widened"'))
         .map((r) => r.name);
       expect(names.some((n) => n.startsWith('ob1_'))).toBe(true);
-    } finally {
-      await store.close();
-    }
-  });
+    }));
 
-  it('fail a statement in a transaction the change aborted, and answer it again afterwards', async () => {
-    const store = oneConnection();
-    try {
+  it('fail a statement in a transaction the change aborted, and answer it again afterwards', () =>
+    onOneConnection(async (store) => {
       await store.db.schema.createTable('widened_in_tx', (t) => {
         t.integer('id').primary();
       });
@@ -147,10 +135,7 @@ describe('prepared statements on the bridge store', () => {
       await elsewhere('alter table widened_in_tx add column added int default 3');
       await expect(store.db.transaction((trx) => read(trx))).rejects.toMatchObject({ code: '0A000' });
       expect(await store.db.transaction((trx) => read(trx))).toEqual([{ id: 1, added: 3 }]);
-    } finally {
-      await store.close();
-    }
-  });
+    }));
 });
 
 describe('statement names', () => {
