@@ -108,16 +108,23 @@ export class PayloadScope {
     return undefined;
   }
 
-  /** A row read from the store, with its consumed state. */
+  /**
+   * A row read from the store, with its consumed state. `json` is the payload as stored, when
+   * the caller holds it already (without a `consumed` member).
+   */
   remember(
     row: { type: string; id: string; uid: string | null; grantId: string | null; expiresAt: number | null },
     payload: Record<string, unknown>,
     consumed: number | null,
+    json?: string,
   ): void {
     const key = `${row.type}\0${row.id}`;
     if (this.#entries.get(key)?.pending) return;
-    const { consumed: _c, ...stored } = payload;
-    this.#entries.set(key, { ...row, json: JSON.stringify(stored), consumed });
+    if (json === undefined) {
+      const { consumed: _c, ...stored } = payload;
+      json = JSON.stringify(stored);
+    }
+    this.#entries.set(key, { ...row, json, consumed });
   }
 
   /**

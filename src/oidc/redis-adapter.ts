@@ -33,6 +33,16 @@ export const REDIS_MODELS = new Set([
 const CONSUME = `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
 
+/** A payload hash's fields: the JSON, when it was consumed, the copy of its grant. */
+const FIELDS = ['payload', 'consumed', 'grant'] as const;
+
+// The id a uid names and that id's payload fields (ARGV[1] is the model's key prefix); nil when
+// the uid names none. Models whose stored id is the id itself only (not the hashed ones).
+const FIND_BY_UID = `local id = redis.call('GET', KEYS[1])
+if not id then return nil end
+local h = redis.call('HMGET', ARGV[1] .. id, 'payload', 'consumed', 'grant')
+return {id, h[1], h[2], h[3]}`;
+
 // Keeps the grant's copy beside a token unless the grant is marked revoked.
 const KEEP_GRANT = `if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('HSET', KEYS[1], 'grant', ARGV[1]) end
 return 1`;
@@ -113,7 +123,17 @@ export function createRedisAdapterClass(
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      const [json, consumed, grant] = await redis.hmGet(this.#key(id), ['payload', 'consumed', 'grant']);
+      const [json, consumed, grant] = await redis.hmGet(this.#key(id), [...FIELDS]);
+      return this.#payload(id, json, consumed, grant);
+    }
+
+    /** A payload from its hash's fields, the grant's copy remembered for the request. */
+    #payload(
+      id: string,
+      json: string | null | undefined,
+      consumed: string | null | undefined,
+      grant: string | null | undefined,
+    ): AdapterPayload | undefined {
       if (!json) return undefined;
       const payload = JSON.parse(json) as AdapterPayload;
       const scope = currentPayloadScope();
@@ -130,6 +150,7 @@ export function createRedisAdapterClass(
           },
           g,
           null,
+          grant,
         );
       }
       if (consumed) payload.consumed = Number(consumed);
@@ -137,9 +158,17 @@ export function createRedisAdapterClass(
       return payload;
     }
 
+    /** One round trip: the uid's id and that id's payload are read by one script. */
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      const id = await redis.get(keys.uid(uid));
-      return id ? this.find(id) : undefined;
+      if (this.#hashed) {
+        const id = await redis.get(keys.uid(uid));
+        return id ? this.find(id) : undefined;
+      }
+      const found = (await redis.eval(FIND_BY_UID, {
+        keys: [keys.uid(uid)],
+        arguments: [keys.payload(this.name, '')],
+      })) as Array<string | null> | null;
+      return found ? this.#payload(found[0]!, found[1], found[2], found[3]) : undefined;
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {

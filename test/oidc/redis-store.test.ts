@@ -2,6 +2,7 @@
 // party (openid-client) logs in, and the code, the session and the access token are kept in
 // Redis while the grant and the refresh token stay in PostgreSQL; userinfo, introspection,
 // refresh and revocation work; the account's sessions are listed and ended from Redis.
+import { tracingChannel } from 'node:diagnostics_channel';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,6 +183,41 @@ describe('the bridge with the Redis store', () => {
       t.bridge.store.db.off('query', count);
     }
     expect(statements).toEqual([]);
+  });
+
+  it('finds the session of a session-bound access token at userinfo in one Redis round trip', async () => {
+    const { run, callbackUrl } = await loginThroughBrowser(rp, 'grace', PASSWORD);
+    const tokens = await exchange(rp, run, callbackUrl);
+    const userinfo = async () =>
+      expect((await oidc.fetchUserInfo(rp, tokens.access_token, 'user-r')).email).toBe('grace@example.com');
+    await userinfo(); // the client and the account are in the read cache from here
+    // node-redis publishes each command it sends (with batches as one) on this channel.
+    const commands: string[] = [];
+    const channel = tracingChannel<unknown, { command: string }>('node-redis:command');
+    const handlers = { start: (c: { command: string }) => void commands.push(c.command) };
+    channel.subscribe(handlers);
+    try {
+      await userinfo();
+    } finally {
+      channel.unsubscribe(handlers);
+    }
+    // The token (with its grant's copy), then the session by its uid: one script, not a GET
+    // of the uid's id and a second read of that id's payload.
+    expect(commands).toEqual(['HMGET', 'EVAL']);
+  });
+
+  it('finds a session by uid with its consumed state, and nothing for an unknown uid or a session gone', async () => {
+    const { redis: client, keys } = t.bridge.store.shortLived!;
+    const Sessions = createRedisAdapterClass(client, keys, Buffer.alloc(32, 7));
+    const sessions = new Sessions('Session');
+    const payload = { accountId: 'user-r', kind: 'Session', uid: 'uid-r1', loginTs: 1 };
+    await sessions.upsert('session-r1', payload, 60);
+    expect(await sessions.findByUid('uid-r1')).toEqual(payload);
+    await client.hSet(keys.payload('Session', 'session-r1'), 'consumed', '1700000000');
+    expect(await sessions.findByUid('uid-r1')).toEqual({ ...payload, consumed: 1700000000 });
+    expect(await sessions.findByUid('uid-unknown')).toBeUndefined();
+    await sessions.destroy('session-r1');
+    expect(await sessions.findByUid('uid-r1')).toBeUndefined();
   });
 
   it('keeps no copy of a grant beside an access token written after the revocation of that grant began', async () => {
