@@ -46,6 +46,22 @@ export interface EndpointResult {
   requests: number;
   /** Non-2xx answers and socket errors: any of them makes the figure suspect. */
   failures: number;
+  /**
+   * The server process's CPU per request over the run (main thread and every other thread),
+   * and of it the main thread's (its event loop), where the machine has /proc. A server whose
+   * main thread is busy through the run answers at the rate its CPU per request allows.
+   */
+  serverCpuMsPerRequest?: number;
+  mainThreadCpuMsPerRequest?: number;
+  /** The main thread's CPU over the run's wall time: near 1 when it was the bound. */
+  mainThreadBusy?: number;
+}
+
+/** A run's server-side totals, kept to combine the halves of one figure. */
+interface MeasuredRun extends EndpointResult {
+  cpuMs: number;
+  mainThreadCpuMs?: number;
+  wallMs: number;
 }
 
 export interface EndpointsReport {
@@ -156,15 +172,25 @@ async function hammerChains(
 }
 
 /** Two half runs as one: requests over time, the worse of the two latencies. */
-function combine(rs: EndpointResult[]): EndpointResult {
+function combine(rs: MeasuredRun[]): EndpointResult {
   const requests = rs.reduce((n, r) => n + r.requests, 0);
   const weighted = rs.reduce((n, r) => n + (r.rps > 0 ? r.requests / r.rps : 0), 0);
+  const sum = (f: (r: MeasuredRun) => number | undefined) =>
+    rs.every((r) => f(r) !== undefined) ? rs.reduce((n, r) => n + f(r)!, 0) : undefined;
+  const cpuMs = sum((r) => r.cpuMs);
+  const mainMs = sum((r) => r.mainThreadCpuMs);
+  const wallMs = sum((r) => r.wallMs);
   return {
     rps: round(weighted > 0 ? requests / weighted : 0, 1),
     latencyP50Ms: Math.max(...rs.map((r) => r.latencyP50Ms)),
     latencyP99Ms: Math.max(...rs.map((r) => r.latencyP99Ms)),
     requests,
     failures: rs.reduce((n, r) => n + r.failures, 0),
+    ...(requests > 0 && cpuMs !== undefined ? { serverCpuMsPerRequest: round(cpuMs / requests, 3) } : {}),
+    ...(requests > 0 && mainMs !== undefined
+      ? { mainThreadCpuMsPerRequest: round(mainMs / requests, 3) }
+      : {}),
+    ...(mainMs !== undefined && wallMs ? { mainThreadBusy: round(mainMs / wallMs, 2) } : {}),
   };
 }
 
@@ -295,7 +321,7 @@ export async function benchEndpoints(opts: EndpointsOptions = {}): Promise<Endpo
     // each: drift on a noisy machine then falls on every server alike.
     const half = durationSec === undefined ? undefined : durationSec / 2;
     for (const endpoint of endpoints) {
-      const runs = new Map<ServerKind, EndpointResult[]>();
+      const runs = new Map<ServerKind, MeasuredRun[]>();
       for (const server of [...servers, ...[...servers].reverse()]) {
         let t = tokens.get(server.kind)!;
         if (endpoint === 'userinfo' || endpoint === 'introspection') {
@@ -304,6 +330,7 @@ export async function benchEndpoints(opts: EndpointsOptions = {}): Promise<Endpo
           // refresh token too; a login of its own then gives one.
           t = await freshAccess(agent, server, t).catch(() => login(server));
         }
+        await server.measureStart();
         const r =
           endpoint === 'refresh' && rotate
             ? await hammerChains(agent, server, chains.get(server.kind)!, {
@@ -315,9 +342,16 @@ export async function benchEndpoints(opts: EndpointsOptions = {}): Promise<Endpo
                 connections,
                 ...(opts.amount ? { amount: Math.ceil(opts.amount / 2) } : { duration: half }),
               });
+        const m = await server.measureStop();
         tokens.set(server.kind, t);
         if (endpoint === 'introspection') await assertActive(agent, server, t);
-        runs.set(server.kind, [...(runs.get(server.kind) ?? []), r]);
+        const run: MeasuredRun = {
+          ...r,
+          cpuMs: m.cpuMs,
+          mainThreadCpuMs: m.mainThreadCpuMs,
+          wallMs: m.wallMs,
+        };
+        runs.set(server.kind, [...(runs.get(server.kind) ?? []), run]);
       }
       for (const [kind, rs] of runs) {
         report.results[kind] = { ...report.results[kind], [endpoint]: combine(rs) };

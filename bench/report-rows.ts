@@ -179,8 +179,17 @@ export function tokenPathRows(r: EndpointsReport, redisSkipped?: string): Row[] 
   const { rows, add } = rowsBuilder();
   const fmt = (x: EndpointResult | undefined) =>
     x
-      ? `${x.rps} rps, p50 ${x.latencyP50Ms} / p99 ${x.latencyP99Ms} ms${x.failures ? `, ${x.failures} FAILED` : ''}`
+      ? `${x.rps} rps, p50 ${x.latencyP50Ms} / p99 ${x.latencyP99Ms} ms${x.failures ? `, ${x.failures} FAILED` : ''}${cpu(x)}`
       : '-';
+  // What the server spent per request, and how busy its event loop was: the bound of its rate.
+  const cpu = (x: EndpointResult) =>
+    x.serverCpuMsPerRequest === undefined
+      ? ''
+      : `; server CPU per request ${x.serverCpuMsPerRequest} ms${
+          x.mainThreadCpuMsPerRequest === undefined
+            ? ''
+            : ` (main thread ${x.mainThreadCpuMsPerRequest}, busy ${x.mainThreadBusy})`
+        }`;
   const rotation = r.rotateRefreshTokens
     ? 'refresh tokens rotating (the default)'
     : 'refresh tokens not rotating (rotate_refresh_tokens: false)';

@@ -88,10 +88,18 @@ describe('the bench modules, with tiny parameters', () => {
         positive(x?.rps);
         expect(x?.failures).toBe(0);
         expect(x!.latencyP99Ms).toBeGreaterThanOrEqual(x!.latencyP50Ms);
+        // What the server process spent per request; its main thread's share is counted in
+        // 1/100 s ticks, so over a few dozen requests it may round to none.
+        positive(x?.serverCpuMsPerRequest);
+        expect(x!.mainThreadCpuMsPerRequest).toBeGreaterThanOrEqual(0);
+        expect(x!.mainThreadBusy).toBeGreaterThanOrEqual(0);
       }
     }
     positive(r.ratioToBareMemory.jwks);
     const rows = tokenPathRows(r);
+    expect(rows.find((x) => x.figure === 'userinfo: bridge, PostgreSQL store')?.value).toMatch(
+      /rps, p50 .* ms; server CPU per request [\d.]+ ms \(main thread [\d.]+, busy [\d.]+\)$/,
+    );
     expect(rows.find((x) => x.figure === 'jwks: bridge / bare (knex), bridge headers kept')?.target).toBe(
       '>= 0.9',
     );

@@ -194,7 +194,14 @@ describe('the bridge with the Redis store', () => {
     // node-redis publishes each command it sends (with batches as one) on this channel.
     const commands: string[] = [];
     const channel = tracingChannel<unknown, { command: string }>('node-redis:command');
-    const handlers = { start: (c: { command: string }) => void commands.push(c.command) };
+    const noop = () => {};
+    const handlers = {
+      start: (c: { command: string }) => void commands.push(c.command),
+      end: noop,
+      asyncStart: noop,
+      asyncEnd: noop,
+      error: noop,
+    };
     channel.subscribe(handlers);
     try {
       await userinfo();
