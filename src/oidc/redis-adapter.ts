@@ -11,7 +11,8 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { StoreUnavailableError } from '../errors.ts';
-import { type RedisClient, type RedisKeys, revokeGrantInRedis } from '../store/redis-keys.ts';
+import type { ShortLivedStore } from '../store/redis.ts';
+import { type RedisClient, revokeGrantInRedis } from '../store/redis-keys.ts';
 import { guardMethods, refuseNul, StoreTemporarilyUnavailable } from './adapter.ts';
 import { currentPayloadScope } from './payload-scope.ts';
 import { HASHED_ID_MODELS, storedId } from './stored-id.ts';
@@ -54,26 +55,29 @@ function extend(m: ReturnType<RedisClient['multi']>, key: string, ttl: number | 
 }
 
 /**
- * A Redis that is down or unreachable is an outage, as the store's: oidc-provider answers
- * 503 temporarily_unavailable, never a 500. Its own errors (a consumed code) pass as they are.
+ * A Redis that is down, unreachable or silent past the command timeout is an outage, as the
+ * store's: oidc-provider answers 503 temporarily_unavailable, never a 500 or a hang. Its own
+ * errors (a consumed code) pass as they are.
  */
-async function guardRedis<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof errors.OIDCProviderError) throw err;
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name ?? 'error';
-    throw new StoreTemporarilyUnavailable(new StoreUnavailableError(`redis ${code}`));
-  }
+function guardRedis(within: ShortLivedStore['within']) {
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await within(fn);
+    } catch (err) {
+      if (err instanceof errors.OIDCProviderError) throw err;
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name ?? 'error';
+      throw new StoreTemporarilyUnavailable(new StoreUnavailableError(`redis ${code}`));
+    }
+  };
 }
 
 export function createRedisAdapterClass(
-  redis: RedisClient,
-  keys: RedisKeys,
+  store: Pick<ShortLivedStore, 'redis' | 'keys' | 'within'>,
   idKey: Buffer,
 ): new (
   name: string,
 ) => Adapter {
+  const { redis, keys } = store;
   const RedisAdapter = class RedisAdapter implements Adapter {
     readonly name: string;
     readonly #hashed: boolean;
@@ -196,5 +200,5 @@ export function createRedisAdapterClass(
       await revokeGrantInRedis(redis, keys, grantId);
     }
   };
-  return guardMethods(RedisAdapter, guardRedis);
+  return guardMethods(RedisAdapter, guardRedis(store.within));
 }

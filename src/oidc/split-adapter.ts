@@ -28,7 +28,7 @@ export function createStoreAdapterClass(
 ): AdapterClass {
   const Knex = createAdapterClass(db, findClient, { idKey });
   if (!shortLived) return Knex;
-  const Redis = createRedisAdapterClass(shortLived.redis, shortLived.keys, idKey);
+  const Redis = createRedisAdapterClass(shortLived, idKey);
   const knexRevoker = new Knex('Grant');
   const redisRevoker = new Redis('Grant');
   const both = async (grantId: string) => {

@@ -2,6 +2,8 @@
 // (short-lived models in the machine's real Redis, the rest in PostgreSQL): payloads
 // round-trip, expired payloads are never returned, consume is atomic, and revokeByGrantId
 // removes every token of a grant, wherever each is kept.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import type { Adapter } from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdapterClass, sweepExpired } from '../../src/oidc/adapter.ts';
@@ -9,7 +11,7 @@ import { runInPayloadScope } from '../../src/oidc/payload-scope.ts';
 import { createStoreAdapterClass } from '../../src/oidc/split-adapter.ts';
 import { storedId, tokenIdKey } from '../../src/oidc/stored-id.ts';
 import { createStore, type Store } from '../../src/store/db.ts';
-import { createShortLivedStore, type ShortLivedStore } from '../../src/store/redis.ts';
+import { createShortLivedStore, RedisTimeoutError, type ShortLivedStore } from '../../src/store/redis.ts';
 import { createPgDatabase, type TestDatabase } from '../support/databases.ts';
 import { createRedisPrefix, type TestRedisPrefix } from '../support/redis.ts';
 
@@ -233,6 +235,59 @@ describe('the split adapter, where each model is kept', () => {
     await expect(new Adapter('Session').upsert('s', { jti: 's' } as never, 60)).rejects.toMatchObject({
       status: 503,
     });
+  });
+
+  it('answers a Redis that stops answering as an outage within its command timeout, and works again once it answers', async () => {
+    // A Redis of this test's own, frozen with SIGSTOP: its port still accepts, nothing answers.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const server = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const frozen = createShortLivedStore({
+      url: `redis://127.0.0.1:${port}`,
+      prefix: 'frozen:',
+      commandTimeoutMs: 400,
+    });
+    try {
+      for (let i = 0; ; i++) {
+        try {
+          await frozen.connect();
+          break;
+        } catch (err) {
+          if (i === 50) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      const Adapter = createStoreAdapterClass(splitStore.db, async () => undefined, frozen, ID_KEY);
+      await new Adapter('Session').upsert('f1', { jti: 'f1', uid: 'fu1' } as never, 60);
+      server.kill('SIGSTOP');
+      const started = Date.now();
+      await expect(new Adapter('Session').findByUid('fu1')).rejects.toMatchObject({
+        status: 503,
+        error: 'temporarily_unavailable',
+      });
+      await expect(new Adapter('AccessToken').find('any')).rejects.toMatchObject({ status: 503 });
+      await expect(frozen.ping()).rejects.toBeInstanceOf(RedisTimeoutError);
+      // Each failed between the timeout and 1.2 times it (the three ran one after the other).
+      const waited = Date.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(3 * 400);
+      expect(waited).toBeLessThan(3 * 480 + 300);
+      server.kill('SIGCONT');
+      expect(await new Adapter('Session').findByUid('fu1')).toMatchObject({ uid: 'fu1' });
+    } finally {
+      server.kill('SIGCONT');
+      await frozen.close().catch(() => {});
+      server.kill('SIGKILL');
+    }
   });
 
   it("lists an account's live sessions, and forgets one that ended", async () => {

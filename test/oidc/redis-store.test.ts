@@ -214,8 +214,9 @@ describe('the bridge with the Redis store', () => {
   });
 
   it('finds a session by uid with its consumed state, and nothing for an unknown uid or a session gone', async () => {
-    const { redis: client, keys } = t.bridge.store.shortLived!;
-    const Sessions = createRedisAdapterClass(client, keys, Buffer.alloc(32, 7));
+    const shortLived = t.bridge.store.shortLived!;
+    const { redis: client, keys } = shortLived;
+    const Sessions = createRedisAdapterClass(shortLived, Buffer.alloc(32, 7));
     const sessions = new Sessions('Session');
     const payload = { accountId: 'user-r', kind: 'Session', uid: 'uid-r1', loginTs: 1 };
     await sessions.upsert('session-r1', payload, 60);
@@ -228,8 +229,9 @@ describe('the bridge with the Redis store', () => {
   });
 
   it('keeps no copy of a grant beside an access token written after the revocation of that grant began', async () => {
-    const { redis: client, keys } = t.bridge.store.shortLived!;
-    const AccessToken = createRedisAdapterClass(client, keys, Buffer.alloc(32, 7));
+    const shortLived = t.bridge.store.shortLived!;
+    const { redis: client, keys } = shortLived;
+    const AccessToken = createRedisAdapterClass(shortLived, Buffer.alloc(32, 7));
     const tokens = new AccessToken('AccessToken');
     const grant = {
       jti: 'grant-r1',
