@@ -35,13 +35,13 @@ const CONSUME = `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
 
 /** A payload hash's fields: the JSON, when it was consumed, the copy of its grant. */
-const FIELDS = ['payload', 'consumed', 'grant'] as const;
+const FIELDS = ['payload', 'consumed', 'grant'];
 
-// The id a uid names and that id's payload fields (ARGV[1] is the model's key prefix); nil when
-// the uid names none. Models whose stored id is the id itself only (not the hashed ones).
+// The id a uid names and that id's FIELDS (ARGV[1] is the model's key prefix, the rest the
+// fields); nil when the uid names none. For models whose stored id is the id itself only.
 const FIND_BY_UID = `local id = redis.call('GET', KEYS[1])
 if not id then return nil end
-local h = redis.call('HMGET', ARGV[1] .. id, 'payload', 'consumed', 'grant')
+local h = redis.call('HMGET', ARGV[1] .. id, unpack(ARGV, 2))
 return {id, h[1], h[2], h[3]}`;
 
 // Keeps the grant's copy beside a token unless the grant is marked revoked.
@@ -127,7 +127,7 @@ export function createRedisAdapterClass(
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      const [json, consumed, grant] = await redis.hmGet(this.#key(id), [...FIELDS]);
+      const [json, consumed, grant] = await redis.hmGet(this.#key(id), FIELDS);
       return this.#payload(id, json, consumed, grant);
     }
 
@@ -170,7 +170,7 @@ export function createRedisAdapterClass(
       }
       const found = (await redis.eval(FIND_BY_UID, {
         keys: [keys.uid(uid)],
-        arguments: [keys.payload(this.name, '')],
+        arguments: [keys.payload(this.name, ''), ...FIELDS],
       })) as Array<string | null> | null;
       return found ? this.#payload(found[0]!, found[1], found[2], found[3]) : undefined;
     }
