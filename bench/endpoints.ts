@@ -55,6 +55,9 @@ export interface EndpointResult {
   mainThreadCpuMsPerRequest?: number;
   /** The main thread's CPU over the run's wall time: near 1 when it was the bound. */
   mainThreadBusy?: number;
+  /** With BENCH_COUNT_PROMISES=1: promises made and young-generation collections per request. */
+  promisesPerRequest?: number;
+  scavengesPer1000Requests?: number;
 }
 
 /** A run's server-side totals, kept to combine the halves of one figure. */
@@ -62,6 +65,8 @@ interface MeasuredRun extends EndpointResult {
   cpuMs: number;
   mainThreadCpuMs?: number;
   wallMs: number;
+  promises?: number;
+  scavenges?: number;
 }
 
 export interface EndpointsReport {
@@ -180,6 +185,8 @@ function combine(rs: MeasuredRun[]): EndpointResult {
   const cpuMs = sum((r) => r.cpuMs);
   const mainMs = sum((r) => r.mainThreadCpuMs);
   const wallMs = sum((r) => r.wallMs);
+  const promises = sum((r) => r.promises);
+  const scavenges = sum((r) => r.scavenges);
   return {
     rps: round(weighted > 0 ? requests / weighted : 0, 1),
     latencyP50Ms: Math.max(...rs.map((r) => r.latencyP50Ms)),
@@ -191,6 +198,10 @@ function combine(rs: MeasuredRun[]): EndpointResult {
       ? { mainThreadCpuMsPerRequest: round(mainMs / requests, 3) }
       : {}),
     ...(mainMs !== undefined && wallMs ? { mainThreadBusy: round(mainMs / wallMs, 2) } : {}),
+    ...(requests > 0 && promises !== undefined ? { promisesPerRequest: round(promises / requests, 1) } : {}),
+    ...(requests > 0 && scavenges !== undefined
+      ? { scavengesPer1000Requests: round((scavenges * 1000) / requests, 2) }
+      : {}),
   };
 }
 
@@ -350,6 +361,8 @@ export async function benchEndpoints(opts: EndpointsOptions = {}): Promise<Endpo
           cpuMs: m.cpuMs,
           mainThreadCpuMs: m.mainThreadCpuMs,
           wallMs: m.wallMs,
+          promises: m.promises,
+          scavenges: m.scavenges,
         };
         runs.set(server.kind, [...(runs.get(server.kind) ?? []), run]);
       }

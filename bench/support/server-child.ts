@@ -2,10 +2,10 @@
 // are its own and not the load generator's: the bridge, or bare oidc-provider on the
 // bridge's knex adapter, or bare oidc-provider on its memory adapter. Driven over IPC by
 // servers.ts; run with `--cpu-prof` (BENCH_CPU_PROF=dir) to profile what it spends.
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import knexPkg, { type Knex } from 'knex';
 import Provider, { type Configuration } from 'oidc-provider';
@@ -310,6 +310,27 @@ function mainThreadCpuMs(): number | undefined {
 }
 let mainAtStart = mainThreadCpuMs();
 
+// BENCH_COUNT_PROMISES=1: promises made and young-generation collections over a measured run,
+// counts that the machine's noise does not move (the hook costs time of its own, so the rates
+// of such a run are not the figures).
+const allocations = { promises: 0, scavenges: 0 };
+if (process.env.BENCH_COUNT_PROMISES === '1') {
+  createHook({
+    init(_id, type) {
+      if (type === 'PROMISE') allocations.promises++;
+    },
+  }).enable();
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      if (
+        ((e as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind ===
+        constants.NODE_PERFORMANCE_GC_MINOR
+      )
+        allocations.scavenges++;
+  }).observe({ entryTypes: ['gc'] });
+}
+let allocationsAtStart = { ...allocations };
+
 process.on('message', async (m: ToChild) => {
   if (m.type === 'sample') {
     const memory = process.memoryUsage();
@@ -333,6 +354,7 @@ process.on('message', async (m: ToChild) => {
     cpuAtStart = process.cpuUsage();
     mainAtStart = mainThreadCpuMs();
     wallAtStart = process.hrtime.bigint();
+    allocationsAtStart = { ...allocations };
     send({ type: 'measure-started' });
   } else if (m.type === 'measure-stop') {
     histogram?.disable();
@@ -349,6 +371,12 @@ process.on('message', async (m: ToChild) => {
       cpuMs: Math.round((cpu.user + cpu.system) / 1000),
       mainThreadCpuMs: mainNow !== undefined && mainAtStart !== undefined ? mainNow - mainAtStart : undefined,
       wallMs: Math.round(Number(process.hrtime.bigint() - wallAtStart) / 1e6),
+      ...(process.env.BENCH_COUNT_PROMISES === '1'
+        ? {
+            promises: allocations.promises - allocationsAtStart.promises,
+            scavenges: allocations.scavenges - allocationsAtStart.scavenges,
+          }
+        : {}),
     });
   } else if (m.type === 'statements-reset') {
     counts = { store: {}, background: 0, legacy: 0 };

@@ -68,6 +68,9 @@ export interface Measurement {
    */
   mainThreadCpuMs?: number;
   wallMs: number;
+  /** With BENCH_COUNT_PROMISES=1: promises made and young-generation collections over the run. */
+  promises?: number;
+  scavenges?: number;
 }
 
 /** One soak sample, taken inside the server process; window figures cover the time since the last. */
