@@ -13,9 +13,20 @@ import type { Knex } from 'knex';
 import type { Adapter } from 'oidc-provider';
 import type { ShortLivedStore } from '../store/redis.ts';
 import { createAdapterClass } from './adapter.ts';
+import { currentPayloadScope } from './payload-scope.ts';
 import { createRedisAdapterClass, REDIS_MODELS } from './redis-adapter.ts';
 
 type AdapterClass = new (name: string) => Adapter;
+
+function forget(
+  inFlight: Map<string, Promise<boolean>[]>,
+  list: Promise<boolean>[],
+  id: string,
+  p: Promise<boolean>,
+) {
+  list.splice(list.indexOf(p), 1);
+  if (list.length === 0 && inFlight.get(id) === list) inFlight.delete(id);
+}
 
 /** The models whose values a lookup without a hint also tries as a refresh token. */
 const SHORT_LIVED_TOKENS = new Set(['AccessToken', 'ClientCredentials']);
@@ -34,16 +45,37 @@ export function createStoreAdapterClass(
   const both = async (grantId: string) => {
     await Promise.all([knexRevoker.revokeByGrantId!(grantId), redisRevoker.revokeByGrantId!(grantId)]);
   };
-  // Redis lookups of access tokens and client credentials in flight: value -> whether it was found.
-  const inFlight = new Map<string, Promise<boolean>[]>();
-  const remember = (id: string, found: Promise<boolean>) => {
+  // Redis lookups of access tokens and client credentials in flight, value -> whether it was
+  // found: per request (its payload scope), since a lookup without a hint makes them in the
+  // same tick as its refresh-token lookup; other requests' lookups of the same value (ten
+  // clients introspecting one token) are none of its business. Outside a request, one map.
+  const outside = new Map<string, Promise<boolean>[]>();
+  const byRequest = new WeakMap<object, Map<string, Promise<boolean>[]>>();
+  const lookups = (): Map<string, Promise<boolean>[]> => {
+    const scope = currentPayloadScope();
+    if (!scope) return outside;
+    let map = byRequest.get(scope);
+    if (!map) {
+      map = new Map();
+      byRequest.set(scope, map);
+    }
+    return map;
+  };
+  const remember = (id: string, found: Promise<unknown>) => {
+    const inFlight = lookups();
     const list = inFlight.get(id) ?? [];
-    list.push(found);
+    const settled: Promise<boolean> = found.then(
+      (payload) => {
+        forget(inFlight, list, id, settled);
+        return payload !== undefined;
+      },
+      () => {
+        forget(inFlight, list, id, settled);
+        return false;
+      },
+    );
+    list.push(settled);
     inFlight.set(id, list);
-    void found.then(() => {
-      list.splice(list.indexOf(found), 1);
-      if (list.length === 0 && inFlight.get(id) === list) inFlight.delete(id);
-    });
   };
   return class StoreAdapter {
     constructor(name: string) {
@@ -53,20 +85,14 @@ export function createStoreAdapterClass(
         const find = inner.find.bind(inner);
         inner.find = (id) => {
           const found = find(id);
-          remember(
-            id,
-            found.then(
-              (payload) => payload !== undefined,
-              () => false,
-            ),
-          );
+          remember(id, found);
           return found;
         };
       } else if (name === 'RefreshToken') {
         const find = inner.find.bind(inner);
         inner.find = async (id) => {
-          const others = inFlight.get(id);
-          if (others && (await Promise.all([...others])).some(Boolean)) return undefined;
+          const others = lookups().get(id);
+          if (others) for (const found of [...others]) if (await found) return undefined;
           return find(id);
         };
       }

@@ -237,8 +237,8 @@ describe('the split adapter, where each model is kept', () => {
     });
   });
 
-  it('answers a Redis that stops answering as an outage within its command timeout, and works again once it answers', async () => {
-    // A Redis of this test's own, frozen with SIGSTOP: its port still accepts, nothing answers.
+  /** A Redis of the test's own, to freeze with SIGSTOP: its port still accepts, nothing answers. */
+  async function privateRedis(commandTimeoutMs: number) {
     const port = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, '127.0.0.1', () => {
         const { port } = probe.address() as { port: number };
@@ -248,45 +248,85 @@ describe('the split adapter, where each model is kept', () => {
     const server = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
+      { stdio: 'ignore' },
     );
-    const frozen = createShortLivedStore({
+    const store = createShortLivedStore({
       url: `redis://127.0.0.1:${port}`,
       prefix: 'frozen:',
-      commandTimeoutMs: 400,
+      commandTimeoutMs,
     });
+    const close = async () => {
+      server.kill('SIGCONT');
+      await store.close().catch(() => {});
+      server.kill('SIGKILL');
+    };
     try {
       for (let i = 0; ; i++) {
         try {
-          await frozen.connect();
+          await store.connect();
           break;
         } catch (err) {
           if (i === 50) throw err;
           await new Promise((r) => setTimeout(r, 100));
         }
       }
-      const Adapter = createStoreAdapterClass(splitStore.db, async () => undefined, frozen, ID_KEY);
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    return {
+      store,
+      freeze: () => server.kill('SIGSTOP'),
+      thaw: () => server.kill('SIGCONT'),
+      close,
+    };
+  }
+
+  it('answers a Redis that stops answering as an outage within its command timeout, and works again once it answers', async () => {
+    const redis = await privateRedis(400);
+    try {
+      const Adapter = createStoreAdapterClass(splitStore.db, async () => undefined, redis.store, ID_KEY);
       await new Adapter('Session').upsert('f1', { jti: 'f1', uid: 'fu1' } as never, 60);
-      server.kill('SIGSTOP');
+      redis.freeze();
       const started = Date.now();
       await expect(new Adapter('Session').findByUid('fu1')).rejects.toMatchObject({
         status: 503,
         error: 'temporarily_unavailable',
       });
       await expect(new Adapter('AccessToken').find('any')).rejects.toMatchObject({ status: 503 });
-      await expect(frozen.ping()).rejects.toBeInstanceOf(RedisTimeoutError);
+      await expect(redis.store.ping()).rejects.toBeInstanceOf(RedisTimeoutError);
       // Each failed between the timeout and 1.2 times it (the three ran one after the other).
       const waited = Date.now() - started;
       expect(waited).toBeGreaterThanOrEqual(3 * 400);
       expect(waited).toBeLessThan(3 * 480 + 300);
-      server.kill('SIGCONT');
+      redis.thaw();
       expect(await new Adapter('Session').findByUid('fu1')).toMatchObject({ uid: 'fu1' });
     } finally {
-      server.kill('SIGCONT');
-      await frozen.close().catch(() => {});
-      server.kill('SIGKILL');
+      await redis.close();
+    }
+  });
+
+  it("looks a value up as a refresh token without waiting for another request's access-token lookup of it", async () => {
+    const redis = await privateRedis(2000);
+    try {
+      const Adapter = createStoreAdapterClass(splitStore.db, async () => undefined, redis.store, ID_KEY);
+      await new Adapter('RefreshToken').upsert(
+        'shared-value',
+        { jti: 'shared-value', kind: 'RefreshToken' } as never,
+        60,
+      );
+      redis.freeze();
+      // One request's access-token lookup of the value hangs on the frozen Redis.
+      const other = runInPayloadScope(() => new Adapter('AccessToken').find('shared-value'));
+      const failed = expect(other).rejects.toMatchObject({ status: 503 });
+      // Another request looks the same value up as a refresh token: PostgreSQL answers at once.
+      const started = Date.now();
+      const found = await runInPayloadScope(() => new Adapter('RefreshToken').find('shared-value'));
+      expect(found).toMatchObject({ kind: 'RefreshToken', jti: 'shared-value' });
+      expect(Date.now() - started).toBeLessThan(1000);
+      await failed;
+    } finally {
+      await redis.close();
     }
   });
 
