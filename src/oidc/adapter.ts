@@ -123,23 +123,43 @@ export function refuseNul(id: string, json: string): void {
   }
 }
 
+/** What a payload scope keeps of a stored row beside its payload. */
+function keptRow(type: string, row: StoredRow) {
+  return {
+    type,
+    id: row.id,
+    uid: row.uid,
+    grantId: row.grant_id,
+    expiresAt: row.expires_at ? new Date(row.expires_at).getTime() : null,
+  };
+}
+
+const consumedOf = (row: StoredRow): number | null =>
+  row.consumed_at ? Math.floor(new Date(row.consumed_at).getTime() / 1000) : null;
+
 /** A stored row's payload as oidc-provider expects it; kept in the request's scope, if any. */
 function payloadOf(type: string, row: StoredRow, scope: PayloadScope | undefined): AdapterPayload {
-  const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as AdapterPayload;
-  const consumed = row.consumed_at ? Math.floor(new Date(row.consumed_at).getTime() / 1000) : null;
+  const text = typeof row.payload === 'string' ? row.payload : undefined;
+  const payload = (text === undefined ? row.payload : JSON.parse(text)) as AdapterPayload;
+  const consumed = consumedOf(row);
+  // Kept as the text it came as, unless that holds a consumed state of its own.
   scope?.remember(
-    {
-      type,
-      id: row.id,
-      uid: row.uid,
-      grantId: row.grant_id,
-      expiresAt: row.expires_at ? new Date(row.expires_at).getTime() : null,
-    },
-    payload,
+    keptRow(type, row),
+    text !== undefined && !('consumed' in payload) ? text : payload,
     consumed,
   );
   if (consumed !== null) payload.consumed = consumed;
   return payload;
+}
+
+/**
+ * A row read along with a token, its grant or its session: kept for the request as the JSON
+ * it came as, parsed only if the request asks for it. Neither model is ever consumed, so that
+ * JSON holds no consumed state.
+ */
+function keepAlong(scope: PayloadScope, row: StoredRow): void {
+  if (typeof row.payload !== 'string') payloadOf(row.type ?? '', row, scope);
+  else scope.remember(keptRow(row.type ?? '', row), row.payload, consumedOf(row));
 }
 
 export { HASHED_ID_MODELS, tokenIdKey };
@@ -152,7 +172,7 @@ export function createAdapterClass(
   name: string,
 ) => Adapter {
   const idKey = opts.idKey ?? tokenIdKey(undefined);
-  const read = createPayloadReader(db, (scope, row) => payloadOf(row.type, row, scope));
+  const read = createPayloadReader(db, keepAlong);
   const KnexAdapter = class KnexAdapter implements Adapter {
     readonly name: string;
     readonly #hashed: boolean;
@@ -383,9 +403,9 @@ export function createAdapterClass(
     const result = await planOnce(
       db.raw(
         `WITH c AS (SELECT p.* FROM oidc_payloads p WHERE p.type = 'AuthorizationCode' AND p.id = ? AND ${live})
-       SELECT c.type, c.id, c.uid, c.grant_id, c.expires_at, c.payload, c.consumed_at FROM c
+       SELECT c.type, c.id, c.uid, c.grant_id, c.expires_at, c.payload::text AS payload, c.consumed_at FROM c
        UNION ALL
-       SELECT p.type, p.id, p.uid, p.grant_id, p.expires_at, p.payload, p.consumed_at FROM oidc_payloads p, c
+       SELECT p.type, p.id, p.uid, p.grant_id, p.expires_at, p.payload::text AS payload, p.consumed_at FROM oidc_payloads p, c
         WHERE ((p.type = 'Grant' AND p.id = c.payload->>'grantId')
             OR (p.type = 'Session' AND p.uid = c.payload->>'sessionUid')) AND ${live}`,
         [key],
@@ -393,8 +413,8 @@ export function createAdapterClass(
     );
     let code: AdapterPayload | undefined;
     for (const row of result.rows as StoredRow[]) {
-      const payload = payloadOf(row.type ?? '', row, scope);
-      if (row.type === 'AuthorizationCode') code = payload;
+      if (row.type === 'AuthorizationCode') code = payloadOf(row.type, row, scope);
+      else keepAlong(scope, row);
     }
     return code;
   }

@@ -20,7 +20,8 @@ export interface ReadRow {
   uid: string | null;
   grant_id: string | null;
   expires_at: Date | string | null;
-  payload: Record<string, unknown>;
+  /** The payload as the store writes jsonb out: each caller parses a copy of its own. */
+  payload: string;
   consumed_at: Date | string | null;
 }
 
@@ -53,8 +54,15 @@ export function createPayloadReader(db: Knex, remember: Remember): PayloadReader
 
   // Plain SQL, built once per number of ids: knex's builder cost more than the statement's
   // round trip on this path (the profile of introspection).
+  // The payload comes back as text: the driver would parse it, and a row kept for later in the
+  // request's scope is kept as JSON, which the driver's object would be written out to again.
   const cols = (alias: string, prefix = '') =>
-    COLUMNS.map((c) => `${alias}.${c}${prefix ? ` as ${prefix}_${c}` : ''}`).join(', ');
+    COLUMNS.map((c) => {
+      const as = prefix ? `${prefix}_${c}` : c;
+      return c === 'payload'
+        ? `${alias}.payload::text as ${as}`
+        : `${alias}.${c}${prefix ? ` as ${as}` : ''}`;
+    }).join(', ');
   const tokens = TOKENS.map((t) => `'${t}'`).join(', ');
   const PLAIN = `select ${cols('p')} from oidc_payloads p where ${ALIVE('p')} and (p.type, p.id) in `;
   const JOINED = `select ${cols('t')}, ${cols('g', 'g')}, ${cols('s', 's')} from oidc_payloads t
@@ -80,7 +88,6 @@ export function createPayloadReader(db: Knex, remember: Remember): PayloadReader
     try {
       const rows = await select([...pairs.values()], readAhead);
       const found = new Map(rows.map((row) => [`${row.type}\0${row.id}`, row]));
-      const handedOut = new Set<string>();
       for (const r of batch) {
         r.resolve(
           r.ids.map((id) => {
@@ -90,16 +97,13 @@ export function createPayloadReader(db: Knex, remember: Remember): PayloadReader
             if (r.scope) {
               for (const along of [part(row, 'g'), part(row, 's')]) if (along) remember(r.scope, along);
             }
-            // The caller mutates the payload (the jti, consumed): one object per caller.
-            const payload = handedOut.has(key) ? structuredClone(row.payload) : row.payload;
-            handedOut.add(key);
             return {
               type: row.type,
               id: row.id,
               uid: row.uid,
               grant_id: row.grant_id,
               expires_at: row.expires_at,
-              payload,
+              payload: row.payload,
               consumed_at: row.consumed_at,
             };
           }),

@@ -109,20 +109,22 @@ export class PayloadScope {
   }
 
   /**
-   * A row read from the store, with its consumed state. `json` is the payload as stored, when
-   * the caller holds it already (without a `consumed` member).
+   * A row read from the store, with its consumed state. `stored` is its payload: as the JSON it
+   * is stored as (which holds no consumed state of its own), or as an object, which is written
+   * out without one.
    */
   remember(
     row: { type: string; id: string; uid: string | null; grantId: string | null; expiresAt: number | null },
-    payload: Record<string, unknown>,
+    stored: string | Record<string, unknown>,
     consumed: number | null,
-    json?: string,
   ): void {
     const key = `${row.type}\0${row.id}`;
     if (this.#entries.get(key)?.pending) return;
-    if (json === undefined) {
-      const { consumed: _c, ...stored } = payload;
-      json = JSON.stringify(stored);
+    let json: string;
+    if (typeof stored === 'string') json = stored;
+    else {
+      const { consumed: _c, ...rest } = stored;
+      json = JSON.stringify(rest);
     }
     this.#entries.set(key, { ...row, json, consumed });
   }

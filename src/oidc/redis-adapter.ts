@@ -59,16 +59,10 @@ function extend(m: ReturnType<RedisClient['multi']>, key: string, ttl: number | 
  * store's: oidc-provider answers 503 temporarily_unavailable, never a 500 or a hang. Its own
  * errors (a consumed code) pass as they are.
  */
-function guardRedis(within: ShortLivedStore['within']) {
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await within(fn);
-    } catch (err) {
-      if (err instanceof errors.OIDCProviderError) throw err;
-      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name ?? 'error';
-      throw new StoreTemporarilyUnavailable(new StoreUnavailableError(`redis ${code}`));
-    }
-  };
+function asOutage(err: unknown): unknown {
+  if (err instanceof errors.OIDCProviderError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name ?? 'error';
+  return new StoreTemporarilyUnavailable(new StoreUnavailableError(`redis ${code}`));
 }
 
 export function createRedisAdapterClass(
@@ -152,9 +146,8 @@ export function createRedisAdapterClass(
             grantId: payload.grantId,
             expiresAt: typeof g.exp === 'number' ? g.exp * 1000 : null,
           },
-          g,
-          null,
           grant,
+          null,
         );
       }
       if (consumed) payload.consumed = Number(consumed);
@@ -200,5 +193,5 @@ export function createRedisAdapterClass(
       await revokeGrantInRedis(redis, keys, grantId);
     }
   };
-  return guardMethods(RedisAdapter, guardRedis(store.within));
+  return guardMethods(RedisAdapter, (fn) => store.within(fn, asOutage));
 }

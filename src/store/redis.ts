@@ -17,9 +17,10 @@ export interface ShortLivedStore {
   readonly redis: RedisClient;
   /**
    * Runs `fn`, a use of `redis`, and fails it (RedisTimeoutError) when Redis has not answered
-   * within the command timeout: a Redis that stopped answering is an outage, not a hang.
+   * within the command timeout: a Redis that stopped answering is an outage, not a hang. An
+   * error it fails with is first handed to `failed`, and what that returns is thrown instead.
    */
-  within<T>(fn: () => Promise<T>): Promise<T>;
+  within<T>(fn: () => Promise<T>, failed?: (err: unknown) => unknown): Promise<T>;
   connect(): Promise<void>;
   sessionsOf<T>(accountId: string): Promise<T[]>;
   revokeGrant(grantId: string): Promise<void>;
@@ -52,8 +53,11 @@ export class RedisTimeoutError extends Error {
 
 interface Waiting {
   since: number;
-  fail: (err: Error) => void;
+  reject: (err: unknown) => void;
+  failed: (err: unknown) => unknown;
 }
+
+const asIs = (err: unknown) => err;
 
 /**
  * The command timeout, kept by one timer for the whole client instead of node-redis's, whose
@@ -70,25 +74,27 @@ function deadlines(ms: number) {
     for (const entry of waiting) {
       if (now - entry.since < ms) continue;
       waiting.delete(entry);
-      entry.fail(new RedisTimeoutError(ms));
+      entry.reject(entry.failed(new RedisTimeoutError(ms)));
     }
   };
   return {
-    within<T>(fn: () => Promise<T>): Promise<T> {
+    within<T>(fn: () => Promise<T>, failed: (err: unknown) => unknown = asIs): Promise<T> {
       timer ??= setInterval(expire, Math.max(1, Math.floor(ms / 5))).unref();
       return new Promise<T>((resolve, reject) => {
-        const entry: Waiting = { since: Date.now(), fail: reject };
+        const entry: Waiting = { since: Date.now(), reject, failed };
         waiting.add(entry);
-        fn().then(
-          (value) => {
+        const fail = (err: unknown) => {
+          waiting.delete(entry);
+          reject(failed(err));
+        };
+        try {
+          fn().then((value) => {
             waiting.delete(entry);
             resolve(value);
-          },
-          (err: unknown) => {
-            waiting.delete(entry);
-            reject(err);
-          },
-        );
+          }, fail);
+        } catch (err) {
+          fail(err);
+        }
       });
     },
     stop() {
