@@ -215,7 +215,7 @@ export class PayloadScope {
     // the store in one tick, and one statement, instead of queueing behind each other's turn.
     if (this.#inFlight === 0 && this.#consumes.length === 0 && !this.#hasPending()) return IDLE;
     this.#inFlight++;
-    const turn = this.#flushing.then(() => this.#send());
+    const turn = (this.#flushing ?? IDLE).then(() => this.#send());
     this.#flushing = turn
       .catch(() => {})
       .finally(() => {
@@ -224,7 +224,8 @@ export class PayloadScope {
     return turn;
   }
 
-  #flushing: Promise<void> = Promise.resolve();
+  /** The flush on the wire, if any; none is made for a request that writes nothing. */
+  #flushing: Promise<void> | undefined;
   #inFlight = 0;
 
   #hasPending(): boolean {
@@ -290,9 +291,9 @@ export class PayloadScope {
   }
 
   /** Sends what is pending and takes no more writes: the answer is about to go out. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.#closed = true;
-    await this.flush();
+    return this.flush();
   }
 }
 
@@ -332,12 +333,18 @@ export function payloadScope(
   unwritten: (ctx: Context, err: unknown) => Promise<void>,
 ): (ctx: Context, next: () => Promise<unknown>) => Promise<void> {
   return async (ctx, next) => {
+    // runInPayloadScope's work, inline: this runs for every request.
+    const scope = new PayloadScope();
     let handled = false;
     try {
-      await runInPayloadScope(async () => {
-        await next();
-        handled = true;
-      });
+      try {
+        await scopes.run(scope, next);
+      } catch (err) {
+        await scope.close().catch(() => {});
+        throw err;
+      }
+      handled = true;
+      await scope.close();
     } catch (err) {
       if (!handled) throw err;
       ctx.remove('Location');

@@ -275,42 +275,42 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.proxy = config.security.trust_proxy;
   queueBackchannelLogouts(provider, deps.db);
   provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc server error'));
-  // An outage answer tells clients when to come back, on JSON endpoints as on pages.
-  provider.use(async (ctx, next) => {
-    await next();
-    if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '5');
-  });
   // An error thrown past a route's own error handler is answered as that handler would, never
   // as koa's bare text: an OAuth error as it is (the session oidc-provider writes when a route
   // is done, holding a parameter the store refuses), anything else, logged, as server_error
   // (a write the store refused for a reason that is no outage, in the request's last flush).
+  const answerFailure = async (ctx: Context, err: unknown): Promise<void> => {
+    // Sent already, or a 4xx of koa's own kind (http-errors), which koa answers as it is.
+    const status = (err as { status?: unknown }).status;
+    const httpClientError =
+      !(err instanceof errors.OIDCProviderError) && typeof status === 'number' && status < 500;
+    if (ctx.headerSent || httpClientError) throw err;
+    const page = answersWithPage(ctx);
+    ctx.remove('Location');
+    ctx.res.removeHeader('Set-Cookie');
+    if (err instanceof errors.OIDCProviderError && err.statusCode < 500) {
+      await answerAsProvider(ctx, err, configuration, undefined);
+      return;
+    }
+    logger.error({ err }, 'request failed');
+    if (page) {
+      await renderErrorResponse(ctx, renderer, errorResponse(err));
+      return;
+    }
+    ctx.status = 500;
+    ctx.body = {
+      error: 'server_error',
+      error_description: 'the request could not be completed; try again',
+    };
+  };
   provider.use(async (ctx, next) => {
     try {
       await next();
     } catch (err) {
-      // Sent already, or a 4xx of koa's own kind (http-errors), which koa answers as it is.
-      const status = (err as { status?: unknown }).status;
-      const httpClientError =
-        !(err instanceof errors.OIDCProviderError) && typeof status === 'number' && status < 500;
-      if (ctx.headerSent || httpClientError) throw err;
-      const page = answersWithPage(ctx);
-      ctx.remove('Location');
-      ctx.res.removeHeader('Set-Cookie');
-      if (err instanceof errors.OIDCProviderError && err.statusCode < 500) {
-        await answerAsProvider(ctx, err, configuration, undefined);
-        return;
-      }
-      logger.error({ err }, 'request failed');
-      if (page) {
-        await renderErrorResponse(ctx, renderer, errorResponse(err));
-        return;
-      }
-      ctx.status = 500;
-      ctx.body = {
-        error: 'server_error',
-        error_description: 'the request could not be completed; try again',
-      };
+      await answerFailure(ctx, err);
     }
+    // An outage answer tells clients when to come back, on JSON endpoints as on pages.
+    if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '5');
   });
   // A request's payload writes go to the store in one statement before its answer.
   provider.use(
