@@ -7,8 +7,8 @@
 // revoke) first writes what is pending, consumes included, then asks the store, so the store
 // always sees the request's writes in the order they were made. Outside a request, and once its
 // answer has gone, every call goes straight through.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'koa';
+import requestContext from 'oidc-provider/lib/helpers/als.js';
 
 /** A row as the knex adapter stores it. */
 export interface PayloadRow {
@@ -299,11 +299,22 @@ export class PayloadScope {
 
 const IDLE: Promise<void> = Promise.resolve();
 
-const scopes = new AsyncLocalStorage<PayloadScope>();
+// Which scope a call belongs to is found through oidc-provider's own AsyncLocalStorage, whose
+// store is the request's koa context (its routes run inside it): a scope is kept by the object
+// its work runs under, a request's context or a key of its own. Every AsyncLocalStorage in use
+// adds a property to every promise the process makes: with a second one for the scopes, an
+// introspection allocated about 5 KB more (BENCHMARKS.md, "Promises and collections").
+const scopes = new WeakMap<object, PayloadScope>();
+
+function runIn<T>(scope: PayloadScope, key: object, fn: () => Promise<T>): Promise<T> {
+  scopes.set(key, scope);
+  return requestContext.run(key, fn);
+}
 
 /** The open scope of the request this call serves, if any. */
 export function currentPayloadScope(): PayloadScope | undefined {
-  const scope = scopes.getStore();
+  const key = requestContext.getStore();
+  const scope = key === undefined ? undefined : scopes.get(key);
   return scope?.open ? scope : undefined;
 }
 
@@ -315,7 +326,7 @@ export async function runInPayloadScope<T>(fn: () => Promise<T>): Promise<T> {
   const scope = new PayloadScope();
   let result: T;
   try {
-    result = await scopes.run(scope, fn);
+    result = await runIn(scope, {}, fn);
   } catch (err) {
     await scope.close().catch(() => {});
     throw err;
@@ -338,7 +349,8 @@ export function payloadScope(
     let handled = false;
     try {
       try {
-        await scopes.run(scope, next);
+        // The request's own context, which oidc-provider's routes run under as well.
+        await runIn(scope, ctx, next);
       } catch (err) {
         await scope.close().catch(() => {});
         throw err;
