@@ -3,7 +3,7 @@
 // to bench-results.json with the machine it ran on. BENCHMARKS.md explains the figures.
 // BENCH_QUICK=1 shortens every part (a check that the whole run works, not a measurement);
 // BENCH_PHASES names the parts of bench/phases.ts to run alone.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchCeiling, type CeilingReport } from './ceiling.ts';
@@ -83,6 +83,7 @@ function rows(r: {
     unknown
   >;
   if (imp.missing) add('import (benchImport)', 'missing: bench/import.ts not present');
+  else if (failed(imp)) add('import (benchImport)', `not measured: ${imp.error}`);
   else {
     const sizes = imp as unknown as Record<
       'small' | 'large',
@@ -175,6 +176,11 @@ function printTable(table: Row[]): void {
   }
 }
 
+// BENCH_FROM=FILE: the table of a run saved in FILE (a bench-results.json, whole or cut short
+// by a failing part), printed again without measuring anything.
+const saved = process.env.BENCH_FROM
+  ? (JSON.parse(readFileSync(process.env.BENCH_FROM, 'utf8')) as Record<string, unknown>)
+  : undefined;
 const started = Date.now();
 const machine = {
   cpus: availableParallelism(),
@@ -184,6 +190,7 @@ const machine = {
   platform: `${process.platform} ${process.arch}`,
   uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
   loadAverageAtStart: loadavg().map((x) => round(x, 2)),
+  ...(saved?.machine as object | undefined),
 };
 const log = (s: string) =>
   process.stderr.write(`[bench ${Math.round((Date.now() - started) / 1000)}s] ${s}\n`);
@@ -191,6 +198,7 @@ const log = (s: string) =>
 /** One part of the run; a failure is recorded in the results instead of losing the others. */
 const partial: Record<string, unknown> = { machine };
 async function part<T>(name: string, fn: () => Promise<T>): Promise<T | { error: string }> {
+  if (saved) return (saved[name] ?? { error: `not in ${process.env.BENCH_FROM}` }) as T | { error: string };
   log(name);
   try {
     partial[name] = await fn();
@@ -278,9 +286,9 @@ if (failed(ceiling) || failed(login) || failed(endpoints)) {
 }
 
 const results = {
-  machine: { ...machine, loadAverageAtEnd: loadavg().map((x) => round(x, 2)) },
+  machine: { loadAverageAtEnd: loadavg().map((x) => round(x, 2)), ...machine },
   quick,
-  durationSec: Math.round((Date.now() - started) / 1000),
+  durationSec: saved ? Number(saved.durationSec ?? 0) : Math.round((Date.now() - started) / 1000),
   ceiling,
   login,
   /** The bridge's event-loop delay under 8 concurrent bcrypt cost-10 first logins. */
@@ -321,7 +329,7 @@ if (!failed(storeSize))
     target: '',
     met: undefined,
   });
-writeFileSync('bench-results.json', `${JSON.stringify({ ...results, table }, null, 2)}\n`);
+if (!saved) writeFileSync('bench-results.json', `${JSON.stringify({ ...results, table }, null, 2)}\n`);
 process.stdout.write(
   `\nmachine: ${machine.cpus} cpus (${machine.cpuModel}), node ${machine.node}, load ${results.machine.loadAverageAtStart.join(' ')} → ${results.machine.loadAverageAtEnd.join(' ')}\n\n`,
 );
@@ -330,6 +338,10 @@ if (!failed(twoProcess)) {
   process.stdout.write('\n');
   printLines(twoProcessLines(twoProcess));
 }
-process.stdout.write(`\nwrote bench-results.json in ${results.durationSec} s\n`);
+process.stdout.write(
+  saved
+    ? `\nprinted from ${process.env.BENCH_FROM}\n`
+    : `\nwrote bench-results.json in ${results.durationSec} s\n`,
+);
 // The hash worker pool and pg pools of the optional benches may keep the process alive.
 process.exit(0);
