@@ -2,6 +2,7 @@
 // under a lease with FOR UPDATE SKIP LOCKED, so that replicas share the work, an outcome that
 // counts only while its lease holds, and a loop that runs a pass when woken or every
 // poll interval, and at once again while passes come back full.
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 
@@ -98,10 +99,14 @@ export function startPollLoop(opts: {
     return running;
   }
 
+  // Every pass runs in the context the loop was started in, never in that of the request whose
+  // wake scheduled it: a timer keeps its creator's context, and each pass schedules the next.
+  const tickOutside = AsyncResource.bind(() => tick());
+
   function schedule(ms: number): void {
     if (stopping) return;
     if (timer) clearTimeout(timer);
-    timer = setTimeout(tick, ms).unref();
+    timer = setTimeout(tickOutside, ms).unref();
   }
 
   async function tick(): Promise<void> {
