@@ -6,6 +6,7 @@ import { tracingChannel } from 'node:diagnostics_channel';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Provider from 'oidc-provider';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountCommands } from '../../src/cli/commands/accounts.ts';
@@ -174,15 +175,24 @@ describe('the bridge with the Redis store', () => {
       });
     };
     await calls(); // the client and the account are in the read cache from here
-    const statements: string[] = [];
-    const count = (q: { sql: string }) => statements.push(q.sql);
-    t.bridge.store.db.on('query', count);
-    try {
-      await calls();
-    } finally {
-      t.bridge.store.db.off('query', count);
-    }
-    expect(statements).toEqual([]);
+    // The statements sent while serving a request (oidc-provider's request context is set), not
+    // the background jobs' polls that fall into the same moment.
+    const during = async (fn: () => Promise<unknown>) => {
+      const statements: string[] = [];
+      const count = (q: { sql: string }) => {
+        if (Provider.ctx) statements.push(q.sql);
+      };
+      t.bridge.store.db.on('query', count);
+      try {
+        await fn();
+      } finally {
+        t.bridge.store.db.off('query', count);
+      }
+      return statements;
+    };
+    expect(await during(calls)).toEqual([]);
+    // A refresh token is kept in PostgreSQL: its grant's statements are seen.
+    expect(await during(() => oidc.refreshTokenGrant(rp, tokens.refresh_token!))).not.toEqual([]);
   });
 
   it('finds the session of a session-bound access token at userinfo in one Redis round trip', async () => {
