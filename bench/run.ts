@@ -6,14 +6,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { benchCeiling, type CeilingReport } from './ceiling.ts';
-import type { ConsoleBenchResult } from './console.ts';
-import { benchEndpoints, type EndpointsReport } from './endpoints.ts';
+import { benchCeiling } from './ceiling.ts';
+import { benchEndpoints } from './endpoints.ts';
 import { benchFailureFloor, benchSecondFactors } from './hot-path.ts';
-import { benchLoginThroughput, type LoginThroughputReport } from './login-throughput.ts';
+import { benchLoginThroughput } from './login-throughput.ts';
 import { benchRecheck } from './recheck.ts';
-import { hotPathRows, loginRows, type Row, statementRows, tokenPathRows } from './report-rows.ts';
-import { benchStatements, type StatementsReport } from './statements.ts';
+import { failed, reportRows } from './report.ts';
+import type { Row } from './report-rows.ts';
+import { benchStatements } from './statements.ts';
 import { benchStoreSize } from './store-size.ts';
 import { REDIS_URL, redisReachable } from './support/redis-reachable.ts';
 import { round } from './support/stats.ts';
@@ -44,127 +44,6 @@ async function optionalBench<T>(file: string, name: string, args: unknown): Prom
   const fn = mod[name];
   if (typeof fn !== 'function') return { missing: true };
   return (await (fn as (a: unknown) => Promise<T>)(args)) as T;
-}
-
-function rows(r: {
-  ceiling: CeilingReport;
-  login: LoginThroughputReport;
-  endpoints: EndpointsReport;
-  statements: StatementsReport | { error: string };
-  /** Why the Redis-store rows were not measured, when they were not. */
-  redisSkipped: string | undefined;
-  recheck: unknown;
-  floor: unknown;
-  factors: unknown;
-  importRun: unknown;
-  enumeration: unknown;
-  consolePages: unknown;
-}): Row[] {
-  const out: Row[] = [];
-  const add = (figure: string, value: string, target = '', met?: boolean) =>
-    out.push({ figure, value, target, met });
-  const c = r.ceiling;
-  add('ceiling: bcrypt cost 10 verify', `${c.verify.bcrypt10.perSec}/s`);
-  add('ceiling: argon2id verify (19 MiB, t=2, p=1)', `${c.verify.argon2id.perSec}/s`);
-  add('ceiling: argon2id hash (the re-hash)', `${c.argon2idHash.perSec}/s`);
-  add(`ceiling: pbkdf2_sha256 ${c.pbkdf2Iterations} iterations`, `${c.verify.pbkdf2Sha256.perSec}/s`);
-  add('ceiling: salted sha256 (main thread)', `${c.verify.saltedSha256.perSec}/s`);
-  for (const [label, rate] of Object.entries(c.legacyFormats)) add(`ceiling: ${label}`, `${rate.perSec}/s`);
-  out.push(...loginRows(c, r.login));
-  out.push(
-    ...statementRows(
-      'error' in r.statements ? { skipped: `error: ${r.statements.error}` } : r.statements,
-      r.redisSkipped,
-    ),
-  );
-  out.push(...tokenPathRows(r.endpoints, r.redisSkipped));
-  const imp = r.importRun as { missing?: true; rowsPerSec?: number; peakRssMb?: number } & Record<
-    string,
-    unknown
-  >;
-  if (imp.missing) add('import (benchImport)', 'missing: bench/import.ts not present');
-  else if (failed(imp)) add('import (benchImport)', `not measured: ${imp.error}`);
-  else {
-    const sizes = imp as unknown as Record<
-      'small' | 'large',
-      { rows: number; rowsPerSec: number; peakRssMb: number }
-    > & {
-      rssGrowth: number;
-    };
-    for (const k of ['small', 'large'] as const) {
-      const x = sizes[k];
-      add(`import ${x.rows} rows: rows/s`, String(x.rowsPerSec), '>= 5000', x.rowsPerSec >= 5000);
-      add(`import ${x.rows} rows: peak RSS`, `${x.peakRssMb} MB`);
-    }
-    add('import: peak RSS large / small', String(sizes.rssGrowth), '<= 1.2', sizes.rssGrowth <= 1.2);
-  }
-  const en = r.enumeration as {
-    missing?: true;
-    ratio?: number;
-    unknownMedianMs?: number;
-    knownWrongMedianMs?: number;
-  };
-  if (en.missing) add('enumeration (benchEnumeration)', 'missing: bench/enumeration.ts not present');
-  else
-    add(
-      'enumeration: unknown / known-wrong median',
-      `${en.ratio} (${en.unknownMedianMs} / ${en.knownWrongMedianMs} ms)`,
-      '0.8 to 1.25',
-      en.ratio !== undefined && en.ratio >= 0.8 && en.ratio <= 1.25,
-    );
-  const paths = (en as { paths?: { ratio: Record<string, number>; medianMs: Record<string, number> } }).paths;
-  if (paths) {
-    for (const [path, ratio] of Object.entries(paths.ratio)) {
-      if (path === 'unknown') continue;
-      add(
-        `failure timing: ${path} / unknown median`,
-        `${ratio} (${paths.medianMs[path]} / ${paths.medianMs.unknown} ms)`,
-        '0.9 to 1.1',
-        ratio >= 0.9 && ratio <= 1.1,
-      );
-    }
-  }
-  const reset = (en as { reset?: { ratio: number; unknownMedianMs: number; knownMedianMs: number } }).reset;
-  if (reset)
-    add(
-      'enumeration: password reset request, unknown / known median',
-      `${reset.ratio} (${reset.unknownMedianMs} / ${reset.knownMedianMs} ms)`,
-      '0.8 to 1.25',
-      reset.ratio >= 0.8 && reset.ratio <= 1.25,
-    );
-  const cp = r.consolePages as {
-    missing?: true;
-    error?: string;
-    auditRows?: number;
-    accounts?: number;
-    rollupSeconds?: number;
-    pages?: Record<string, { medianMs: number; p95Ms: number }>;
-  };
-  if (cp.missing) add('console (benchConsole)', 'missing: bench/console.ts not present');
-  else if (cp.error) add('console (benchConsole)', `not measured: ${cp.error.split(' - ').at(-1)}`);
-  else if (cp.pages?.progress) {
-    const size = `${cp.auditRows} audit rows, ${cp.accounts} accounts`;
-    add(
-      `console progress page, ${size}: median / p95`,
-      `${cp.pages.progress.medianMs} / ${cp.pages.progress.p95Ms} ms`,
-      '< 200 ms median',
-      cp.pages.progress.medianMs < 200,
-    );
-    for (const page of ['delivery', 'security'] as const) {
-      const p = cp.pages[page];
-      if (p) add(`console ${page} page: median / p95`, `${p.medianMs} / ${p.p95Ms} ms`);
-    }
-    add('console: first rollup of the whole history', `${cp.rollupSeconds} s`);
-  }
-  out.push(
-    ...hotPathRows({
-      recheck: r.recheck as never,
-      floor: r.floor as never,
-      factors: r.factors as never,
-      consolePages: r.consolePages as ConsoleBenchResult,
-    }),
-  );
-  return out;
 }
 
 function printTable(table: Row[]): void {
@@ -209,7 +88,6 @@ async function part<T>(name: string, fn: () => Promise<T>): Promise<T | { error:
   writeFileSync('bench-results.json', `${JSON.stringify(partial, null, 2)}\n`);
   return partial[name] as T | { error: string };
 }
-const failed = (x: unknown): x is { error: string } => typeof (x as { error?: unknown }).error === 'string';
 
 const ceiling = await part('ceiling', () =>
   benchCeiling({ durationMs: quick ? 500 : 4000, legacyFormats: true }),
@@ -277,14 +155,8 @@ const storeSize = await part('storeSize', () =>
 const twoProcess = await part('twoProcess', () =>
   benchTwoProcess({ users: quick ? 20 : 200, concurrency: quick ? 4 : 8 }),
 );
-if (failed(ceiling) || failed(login) || failed(endpoints)) {
-  process.stderr.write(`a part failed; bench-results.json holds what was measured:\n`);
-  for (const [k, v] of Object.entries({ ceiling, login, endpoints })) {
-    if (failed(v)) process.stderr.write(`  ${k}: ${v.error}\n`);
-  }
-  process.exit(1);
-}
-
+// A run whose ceiling, login or endpoint part failed still prints what it measured, and fails.
+const broken = Object.entries({ ceiling, login, endpoints }).filter(([, v]) => failed(v));
 const results = {
   machine: { loadAverageAtEnd: loadavg().map((x) => round(x, 2)), ...machine },
   quick,
@@ -292,12 +164,14 @@ const results = {
   ceiling,
   login,
   /** The bridge's event-loop delay under 8 concurrent bcrypt cost-10 first logins. */
-  eventLoopUnderBcryptLogins: {
-    concurrency: login.concurrency,
-    p99Ms: login.firstLogin.bridge.eventLoop.p99Ms,
-    maxMs: login.firstLogin.bridge.eventLoop.maxMs,
-    targetMs: 20,
-  },
+  eventLoopUnderBcryptLogins: failed(login)
+    ? login
+    : {
+        concurrency: login.concurrency,
+        p99Ms: login.firstLogin.bridge.eventLoop.p99Ms,
+        maxMs: login.firstLogin.bridge.eventLoop.maxMs,
+        targetMs: 20,
+      },
   endpoints,
   statements,
   recheck,
@@ -309,7 +183,7 @@ const results = {
   twoProcess,
   storeSize,
 };
-const table = rows({
+const table = reportRows({
   ceiling,
   login,
   endpoints,
@@ -343,5 +217,9 @@ process.stdout.write(
     ? `\nprinted from ${process.env.BENCH_FROM}\n`
     : `\nwrote bench-results.json in ${results.durationSec} s\n`,
 );
+if (broken.length) {
+  process.stderr.write('a part failed; bench-results.json holds what was measured:\n');
+  for (const [k, v] of broken) process.stderr.write(`  ${k}: ${(v as { error: string }).error}\n`);
+}
 // The hash worker pool and pg pools of the optional benches may keep the process alive.
-process.exit(0);
+process.exit(broken.length ? 1 : 0);
