@@ -32,7 +32,7 @@ interface Compiled {
 }
 
 /** The option planOnce() gives a statement; knex hands it to the dialect with the statement. */
-const PLAN_ONCE = 'oidcBridgePlanOnce';
+export const PLAN_ONCE = 'oidcBridgePlanOnce';
 
 /**
  * Marks a statement of the hot path, a lookup or write by key, to be prepared on its

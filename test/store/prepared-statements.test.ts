@@ -1,10 +1,13 @@
 // The store sends the statements marked planOnce() as named prepared statements, which each
 // connection parses once and PostgreSQL plans once, and every other one unnamed as before; a
 // migration run by another replica does not break the statements a running one has prepared;
-// and the switch turns them off.
+// and the switch turns them off. The token path's statements, sent past knex's runner, keep
+// all of that, and what knex's pool gives.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore, type Store } from '../../src/store/db.ts';
+import { directStatements } from '../../src/store/direct-statements.ts';
+import { storeFaultCode } from '../../src/store/faults.ts';
 import {
   createStatementNames,
   MAX_PREPARED_BINDINGS,
@@ -26,8 +29,14 @@ afterAll(async () => {
 async function onOneConnection(
   fn: (store: Store) => Promise<void>,
   preparedStatements?: boolean,
+  timeouts?: { acquire_timeout_ms: number },
 ): Promise<void> {
-  const store = createStore({ database: database.url, pool: { min: 0, max: 1 }, preparedStatements });
+  const store = createStore({
+    database: database.url,
+    pool: { min: 0, max: 1 },
+    preparedStatements,
+    timeouts,
+  });
   try {
     await fn(store);
   } finally {
@@ -136,6 +145,81 @@ describe('prepared statements on the bridge store', () => {
       await expect(store.db.transaction((trx) => read(trx))).rejects.toMatchObject({ code: '0A000' });
       expect(await store.db.transaction((trx) => read(trx))).toEqual([{ id: 1, added: 3 }]);
     }));
+});
+
+describe("statements sent past knex's runner", () => {
+  it('come back as rows, prepared under the store name of their text, and seen by knex query listeners', () =>
+    onOneConnection(async (store) => {
+      const send = directStatements(store.db);
+      const seen: string[] = [];
+      store.db.on('query', (q: { sql: string }) => seen.push(q.sql));
+      for (let i = 0; i < 3; i++)
+        expect(await send<{ n: number }>('select ?::int + ? as n', [i, 1])).toEqual([{ n: i + 1 }]);
+      expect(seen).toEqual(Array(3).fill('select $1::int + $2 as n'));
+      const rows = await prepared(store);
+      expect(rows.map((r) => r.statement)).toEqual(['select $1::int + $2 as n']);
+      expect(rows[0]?.name).toMatch(STORE_STATEMENT_NAME);
+    }));
+
+  it('go unnamed with store.prepared_statements set to false', () =>
+    onOneConnection(async (store) => {
+      expect(await directStatements(store.db)<{ n: number }>('select ?::int as n', [4])).toEqual([{ n: 4 }]);
+      expect(await prepared(store)).toEqual([]);
+    }, false));
+
+  it("fail with the driver's own error, its bindings kept out of the message, and give the connection back", () =>
+    onOneConnection(async (store) => {
+      const send = directStatements(store.db);
+      const secret = 'a-token-value';
+      const err = (await send('select ?::text as t, 1 / 0 as n', [secret]).catch(
+        (e: unknown) => e,
+      )) as Error & {
+        code?: string;
+      };
+      expect(err.code).toBe('22012');
+      expect(err.message).toBe('division by zero');
+      expect(err.message).not.toContain(secret);
+      // The pool's only connection is back: the next statement runs on it.
+      expect(await send<{ n: number }>('select ?::int as n', [5])).toEqual([{ n: 5 }]);
+    }));
+
+  it('report a pool that finds no connection in time as a store outage', () =>
+    onOneConnection(
+      async (store) => {
+        const send = directStatements(store.db);
+        await store.db.transaction(async () => {
+          // The transaction holds the pool's only connection.
+          const err = await send('select 1', []).catch((e: unknown) => e);
+          expect(storeFaultCode(err)).toBe('ACQUIRE_TIMEOUT');
+        });
+      },
+      undefined,
+      { acquire_timeout_ms: 200 },
+    ));
+
+  it('go on answering a select * after another replica adds a column to its table', () =>
+    onOneConnection(async (store) => {
+      const send = directStatements(store.db);
+      await store.db.schema.createTable('widened_direct', (t) => {
+        t.integer('id').primary();
+      });
+      await store.db('widened_direct').insert({ id: 1 });
+      const read = () => send('select * from widened_direct where id = ?', [1]);
+      expect(await read()).toEqual([{ id: 1 }]);
+      await elsewhere('alter table widened_direct add column added int default 9');
+      expect(await read()).toEqual([{ id: 1, added: 9 }]);
+    }));
+
+  it('run on the embedded store as well', async () => {
+    const store = createStore({ memory: true });
+    try {
+      expect(await directStatements(store.db)<{ n: number }>('select ?::int * 2 as n', [21])).toEqual([
+        { n: 42 },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('statement names', () => {

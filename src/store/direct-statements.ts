@@ -1,0 +1,64 @@
+// The statements of the token path (the payload reads and writes of src/oidc), sent straight
+// to a pooled connection. knex's raw builder and runner made about 44 promises and cost about
+// 75 µs of CPU per statement on this path, where the connection's own query made 5 (BENCHMARKS.md,
+// "The token path's statements past knex"): more than the rest of a userinfo request spends
+// outside oidc-provider. The statement keeps what the store's knex gives every other one: its
+// connection comes from knex's pool (its size, acquire timeout and checks of dead connections),
+// it is prepared under the store's name for its text (prepared-statements.ts), with the same
+// retry when a migration changed its result type, and knex's `query` listeners see it.
+// What it drops is knex's habit of writing the statement and its bindings into the message
+// of an error: the driver's error comes back as the driver made it.
+import type { Knex } from 'knex';
+import { MAX_PREPARED, PLAN_ONCE } from './prepared-statements.ts';
+
+/** What the store's knex dialect client (pg, PGlite, or the preparing one) is asked for. */
+interface DialectClient {
+  acquireConnection(): Promise<{ __knexUid?: string; __knexTxId?: string }>;
+  releaseConnection(connection: unknown): unknown;
+  positionBindings(sql: string): string;
+  _query(connection: unknown, obj: Statement): Promise<Statement & { response: { rows: unknown[] } }>;
+  emit(event: 'query', obj: unknown): boolean;
+}
+
+interface Statement {
+  method: 'raw';
+  sql: string;
+  bindings: unknown[];
+  options: Record<string, unknown>;
+}
+
+/** Sends one statement, written with `?` placeholders as knex's raw() takes them, and returns its rows. */
+export type SendStatement = <T>(sql: string, bindings: unknown[]) => Promise<T[]>;
+
+export function directStatements(db: Knex): SendStatement {
+  const client = db.client as unknown as DialectClient;
+  // The dialect's own placeholders ($1, $2…), once per text.
+  const positioned = new Map<string, string>();
+  const native = (sql: string) => {
+    let text = positioned.get(sql);
+    if (text === undefined) {
+      text = client.positionBindings(sql);
+      if (positioned.size < MAX_PREPARED) positioned.set(sql, text);
+    }
+    return text;
+  };
+  return async <T>(sql: string, bindings: unknown[]): Promise<T[]> => {
+    const statement: Statement = {
+      method: 'raw',
+      sql: native(sql),
+      bindings,
+      options: { [PLAN_ONCE]: true },
+    };
+    const connection = await client.acquireConnection();
+    try {
+      client.emit('query', {
+        __knexUid: connection.__knexUid,
+        __knexTxId: connection.__knexTxId,
+        ...statement,
+      });
+      return (await client._query(connection, statement)).response.rows as T[];
+    } finally {
+      client.releaseConnection(connection);
+    }
+  };
+}
