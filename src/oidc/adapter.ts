@@ -87,7 +87,7 @@ export function guardMethods<T extends new (name: string) => Adapter>(
   return cls;
 }
 
-import { planOnce } from '../store/prepared-statements.ts';
+import { directStatements } from '../store/direct-statements.ts';
 import { createPayloadReader } from './payload-reads.ts';
 import { currentPayloadScope, type PayloadRow, type PayloadScope } from './payload-scope.ts';
 import { HASHED_ID_MODELS, storedId, tokenIdKey } from './stored-id.ts';
@@ -173,6 +173,12 @@ export function createAdapterClass(
 ) => Adapter {
   const idKey = opts.idKey ?? tokenIdKey(undefined);
   const read = createPayloadReader(db, keepAlong);
+  // The payload statements of the login and token paths go past knex's runner, as its reads do.
+  const send = directStatements(db);
+  const findBy = (column: 'uid' | 'user_code') =>
+    `select id, uid, grant_id, expires_at, payload::text as payload, consumed_at from oidc_payloads
+      where type = ? and ${column} = ? and (expires_at is null or expires_at > CURRENT_TIMESTAMP) limit 1`;
+  const FIND_BY = { uid: findBy('uid'), user_code: findBy('user_code') };
   const KnexAdapter = class KnexAdapter implements Adapter {
     readonly name: string;
     readonly #hashed: boolean;
@@ -270,11 +276,13 @@ export function createAdapterClass(
       return this.#findBy({ user_code: userCode });
     }
 
-    async #findBy(where: Record<string, string>, scope?: PayloadScope): Promise<AdapterPayload | undefined> {
-      const row = await planOnce(db('oidc_payloads'))
-        .where({ type: this.name, ...where })
-        .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
-        .first('id', 'uid', 'grant_id', 'expires_at', 'payload', 'consumed_at');
+    async #findBy(
+      where: { uid: string } | { user_code: string },
+      scope?: PayloadScope,
+    ): Promise<AdapterPayload | undefined> {
+      const [column, value] =
+        'uid' in where ? (['uid', where.uid] as const) : (['user_code', where.user_code] as const);
+      const [row] = await send<StoredRow>(FIND_BY[column], [this.name, value]);
       return row ? payloadOf(this.name, row, scope) : undefined;
     }
 
@@ -335,23 +343,28 @@ export function createAdapterClass(
     consumes: Array<{ type: string; id: string }>,
   ): Promise<boolean | undefined> {
     if (consumes.length > 0) return consumeAndWrite(upserts, destroys, consumes);
-    const insert = planOnce(db('oidc_payloads'))
-      .insert(upserts)
-      .onConflict(['type', 'id'])
-      .merge(['payload', 'grant_id', 'uid', 'user_code', 'expires_at']);
-    const del = planOnce(db('oidc_payloads'))
-      .whereIn(
-        ['type', 'id'],
-        destroys.map((d) => [d.type, d.id]),
-      )
-      .delete();
-    if (destroys.length === 0) await insert;
-    else if (upserts.length === 0) await del;
-    else {
-      const i = insert.toSQL();
-      const d = del.toSQL();
-      await planOnce(db.raw(`WITH gone AS (${d.sql}) ${i.sql}`, [...d.bindings, ...i.bindings]));
-    }
+    const del =
+      destroys.length > 0
+        ? db('oidc_payloads')
+            .whereIn(
+              ['type', 'id'],
+              destroys.map((d) => [d.type, d.id]),
+            )
+            .delete()
+            .toSQL()
+        : undefined;
+    const insert =
+      upserts.length > 0
+        ? db('oidc_payloads')
+            .insert(upserts)
+            .onConflict(['type', 'id'])
+            .merge(['payload', 'grant_id', 'uid', 'user_code', 'expires_at'])
+            .toSQL()
+        : undefined;
+    const only = del ?? insert;
+    if (del && insert)
+      await send(`WITH gone AS (${del.sql}) ${insert.sql}`, [...del.bindings, ...insert.bindings]);
+    else if (only) await send(only.sql, [...only.bindings]);
     return undefined;
   }
 
@@ -390,8 +403,11 @@ export function createAdapterClass(
       for (const r of upserts)
         bindings.push(r.type, r.id, r.payload, r.grant_id, r.uid, r.user_code, r.expires_at);
     }
-    const result = await planOnce(db.raw(`WITH ${parts.join(', ')} SELECT ${all} AS matched`, bindings));
-    return (result.rows as Array<{ matched: boolean }>)[0]?.matched === true;
+    const rows = await send<{ matched: boolean }>(
+      `WITH ${parts.join(', ')} SELECT ${all} AS matched`,
+      bindings,
+    );
+    return rows[0]?.matched === true;
   }
 
   /**
@@ -400,19 +416,17 @@ export function createAdapterClass(
    */
   async function findCodeWithItsGrant(key: string, scope: PayloadScope): Promise<AdapterPayload | undefined> {
     const live = '(p.expires_at IS NULL OR p.expires_at > CURRENT_TIMESTAMP)';
-    const result = await planOnce(
-      db.raw(
-        `WITH c AS (SELECT p.* FROM oidc_payloads p WHERE p.type = 'AuthorizationCode' AND p.id = ? AND ${live})
+    const rows = await send<StoredRow>(
+      `WITH c AS (SELECT p.* FROM oidc_payloads p WHERE p.type = 'AuthorizationCode' AND p.id = ? AND ${live})
        SELECT c.type, c.id, c.uid, c.grant_id, c.expires_at, c.payload::text AS payload, c.consumed_at FROM c
        UNION ALL
        SELECT p.type, p.id, p.uid, p.grant_id, p.expires_at, p.payload::text AS payload, p.consumed_at FROM oidc_payloads p, c
         WHERE ((p.type = 'Grant' AND p.id = c.payload->>'grantId')
             OR (p.type = 'Session' AND p.uid = c.payload->>'sessionUid')) AND ${live}`,
-        [key],
-      ),
+      [key],
     );
     let code: AdapterPayload | undefined;
-    for (const row of result.rows as StoredRow[]) {
+    for (const row of rows) {
       if (row.type === 'AuthorizationCode') code = payloadOf(row.type, row, scope);
       else keepAlong(scope, row);
     }

@@ -10,7 +10,7 @@
 // read is of the store as it was when the request read its token, so a token, grant or
 // session revoked before that is seen as gone at once, on every replica.
 import type { Knex } from 'knex';
-import { planOnce } from '../store/prepared-statements.ts';
+import { directStatements } from '../store/direct-statements.ts';
 import { currentPayloadScope, type PayloadScope } from './payload-scope.ts';
 
 /** A row as read, with what a payload scope keeps of it. */
@@ -51,9 +51,10 @@ function part(row: Joined, prefix: string): ReadRow | undefined {
 
 export function createPayloadReader(db: Knex, remember: Remember): PayloadReader {
   let queue: Pending[] | undefined;
+  const send = directStatements(db);
 
-  // Plain SQL, built once per number of ids: knex's builder cost more than the statement's
-  // round trip on this path (the profile of introspection).
+  // Plain SQL, built once per number of ids and sent past knex (direct-statements.ts): knex's
+  // builder cost more than the statement's round trip on this path (the profile of introspection).
   // The payload comes back as text: the driver would parse it, and a row kept for later in the
   // request's scope is kept as JSON, which the driver's object would be written out to again.
   const cols = (alias: string, prefix = '') =>
@@ -76,10 +77,8 @@ export function createPayloadReader(db: Knex, remember: Remember): PayloadReader
     return placeholders[n];
   };
 
-  async function select(pairs: Array<[string, string]>, joined: boolean): Promise<Joined[]> {
-    const result = await planOnce(db.raw(`${joined ? JOINED : PLAIN}${inList(pairs.length)}`, pairs.flat()));
-    return result.rows as Joined[];
-  }
+  const select = (pairs: Array<[string, string]>, joined: boolean): Promise<Joined[]> =>
+    send<Joined>(`${joined ? JOINED : PLAIN}${inList(pairs.length)}`, pairs.flat());
 
   async function flush(batch: Pending[]): Promise<void> {
     const pairs = new Map<string, [string, string]>();
