@@ -1,11 +1,11 @@
 // The statements of the token path (the payload reads and writes of src/oidc), sent straight
-// to a pooled connection. knex's raw builder and runner made about 44 promises and cost about
-// 75 µs of CPU per statement on this path, where the connection's own query made 5 (BENCHMARKS.md,
-// "The token path's statements past knex"): more than the rest of a userinfo request spends
-// outside oidc-provider. The statement keeps what the store's knex gives every other one: its
-// connection comes from knex's pool (its size, acquire timeout and checks of dead connections),
-// it is prepared under the store's name for its text (prepared-statements.ts), with the same
-// retry when a migration changed its result type, and knex's `query` listeners see it.
+// to a pooled connection. Through knex's raw builder and runner a statement made 44 promises
+// and cost 125 µs of CPU; sent this way, 30 and 83.4 µs; the connection's own query, 5 and
+// 77.3 µs (BENCHMARKS.md, "The token path's statements past knex"). The statement keeps what
+// the store's knex gives every other one: its connection comes from knex's pool (its size,
+// acquire timeout and checks of dead connections), it is prepared under the store's name for
+// its text (prepared-statements.ts), with the same retry when a migration changed its result
+// type, and knex's `query` listeners see it.
 // What it drops is knex's habit of writing the statement and its bindings into the message
 // of an error: the driver's error comes back as the driver made it.
 import type { Knex } from 'knex';
