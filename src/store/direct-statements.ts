@@ -30,22 +30,38 @@ interface Statement {
 /** Sends one statement, written with `?` placeholders as knex's raw() takes them, and returns its rows. */
 export type SendStatement = <T>(sql: string, bindings: unknown[]) => Promise<T[]>;
 
+/** The `?` placeholders of a text, counted as positionBindings() numbers them (an escaped `\?` is none). */
+function placeholders(sql: string): number {
+  let n = 0;
+  for (const [, escapes] of sql.matchAll(/(\\*)\?/g)) if ((escapes as string).length % 2 === 0) n++;
+  return n;
+}
+
 export function directStatements(db: Knex): SendStatement {
   const client = db.client as unknown as DialectClient;
-  // The dialect's own placeholders ($1, $2…), once per text.
-  const positioned = new Map<string, string>();
+  // The dialect's own placeholders ($1, $2…) and how many, once per text.
+  const positioned = new Map<string, { text: string; count: number }>();
   const native = (sql: string) => {
-    let text = positioned.get(sql);
-    if (text === undefined) {
-      text = client.positionBindings(sql);
-      if (positioned.size < MAX_PREPARED) positioned.set(sql, text);
+    let known = positioned.get(sql);
+    if (known === undefined) {
+      known = { text: client.positionBindings(sql), count: placeholders(sql) };
+      if (positioned.size < MAX_PREPARED) positioned.set(sql, known);
     }
-    return text;
+    return known;
   };
   return async <T>(sql: string, bindings: unknown[]): Promise<T[]> => {
+    const { text, count } = native(sql);
+    // knex's raw() refused these; sent, the first would come back as a protocol error (SQLSTATE
+    // 08P01, which reads as an outage) and the second would be written as NULL.
+    if (bindings.length !== count)
+      throw new Error(
+        `a statement with ${count} placeholders was given ${bindings.length} binding${bindings.length === 1 ? '' : 's'}`,
+      );
+    const gap = bindings.indexOf(undefined);
+    if (gap !== -1) throw new Error(`binding ${gap + 1} of a statement is undefined`);
     const statement: Statement = {
       method: 'raw',
-      sql: native(sql),
+      sql: text,
       bindings,
       options: { [PLAN_ONCE]: true },
     };

@@ -183,6 +183,24 @@ describe("statements sent past knex's runner", () => {
       expect(await send<{ n: number }>('select ?::int as n', [5])).toEqual([{ n: 5 }]);
     }));
 
+  it('refuse a statement whose bindings do not match its placeholders before it reaches the store, as a fault of the code and not an outage', () =>
+    onOneConnection(async (store) => {
+      const send = directStatements(store.db);
+      const seen: string[] = [];
+      store.db.on('query', (q: { sql: string }) => seen.push(q.sql));
+      const short = (await send('select ?::int as a, ?::int as b', [1]).catch((e: unknown) => e)) as Error;
+      expect(short.message).toBe('a statement with 2 placeholders was given 1 binding');
+      expect(storeFaultCode(short)).toBeUndefined();
+      const gap = (await send('select ?::int as a', [undefined]).catch((e: unknown) => e)) as Error;
+      expect(gap.message).toBe('binding 1 of a statement is undefined');
+      expect(storeFaultCode(gap)).toBeUndefined();
+      expect(seen).toEqual([]);
+      // An escaped \? is no placeholder; the pool's only connection is still free.
+      expect(await send<{ q: string }>("select '\\?'::text as q, ?::int as n", [3])).toEqual([
+        { q: '?', n: 3 },
+      ]);
+    }));
+
   it('report a pool that finds no connection in time as a store outage', () =>
     onOneConnection(
       async (store) => {
