@@ -60,8 +60,10 @@ async function withPasskey(sub: string, credentialId: string): Promise<void> {
   });
 }
 
+// The key refresh, the sweep of expired rows, and the job queues' claims (the outbox and the
+// back-channel logouts, each claimed by its own poll loop).
 const BACKGROUND =
-  /^(select .* from "keys"|delete from "keys"|delete from "oidc_payloads" where "expires_at" <)/;
+  /^(select .* from "keys"|delete from "keys"|delete from "oidc_payloads" where "expires_at" <|WITH due AS \()/;
 
 /**
  * The login form posted with the password, the redirect not followed: where the login POST
@@ -75,8 +77,8 @@ async function loginPost(
 ): Promise<{ location: string; sql: string[] }> {
   const form = formOf(login, /\/login$/);
   const sql: string[] = [];
-  // The bridge's timers (the key refresh every 30 s, the sweep of expired rows) may fire while
-  // the request runs on a busy machine: their statements are not the login's.
+  // The bridge's timers (the key refresh every 30 s, the sweep of expired rows, the queues'
+  // polls) may fire while the request runs on a busy machine: their statements are not the login's.
   const listener = (q: { sql: string }) => {
     if (!BACKGROUND.test(q.sql)) sql.push(q.sql);
   };
