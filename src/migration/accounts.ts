@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import type { LegacyConfig } from '../config/schema.ts';
 import { caseInsensitiveColumns } from '../legacy/identifier-case.ts';
+import { directStatements } from '../store/direct-statements.ts';
 import { planOnce } from '../store/prepared-statements.ts';
 
 export interface AccountRow {
@@ -75,6 +76,8 @@ export function identifierKeys(
 const ALONGSIDE = '_alongside';
 
 export function createAccounts(db: Knex) {
+  // A login's lookup and its record go past knex's runner, as the token path's statements do.
+  const send = directStatements(db);
   // An exact name matches only as spelled; a folded one in any case. Exact wins a tie.
   const byIdentifier = (identifier: string) =>
     db('account_identifiers as i')
@@ -100,10 +103,10 @@ export function createAccounts(db: Knex) {
       identifier: string,
       alongside: (sub: Knex.Ref<string, Record<string, string>>) => Knex.Raw,
     ): Promise<{ account: AccountRow; alongside: unknown } | undefined> {
-      const row = (await planOnce(byIdentifier(identifier)).first(
-        'a.*',
-        db.raw('? AS ??', [alongside(db.ref('a.sub')), ALONGSIDE]),
-      )) as (AccountRow & { [ALONGSIDE]?: unknown }) | undefined;
+      const lookup = byIdentifier(identifier)
+        .first('a.*', db.raw('? AS ??', [alongside(db.ref('a.sub')), ALONGSIDE]))
+        .toSQL();
+      const [row] = await send<AccountRow & { [ALONGSIDE]?: unknown }>(lookup.sql, [...lookup.bindings]);
       if (!row) return undefined;
       const { [ALONGSIDE]: value, ...account } = row;
       return { account, alongside: value };
@@ -264,8 +267,7 @@ export function createAccounts(db: Knex) {
           WHERE sub = ? AND status = 'failed' AND secret IS NULL
          RETURNING id`;
       if (refillSecret !== undefined) params.push(refillSecret, sub);
-      const result = await planOnce(db.raw(`WITH ${ctes.join(',\n')} ${refill}`, params));
-      return (result.rows as unknown[]).length > 0;
+      return (await send(`WITH ${ctes.join(',\n')} ${refill}`, params)).length > 0;
     },
 
     async updatePassword(

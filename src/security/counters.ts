@@ -12,8 +12,8 @@ import type { Knex } from 'knex';
 import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/db.ts';
+import { directStatements } from '../store/direct-statements.ts';
 import { asStoreFault } from '../store/faults.ts';
-import { planOnce } from '../store/prepared-statements.ts';
 
 export const RATE_LIMIT_TABLE = 'rate_limits';
 
@@ -100,6 +100,8 @@ function memoryCounters(): Counters {
 }
 
 function postgresCounters(db: Knex, logger: Logger): Counters {
+  // Each step of a login is one statement, sent past knex's runner as the token path's are.
+  const send = directStatements(db);
   // Should the store fail for a moment, this process goes on counting on its own.
   const insurance = memoryCounters();
   async function orInsurance<T>(fn: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
@@ -140,15 +142,13 @@ function postgresCounters(db: Knex, logger: Logger): Counters {
                        ELSE excluded.expire END`
       : `points = CASE WHEN r.expire <= ? THEN excluded.points ELSE r.points + excluded.points END,
          expire = CASE WHEN r.expire <= ? THEN excluded.expire ELSE r.expire END`;
-    const result = (await planOnce(
-      db.raw(
-        `INSERT INTO ${RATE_LIMIT_TABLE} AS r (key, points, expire) VALUES ${values}
+    const result = await send<{ key: string; points: number; expire: string | number | null }>(
+      `INSERT INTO ${RATE_LIMIT_TABLE} AS r (key, points, expire) VALUES ${values}
          ON CONFLICT (key) DO UPDATE SET ${set} RETURNING key, points, expire`,
-        [...rows.flat(), ...(force ? [now] : [now, now])],
-      ),
-    )) as { rows: Array<{ key: string; points: number; expire: string | number | null }> };
+      [...rows.flat(), ...(force ? [now] : [now, now])],
+    );
     return new Map(
-      result.rows.map((r) => [
+      result.map((r) => [
         r.key,
         {
           points: Number(r.points),
