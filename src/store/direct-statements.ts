@@ -37,8 +37,20 @@ function placeholders(sql: string): number {
   return n;
 }
 
+// One sender per store, whoever asks for it: the texts it has positioned are the store's, and
+// bounded as its connections' prepared statements are.
+const senders = new WeakMap<object, SendStatement>();
+
 export function directStatements(db: Knex): SendStatement {
-  const client = db.client as unknown as DialectClient;
+  let send = senders.get(db.client);
+  if (!send) {
+    send = sender(db.client as unknown as DialectClient);
+    senders.set(db.client, send);
+  }
+  return send;
+}
+
+function sender(client: DialectClient): SendStatement {
   // The dialect's own placeholders ($1, $2…) and how many, once per text.
   const positioned = new Map<string, { text: string; count: number }>();
   const native = (sql: string) => {

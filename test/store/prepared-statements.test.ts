@@ -183,6 +183,11 @@ describe("statements sent past knex's runner", () => {
       expect(await send<{ n: number }>('select ?::int as n', [5])).toEqual([{ n: 5 }]);
     }));
 
+  it('are sent by one sender per store, whichever part of the bridge asks for it', () =>
+    onOneConnection(async (store) => {
+      expect(directStatements(store.db)).toBe(directStatements(store.db));
+    }));
+
   it('refuse a statement whose bindings do not match its placeholders before it reaches the store, as a fault of the code and not an outage', () =>
     onOneConnection(async (store) => {
       const send = directStatements(store.db);
